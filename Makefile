@@ -1,0 +1,151 @@
+# aie: batch video enhancement toolchain. GNU make.
+#   make [all] | check | check-long | bench | demo | models | install | uninstall
+#   | clean | asan | ubsan | fuzz        variables: PREFIX DESTDIR O=builddir V=1
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+O       ?= build
+VERSION := 0.1.0
+
+CC      ?= gcc
+PKG_CONFIG ?= pkg-config
+PKGS    := libavformat libavcodec libavutil libswscale libpng json-c
+
+WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wundef -Wvla -Wformat=2 -Werror=missing-prototypes
+OPT     ?= -O2 -g
+CFLAGS  ?=
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+SAN     ?=
+ALL_CFLAGS = $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -DAIE_VERSION='"$(VERSION)"' \
+             -Ilib -pthread $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm -pthread
+TEST_LDLIBS := $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null || echo -lcunit)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# ISA flags only for the per-ISA kernel files (never -march=native)
+ISA_sse4   := -msse4.1
+ISA_avx2   := -mavx2 -mfma
+ISA_avx512 := -mavx2 -mfma -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512bf16
+isa_flags = $(strip $(foreach i,sse4 avx2 avx512,$(if $(filter %_$(i),$(basename $(notdir $1))),$(ISA_$(i)))))
+
+LIB_SRCS  := $(sort $(shell find lib -name '*.c'))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+LIB       := $(O)/libaie.a
+
+TOOLS     := aie-upscale
+TOOL_BINS := $(TOOLS:%=$(O)/%)
+CLI_OBJ   := $(O)/cmd/cli.o
+
+TEST_SRCS := $(sort $(wildcard tests/*.c))
+TEST_OBJS := $(TEST_SRCS:%.c=$(O)/%.o)
+TEST_BIN  := $(O)/tests/aie-tests
+CHECKASM_SRCS := $(sort $(wildcard tests/checkasm/*.c))
+CHECKASM_OBJS := $(CHECKASM_SRCS:%.c=$(O)/%.o)
+CHECKASM_BIN  := $(O)/tests/checkasm/checkasm
+
+DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
+            $(CLI_OBJ:.o=.d) $(TOOLS:%=$(O)/cmd/%.d)
+
+.PHONY: all check check-long bench demo models install uninstall clean asan ubsan fuzz \
+        deps tests man-lint FORCE
+.DELETE_ON_ERROR:
+
+all: $(LIB) $(TOOL_BINS)
+
+# Rebuild everything when the compiler flags change (e.g. WERROR=1 under check).
+$(O)/.flags: FORCE
+	@mkdir -p $(O)
+	@echo '$(CC) $(ALL_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS)' > $@
+
+$(O)/%.o: %.c $(O)/.flags
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  CC      $<')
+	$(Q)$(CC) $(ALL_CFLAGS) $(call isa_flags,$<) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo '  AR      $@')
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/aie-%: $(O)/cmd/aie-%.o $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJS) $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(LDLIBS) $(TEST_LDLIBS)
+
+$(CHECKASM_BIN): $(CHECKASM_OBJS) $(LIB)
+	@$(if $(Q),echo '  LD      $@')
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(TEST_BIN) $(CHECKASM_BIN) $(TOOL_BINS)
+
+deps:
+	@scripts/deps.sh
+
+# make check: install deps, build with -Werror, lint man pages, run checkasm,
+# then the CUnit runner last so its run summary closes the output.
+check: deps
+	$(Q)$(MAKE) --no-print-directory WERROR=1 tests
+	$(Q)scripts/man-lint.sh $(O) $(TOOLS)
+	$(Q)$(CHECKASM_BIN)
+	$(Q)AIE_BIN=$(abspath $(O)) AIE_SRC=$(CURDIR) $(TEST_BIN)
+
+check-long: check
+	$(Q)AIE_LONG=1 AIE_BIN=$(abspath $(O)) AIE_SRC=$(CURDIR) $(TEST_BIN)
+
+bench: deps all $(CHECKASM_BIN)
+	$(Q)$(CHECKASM_BIN) --bench
+	$(Q)AIE_BIN=$(abspath $(O)) scripts/bench.sh
+
+demo: deps all
+	$(Q)AIE_BIN=$(abspath $(O)) scripts/demo.sh
+
+man-lint: all
+	$(Q)scripts/man-lint.sh $(O) $(TOOLS)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory O=$(O)-asan OPT='-O1 -g' \
+	    SAN='-fsanitize=address -fno-omit-frame-pointer' check
+
+ubsan:
+	$(Q)$(MAKE) --no-print-directory O=$(O)-ubsan OPT='-O1 -g' \
+	    SAN='-fsanitize=undefined -fno-sanitize-recover=undefined' check
+
+fuzz:
+	@echo "make fuzz: no fuzz targets yet (hardening issue)"; exit 1
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/aie $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	    $(DESTDIR)$(PREFIX)/share/aie
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 lib/aie/*.h $(DESTDIR)$(PREFIX)/include/aie/
+	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/aie-metrics.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/aie.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' aie.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/aie.pc
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/lib/libaie.a \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/aie.pc \
+	    $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1) \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/aie-metrics.5 $(DESTDIR)$(PREFIX)/share/man/man7/aie.7
+	rm -rf $(DESTDIR)$(PREFIX)/include/aie
+	-rmdir $(DESTDIR)$(PREFIX)/share/aie 2>/dev/null
+
+clean:
+	rm -rf $(O) $(O)-asan $(O)-ubsan
+
+-include $(DEPFILES)

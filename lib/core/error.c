@@ -1,0 +1,36 @@
+#include <errno.h>
+
+#include "aie/error.h"
+
+const char *aie_strerror(int err)
+{
+    switch (err) {
+#define AIE_X_CASE(name, value, msg) \
+    case value:                      \
+        return msg;
+        AIE_ERROR_LIST(AIE_X_CASE)
+#undef AIE_X_CASE
+    }
+    return "unknown error";
+}
+
+int aie_error_from_errno(int errnum)
+{
+    switch (errnum) {
+    case 0: return AIE_OK;
+    case ENOMEM: return AIE_ENOMEM;
+    case ENOENT: return AIE_ENOENT;
+    case EACCES:
+    case EPERM:
+    case EROFS: return AIE_EACCES;
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG: return AIE_ENOSPC;
+    case EPIPE: return AIE_EPIPE;
+    case EEXIST: return AIE_EEXIST;
+    case ENOTDIR: return AIE_ENOTDIR;
+    case EINVAL: return AIE_EINVAL;
+    case ETIMEDOUT: return AIE_ETIMEOUT;
+    default: return AIE_EIO;
+    }
+}

@@ -1,0 +1,170 @@
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aie/error.h"
+#include "aie/frame.h"
+
+void aie_layout_chroma_shift(AieLayout layout, int *sx, int *sy)
+{
+    *sx = layout == AIE_LAYOUT_YUV420 || layout == AIE_LAYOUT_YUV422;
+    *sy = layout == AIE_LAYOUT_YUV420;
+}
+
+int aie_layout_planes(AieLayout layout)
+{
+    switch (layout) {
+    case AIE_LAYOUT_GRAY: return 1;
+    case AIE_LAYOUT_RGBA: return 4;
+    default: return 3;
+    }
+}
+
+const char *aie_layout_name(AieLayout layout)
+{
+    static const char *const names[AIE_LAYOUT_COUNT] = {"yuv420p", "yuv422p", "yuv444p",
+                                                        "gray",    "rgb",     "rgba"};
+    return (unsigned)layout < AIE_LAYOUT_COUNT ? names[layout] : "unknown";
+}
+
+void aie_format_name(char *buf, size_t size, AieLayout layout, int depth)
+{
+    if (depth == 8)
+        snprintf(buf, size, "%s", aie_layout_name(layout));
+    else
+        snprintf(buf, size, "%s%d", aie_layout_name(layout), depth);
+}
+
+static int check_geometry(int w, int h, AieLayout layout, int depth)
+{
+    if ((unsigned)layout >= AIE_LAYOUT_COUNT || depth < 8 || depth > 16 || w < 1 || h < 1)
+        return AIE_EINVAL;
+    if (w > AIE_MAX_DIM || h > AIE_MAX_DIM)
+        return AIE_ETOOBIG;
+    return 0;
+}
+
+static void fill_plane_sizes(AieFrame *f)
+{
+    int sx, sy;
+    aie_layout_chroma_shift(f->layout, &sx, &sy);
+    f->nplanes = aie_layout_planes(f->layout);
+    for (int p = 0; p < f->nplanes; p++) {
+        int chroma = (p == 1 || p == 2) && (f->layout <= AIE_LAYOUT_YUV444);
+        f->plane_w[p] = chroma ? (f->width + (1 << sx) - 1) >> sx : f->width;
+        f->plane_h[p] = chroma ? (f->height + (1 << sy) - 1) >> sy : f->height;
+    }
+}
+
+static void init_props(AieFrame *f)
+{
+    f->pts = INT64_MIN;
+    f->time_base = (AieRational){1, 25};
+    f->sar = (AieRational){0, 1};
+    f->color = (AieColor){0, 2, 2, 2, 0};
+    atomic_init(&f->refcount_, 1);
+}
+
+int aie_frame_alloc(AieFrame **out, int width, int height, AieLayout layout, int depth)
+{
+    *out = NULL;
+    int err = check_geometry(width, height, layout, depth);
+    if (err)
+        return err;
+    AieFrame *f = calloc(1, sizeof(*f));
+    if (!f)
+        return AIE_ENOMEM;
+    f->width = width;
+    f->height = height;
+    f->layout = layout;
+    f->depth = depth;
+    fill_plane_sizes(f);
+    init_props(f);
+    size_t bps = (size_t)aie_depth_bytes(depth), total = 0, off[4];
+    for (int p = 0; p < f->nplanes; p++) {
+        /* round up and add one alignment unit of padding for SIMD over-reads */
+        size_t row = ((size_t)f->plane_w[p] * bps + 2 * AIE_FRAME_ALIGN - 1) & ~(size_t)(AIE_FRAME_ALIGN - 1);
+        f->stride[p] = (ptrdiff_t)row;
+        off[p] = total;
+        total += row * (size_t)f->plane_h[p];
+    }
+    total += AIE_FRAME_ALIGN;
+    uint8_t *buf = aligned_alloc(AIE_FRAME_ALIGN, (total + AIE_FRAME_ALIGN - 1) & ~(size_t)(AIE_FRAME_ALIGN - 1));
+    if (!buf) {
+        free(f);
+        return AIE_ENOMEM;
+    }
+    f->buf_ = buf;
+    for (int p = 0; p < f->nplanes; p++)
+        f->data[p] = buf + off[p];
+    *out = f;
+    return 0;
+}
+
+int aie_frame_wrap(AieFrame **out, int width, int height, AieLayout layout, int depth,
+                   uint8_t *const data[4], const ptrdiff_t stride[4], void (*free_cb)(void *),
+                   void *opaque)
+{
+    *out = NULL;
+    int err = check_geometry(width, height, layout, depth);
+    if (err)
+        return err;
+    AieFrame *f = calloc(1, sizeof(*f));
+    if (!f)
+        return AIE_ENOMEM;
+    f->width = width;
+    f->height = height;
+    f->layout = layout;
+    f->depth = depth;
+    fill_plane_sizes(f);
+    init_props(f);
+    for (int p = 0; p < f->nplanes; p++) {
+        f->data[p] = data[p];
+        f->stride[p] = stride[p];
+    }
+    f->free_cb_ = free_cb;
+    f->free_opaque_ = opaque;
+    *out = f;
+    return 0;
+}
+
+AieFrame *aie_frame_ref(AieFrame *f)
+{
+    if (f)
+        atomic_fetch_add_explicit(&f->refcount_, 1, memory_order_relaxed);
+    return f;
+}
+
+void aie_frame_unref(AieFrame **pf)
+{
+    AieFrame *f = pf ? *pf : NULL;
+    if (!f)
+        return;
+    *pf = NULL;
+    if (atomic_fetch_sub_explicit(&f->refcount_, 1, memory_order_acq_rel) != 1)
+        return;
+    if (f->aux && f->aux_free)
+        f->aux_free(f->aux);
+    if (f->free_cb_)
+        f->free_cb_(f->free_opaque_);
+    free(f->buf_);
+    free(f);
+}
+
+void aie_frame_copy_props(AieFrame *dst, AieFrame *src)
+{
+    dst->pts = src->pts;
+    dst->duration = src->duration;
+    dst->time_base = src->time_base;
+    dst->sar = src->sar;
+    dst->color = src->color;
+    dst->index = src->index;
+    dst->interlaced = src->interlaced;
+    if (dst->aux && dst->aux_free)
+        dst->aux_free(dst->aux);
+    dst->aux = src->aux;
+    dst->aux_free = src->aux_free;
+    src->aux = NULL;
+    src->aux_free = NULL;
+}

@@ -1,0 +1,144 @@
+/* One CUnit runner for every suite, so the closing summary counts every test. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "tests.h"
+
+static char tmpdir[256];
+
+const char *tests_bin_dir(void)
+{
+    const char *d = getenv("AIE_BIN");
+    return d && *d ? d : "build";
+}
+
+const char *tests_src_dir(void)
+{
+    const char *d = getenv("AIE_SRC");
+    return d && *d ? d : ".";
+}
+
+const char *tests_tmp_dir(void) { return tmpdir; }
+
+const char *tests_tmp_path(const char *name)
+{
+    static char bufs[8][512];
+    static int next;
+    char *b = bufs[next++ & 7];
+    snprintf(b, sizeof(bufs[0]), "%s/%s", tmpdir, name);
+    return b;
+}
+
+int tests_long(void) { return getenv("AIE_LONG") != NULL; }
+
+int tests_have_ffmpeg(void)
+{
+    static int have = -1;
+    if (have < 0)
+        have = system("ffmpeg -version >/dev/null 2>&1 && ffprobe -version >/dev/null 2>&1") == 0;
+    return have;
+}
+
+void tests_skip(const char *test, const char *why)
+{
+    fprintf(stderr, "\nSKIP %s: %s\n", test, why);
+}
+
+int tests_run(char *out, size_t outsize, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    if (out && outsize)
+        out[0] = 0;
+    char full[8400];
+    snprintf(full, sizeof(full), "( %s ) 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p)
+        return -1;
+    size_t n = 0;
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof(buf), p)) > 0) {
+        if (out && n + 1 < outsize) {
+            size_t take = got < outsize - 1 - n ? got : outsize - 1 - n;
+            memcpy(out + n, buf, take);
+            n += take;
+            out[n] = 0;
+        }
+    }
+    int st = pclose(p);
+    if (st == -1)
+        return -1;
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st);
+    if (WIFSIGNALED(st))
+        return 128 + WTERMSIG(st);
+    return -1;
+}
+
+static void cleanup(void)
+{
+    if (tmpdir[0] && !getenv("AIE_KEEP_TMP")) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof(tmpdir), "%s/aie-tests-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    atexit(cleanup);
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    int (*regs[])(void) = {
+        test_core_register, test_scale_register, test_png_register, test_io_register,
+        test_metrics_register, test_cli_register,
+    };
+    for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        if (regs[i]() != 0) {
+            fprintf(stderr, "CUnit registration failed: %s\n", CU_get_error_msg());
+            CU_cleanup_registry();
+            return 1;
+        }
+    /* optional: run one suite by name */
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    if (argc > 1) {
+        CU_pSuite s = CU_get_suite(argv[1]);
+        if (!s) {
+            fprintf(stderr, "no suite '%s'\n", argv[1]);
+            CU_cleanup_registry();
+            return 2;
+        }
+        if (argc > 2) {
+            CU_pTest t = CU_get_test(s, argv[2]);
+            if (!t) {
+                fprintf(stderr, "no test '%s'\n", argv[2]);
+                CU_cleanup_registry();
+                return 2;
+            }
+            CU_basic_run_test(s, t);
+        } else
+            CU_basic_run_suite(s);
+    } else
+        CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    unsigned suites_failed = CU_get_number_of_suites_failed();
+    CU_cleanup_registry();
+    return failed || suites_failed ? 1 : 0;
+}

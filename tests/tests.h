@@ -1,0 +1,41 @@
+/*
+ * Shared declarations of the CUnit runner. Each tests/test_<module>.c defines
+ * one `int test_<module>_register(void)` that adds its suite(s) with
+ * CU_add_suite()/CU_add_test() and returns 0 (or -1 on a CUnit error).
+ */
+#ifndef AIE_TESTS_H
+#define AIE_TESTS_H
+
+#include <CUnit/CUnit.h>
+
+int test_core_register(void);
+int test_scale_register(void);
+int test_png_register(void);
+int test_io_register(void);
+int test_metrics_register(void);
+int test_cli_register(void);
+
+/* Directory of the built tools (AIE_BIN), the source tree (AIE_SRC) and a fresh
+ * scratch directory for this run (removed at exit unless AIE_KEEP_TMP is set). */
+const char *tests_bin_dir(void);
+const char *tests_src_dir(void);
+const char *tests_tmp_dir(void);
+
+/* Build "<tmp>/<name>" into a static rotating buffer. */
+const char *tests_tmp_path(const char *name);
+
+/* Run a shell command line; returns the exit status (or 128+signal), and when
+ * out is not NULL stores up to outsize-1 bytes of its stdout+stderr. */
+int tests_run(char *out, size_t outsize, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Nonzero when AIE_LONG is set (make check-long). */
+int tests_long(void);
+
+/* Nonzero when the ffmpeg and ffprobe programs are available (test oracle). */
+int tests_have_ffmpeg(void);
+
+/* Print a visible SKIP line for a test that cannot run here. */
+void tests_skip(const char *test, const char *why);
+
+#endif

@@ -1,0 +1,297 @@
+/* aie-upscale: resize video and images (classical resampling). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "aie/cpu.h"
+#include "aie/io.h"
+#include "aie/metrics.h"
+#include "aie/pipeline.h"
+#include "aie/scale.h"
+#include "cli.h"
+
+enum { OPT_SIZE = 2000, OPT_WIDTH, OPT_HEIGHT };
+
+typedef struct Upscale {
+    Cli *cli;
+    double scale;     /* 0 = not given */
+    int size_w, size_h, width, height;
+    AieFilter filter;
+    const char *method;
+    AieScaler *scaler;
+    int out_w, out_h;
+} Upscale;
+
+static const CliOpt opts[] = {
+    {'s', "scale", "F", "scale factor, 1 to 8 (fractions allowed)", "2"},
+    {OPT_SIZE, "size", "WxH", "output size in pixels", NULL},
+    {OPT_WIDTH, "width", "W", "output width; the height keeps the aspect ratio", NULL},
+    {OPT_HEIGHT, "height", "H", "output height; the width keeps the aspect ratio", NULL},
+    {'m', "method", "NAME", "nearest, bilinear, bicubic, lanczos or spline36", "lanczos"},
+    {0},
+};
+
+static int handle(void *ctx, int code, const char *arg)
+{
+    Upscale *u = ctx;
+    Cli *c = u->cli;
+    switch (code) {
+    case 's': u->scale = cli_double(c, "--scale", arg, 1.0, 8.0); return 0;
+    case OPT_SIZE: {
+        char *end;
+        long w = strtol(arg, &end, 10), h = -1;
+        if (end != arg && (*end == 'x' || *end == 'X')) {
+            char *e2;
+            h = strtol(end + 1, &e2, 10);
+            if (e2 == end + 1 || *e2)
+                h = -1;
+        }
+        if (w < 1 || h < 1)
+            cli_usage(c, "--size: expected WxH such as 3840x2160, not '%s'", arg);
+        if (w > AIE_MAX_DIM || h > AIE_MAX_DIM)
+            cli_usage(c, "--size: %s is larger than %d pixels on a side", arg, AIE_MAX_DIM);
+        u->size_w = (int)w;
+        u->size_h = (int)h;
+        return 0;
+    }
+    case OPT_WIDTH: u->width = cli_int(c, "--width", arg, 1, AIE_MAX_DIM); return 0;
+    case OPT_HEIGHT: u->height = cli_int(c, "--height", arg, 1, AIE_MAX_DIM); return 0;
+    case 'm':
+        if (aie_filter_parse(arg, &u->filter) < 0)
+            cli_usage(c, "--method: unknown method '%s' (nearest, bilinear, bicubic, lanczos, spline36)", arg);
+        u->method = arg;
+        return 0;
+    }
+    return -1;
+}
+
+/* Output size from the options; even sizes for subsampled chroma. */
+static int output_size(Upscale *u, const AieVideoInfo *vi, char *why, size_t n)
+{
+    int sx, sy;
+    aie_layout_chroma_shift(vi->layout, &sx, &sy);
+    double w, h;
+    if (u->size_w) {
+        w = u->size_w;
+        h = u->size_h;
+    } else if (u->width || u->height) {
+        double ar = (double)vi->width / vi->height;
+        w = u->width ? u->width : u->height * ar;
+        h = u->height ? u->height : u->width / ar;
+    } else {
+        double s = u->scale > 0 ? u->scale : 2.0;
+        w = vi->width * s;
+        h = vi->height * s;
+    }
+    int ow = (int)lround(w), oh = (int)lround(h);
+    if (sx)
+        ow = (ow + 1) & ~1;
+    if (sy)
+        oh = (oh + 1) & ~1;
+    if (ow < 1)
+        ow = 1;
+    if (oh < 1)
+        oh = 1;
+    if (ow > AIE_MAX_DIM || oh > AIE_MAX_DIM) {
+        snprintf(why, n, "output %dx%d is larger than %d pixels on a side", ow, oh, AIE_MAX_DIM);
+        return -1;
+    }
+    u->out_w = ow;
+    u->out_h = oh;
+    return 0;
+}
+
+static int process(void *ctx, AieJob *job, AiePool *pool)
+{
+    Upscale *u = ctx;
+    AieFrame *in = job->in, *out;
+    int err = aie_frame_alloc(&out, u->out_w, u->out_h, in->layout, in->depth);
+    if (err)
+        return err;
+    if ((err = aie_scaler_scale(u->scaler, in, out, pool))) {
+        aie_frame_unref(&out);
+        return err;
+    }
+    aie_frame_copy_props(out, in);
+    return aie_job_emit(job, out);
+}
+
+static json_object *job_json(const Upscale *u, const Cli *c, const AieVideoInfo *vi)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "tool", json_object_new_string("aie-upscale"));
+    json_object_object_add(o, "version", json_object_new_string(AIE_VERSION));
+    json_object *in = json_object_new_array();
+    json_object_array_add(in, json_object_new_string(c->input));
+    json_object_object_add(o, "inputs", in);
+    json_object *out = json_object_new_array();
+    if (c->output)
+        json_object_array_add(out, json_object_new_string(c->output));
+    json_object_object_add(o, "outputs", out);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "method", json_object_new_string(aie_filter_name(u->filter)));
+    json_object_object_add(p, "width", json_object_new_int(u->out_w));
+    json_object_object_add(p, "height", json_object_new_int(u->out_h));
+    json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
+    json_object_object_add(p, "frames_last", json_object_new_int64(c->last));
+    json_object_object_add(p, "codec", c->codec ? json_object_new_string(c->codec) : NULL);
+    json_object_object_add(p, "crf", json_object_new_int(c->crf));
+    json_object_object_add(p, "preset", c->preset ? json_object_new_string(c->preset) : NULL);
+    json_object *eo = json_object_new_array();
+    for (int i = 0; i < c->n_enc_opts; i++)
+        json_object_array_add(eo, json_object_new_string(c->enc_opts[i]));
+    json_object_object_add(p, "encoder_opts", eo);
+    json_object_object_add(p, "lossless", json_object_new_boolean(c->lossless));
+    json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
+    json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
+    json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
+    json_object_object_add(o, "options", p);
+    return o;
+}
+
+static void stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps,
+                        const char *pix_fmt)
+{
+    d->name = name;
+    d->width = w;
+    d->height = h;
+    d->fps = fps.den > 0 ? (double)fps.num / fps.den : 0;
+    d->pix_fmt = pix_fmt;
+}
+
+typedef struct SnapCtx {
+    AieMetrics *m;
+} SnapCtx;
+
+static void on_snapshot(void *opaque, const AieProgress *p, const AiePipelineStats *s)
+{
+    SnapCtx *sc = opaque;
+    aie_metrics_snapshot(sc->m, p->frames_in, p->frames_total, p->fps, s->max_in_flight);
+}
+
+int main(int argc, char **argv)
+{
+    static Cli cli;
+    Upscale u = {.cli = &cli, .filter = AIE_FILTER_LANCZOS};
+    cli.tool = "aie-upscale";
+    cli.purpose = "Upscale (or resize) video and images with classical resampling.";
+    cli.usage_args = "-i INPUT -o OUTPUT";
+    cli.features = CLI_MEDIA;
+    cli.opts = opts;
+    cli.handle = handle;
+    cli.tool_ctx = &u;
+    cli_parse(&cli, argc, argv);
+    if (u.scale > 0 && (u.size_w || u.width || u.height))
+        cli_usage(&cli, "--scale conflicts with --size/--width/--height");
+    if (u.size_w && (u.width || u.height))
+        cli_usage(&cli, "--size conflicts with --width/--height");
+    if (!cli.dry_run)
+        cli_check_output_tty(&cli);
+
+    static AieWriter *writer;
+    cli_signals_start(&cli, &writer);
+
+    int err = 0, threads = cli.threads ? cli.threads : aie_cpu_count();
+    char msg[AIE_ERRBUF_SIZE] = "";
+    AieReader *reader = NULL;
+    AiePool *pool = NULL;
+    AieMetrics *metrics = NULL;
+    AiePipelineStats stats = {0};
+    AieRunInfo ri = {0};
+    char in_fmt[32], out_fmt[32];
+
+    AieReaderOpts ro = cli_reader_opts(&cli);
+    if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg)))) {
+        cli_error(&cli, "%s", msg);
+        return cli_exit_code(&cli, err);
+    }
+    const AieVideoInfo *vi = aie_reader_info(reader);
+    if (output_size(&u, vi, msg, sizeof(msg)) < 0) {
+        cli_error(&cli, "%s: %s", cli.input, msg);
+        aie_reader_close(&reader);
+        return EXIT_FAIL;
+    }
+    if (cli.dry_run) {
+        json_object *j = job_json(&u, &cli, vi);
+        if (cli.json) {
+            cli_print_json(j);
+        } else {
+            printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_SPACED));
+            json_object_put(j);
+        }
+        aie_reader_close(&reader);
+        return EXIT_OK;
+    }
+    AieScaleParams sp = {
+        .src_w = vi->width, .src_h = vi->height, .dst_w = u.out_w, .dst_h = u.out_h,
+        .layout = vi->layout, .depth = vi->depth, .filter = u.filter,
+        .chroma_loc = vi->color.chroma_loc,
+    };
+    if ((err = aie_scaler_create(&u.scaler, &sp, cli.cpu_flags))) {
+        cli_error(&cli, "%s: cannot scale %dx%d to %dx%d: %s", cli.input, vi->width, vi->height,
+                  u.out_w, u.out_h, aie_strerror(err));
+        goto done;
+    }
+    AieVideoInfo ovi = *vi;
+    ovi.width = u.out_w;
+    ovi.height = u.out_h;
+    AieWriterOpts wo = cli_writer_opts(&cli);
+    wo.threads = 0;
+    if ((err = aie_writer_open(&writer, cli.output, &ovi, reader, &wo, msg, sizeof(msg)))) {
+        cli_error(&cli, "%s", msg);
+        goto done;
+    }
+    if ((err = aie_pool_create(&pool, threads))) {
+        cli_error(&cli, "cannot start %d threads: %s", threads, aie_strerror(err));
+        goto done;
+    }
+    aie_format_name(in_fmt, sizeof(in_fmt), vi->layout, vi->depth);
+    aie_format_name(out_fmt, sizeof(out_fmt), vi->layout, cli.depth ? cli.depth : vi->depth);
+    ri.method = aie_filter_name(u.filter);
+    ri.threads = threads;
+    stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    stream_desc(&ri.output, cli.output, u.out_w, u.out_h, vi->fps, out_fmt);
+    metrics = cli_metrics_open(&cli);
+    aie_metrics_run_start(metrics, &ri);
+    if (cli.verbose)
+        cli_info(&cli, "%s: %dx%d %s -> %dx%d %s, %s, %d threads, cpu %s", cli.input, vi->width,
+                 vi->height, vi->pix_fmt, u.out_w, u.out_h, aie_writer_codec(writer),
+                 aie_filter_name(u.filter), threads, aie_cpu_name(cli.cpu_flags));
+
+    AiePipelineCallbacks cb = {.ctx = &u, .process = process};
+    SnapCtx sc = {metrics};
+    AiePipelineOpts po = {
+        .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
+        .snapshot = metrics ? on_snapshot : NULL, .snapshot_opaque = &sc,
+        .snapshot_interval_s = metrics ? 10.0 : 0,
+    };
+    err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));
+    cli_progress_end(&cli);
+    if (!err && (err = aie_writer_finish(writer)))
+        snprintf(msg, sizeof(msg), "%s", aie_writer_error(writer));
+    if (!err && aie_reader_frames_lost(reader) > 0)
+        cli_warn(&cli, "%s: %lld damaged frame%s skipped (--ignore-errors)", cli.input,
+                 (long long)aie_reader_frames_lost(reader),
+                 aie_reader_frames_lost(reader) == 1 ? "" : "s");
+    if (err && err != AIE_ECANCELLED && err != AIE_EPIPE)
+        cli_error(&cli, "%s", msg);
+    if (err == AIE_ETRUNC)
+        cli_error(&cli, "no output written; --ignore-errors keeps the frames that decoded");
+    {
+        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
+        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, NULL);
+    }
+    if (!err && cli.verbose)
+        cli_info(&cli, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out,
+                 stats.wall_ms / 1000, stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
+done:
+    aie_writer_close(&writer);
+    aie_pool_destroy(&pool);
+    aie_scaler_free(&u.scaler);
+    aie_reader_close(&reader);
+    cli_metrics_close(&cli, &metrics);
+    return cli_exit_code(&cli, err);
+}

@@ -1,0 +1,564 @@
+/* Shared command line: options, messages, signals, progress, exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "aie/cpu.h"
+#include "cli.h"
+
+#ifndef AIE_VERSION
+#define AIE_VERSION "0.0.0"
+#endif
+
+enum {
+    OPT_CPU = 1000,
+    OPT_METRICS,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_FRAMES,
+    OPT_TAG,
+    OPT_DRY_RUN,
+    OPT_JSON,
+    OPT_IGNORE_ERRORS,
+    OPT_NO_AUDIO,
+    OPT_INPUT_FPS,
+    OPT_CODEC,
+    OPT_CRF,
+    OPT_PRESET,
+    OPT_ENCODER_OPT,
+    OPT_LOSSLESS,
+    OPT_DEPTH,
+};
+
+typedef struct Shared {
+    CliOpt opt;
+    unsigned feature; /* 0 = every tool */
+} Shared;
+
+static const Shared shared[] = {
+    {{'i', "input", "FILE", "input: a media file, - (y4m on stdin), a PNG pattern (dir/%06d.png) or an image", NULL}, CLI_IO},
+    {{'o', "output", "FILE", "output: .mp4 .mkv .mov .webm .avi .y4m, - (y4m on stdout), a PNG pattern or a .png", NULL}, CLI_IO},
+    {{OPT_FRAMES, "frames", "A-B", "process frames A to B only (0-based, inclusive; A- to the end)", "all"}, CLI_IO},
+    {{OPT_IGNORE_ERRORS, "ignore-errors", NULL, "keep going past damaged or truncated input, exit 0", NULL}, CLI_IO},
+    {{OPT_NO_AUDIO, "no-audio", NULL, "drop audio, subtitle and data streams", NULL}, CLI_IO},
+    {{'n', "no-clobber", NULL, "refuse to replace an existing output", NULL}, CLI_IO},
+    {{OPT_INPUT_FPS, "input-fps", "N[/D]", "frame rate of a PNG sequence input", "25"}, CLI_IO},
+    {{OPT_CODEC, "codec", "NAME", "video encoder (libx264, libvpx-vp9, ffv1, ...)", "by container"}, CLI_ENCODE},
+    {{OPT_CRF, "crf", "N", "constant quality for x264/VP9 (lower is better)", "18 x264, 31 VP9"}, CLI_ENCODE},
+    {{OPT_PRESET, "preset", "NAME", "encoder speed preset (x264: ultrafast..veryslow)", "encoder's"}, CLI_ENCODE},
+    {{OPT_ENCODER_OPT, "encoder-opt", "KEY=VALUE", "encoder option, repeatable", NULL}, CLI_ENCODE},
+    {{OPT_LOSSLESS, "lossless", NULL, "lossless video (FFV1; x264 qp 0 in .mp4; VP9 lossless in .webm)", NULL}, CLI_ENCODE},
+    {{OPT_DEPTH, "depth", "8|10|12|16", "output bit depth (PNG: 8 or 16)", "the input's"}, CLI_ENCODE},
+    {{'j', "threads", "N", "worker threads", "all cores"}, CLI_THREADS},
+    {{OPT_CPU, "cpu", "LEVEL", "highest SIMD level: c, sse4, avx2, avx512", "detected"}, CLI_CPU},
+    {{OPT_METRICS, "metrics", "FILE", "append metrics records (JSON lines) to FILE", "$AIE_METRICS"}, CLI_METRICS},
+    {{OPT_TAG, "tag", "KEY=VALUE", "tag every metrics record, repeatable", NULL}, CLI_METRICS},
+    {{OPT_PROGRESS, "progress", NULL, "show progress on stderr", "on a terminal"}, CLI_PROGRESS},
+    {{OPT_NO_PROGRESS, "no-progress", NULL, "never show progress", NULL}, CLI_PROGRESS},
+    {{OPT_DRY_RUN, "dry-run", NULL, "print the normalised job and exit", NULL}, CLI_DRYRUN},
+    {{OPT_JSON, "json", NULL, "with --dry-run: print it as JSON", NULL}, CLI_DRYRUN},
+    {{'q', "quiet", NULL, "print errors only", NULL}, 0},
+    {{'v', "verbose", NULL, "print more detail", NULL}, 0},
+    {{'h', "help", NULL, "show this help and exit", NULL}, 0},
+    {{'V', "version", NULL, "show the version and exit", NULL}, 0},
+};
+
+static void vmsg(const Cli *c, const char *kind, const char *fmt, va_list ap)
+{
+    char buf[2048];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    fprintf(stderr, "%s: %s%s\n", c->tool, kind, buf);
+}
+
+void cli_error(const Cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(c, "", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn(const Cli *c, const char *fmt, ...)
+{
+    if (c->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(c, "warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void cli_info(const Cli *c, const char *fmt, ...)
+{
+    if (c->quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(c, "", fmt, ap);
+    va_end(ap);
+}
+
+void cli_warn_cb(void *cli, const char *msg) { cli_warn(cli, "%s", msg); }
+
+void cli_usage(const Cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg(c, "", fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try '%s --help'.\n", c->tool);
+    exit(EXIT_USAGE);
+}
+
+static void help_line(const CliOpt *o)
+{
+    char left[64];
+    if (o->code < 256)
+        snprintf(left, sizeof(left), "-%c, --%s%s%s", o->code, o->long_name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+    else
+        snprintf(left, sizeof(left), "    --%s%s%s", o->long_name, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+    printf("  %-28s %s", left, o->help);
+    if (o->deflt)
+        printf(" [default: %s]", o->deflt);
+    printf("\n");
+}
+
+static void print_help(const Cli *c)
+{
+    printf("Usage: %s [OPTIONS] %s\n%s\n\nOptions:\n", c->tool, c->usage_args, c->purpose);
+    for (const CliOpt *o = c->opts; o && o->long_name; o++)
+        help_line(o);
+    printf("\nShared options:\n");
+    for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
+        if (!shared[i].feature || (c->features & shared[i].feature))
+            help_line(&shared[i].opt);
+    printf("\nEnvironment: AIE_CPU, AIE_METRICS, AIE_TAGS. See %s(1).\n", c->tool);
+}
+
+double cli_double(const Cli *c, const char *opt, const char *arg, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end || !isfinite(v))
+        cli_usage(c, "%s: '%s' is not a number", opt, arg);
+    if (v < lo || v > hi)
+        cli_usage(c, "%s: %s is out of range (%g to %g)", opt, arg, lo, hi);
+    return v;
+}
+
+int cli_int(const Cli *c, const char *opt, const char *arg, int lo, int hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end)
+        cli_usage(c, "%s: '%s' is not an integer", opt, arg);
+    if (v < lo || v > hi)
+        cli_usage(c, "%s: %s is out of range (%d to %d)", opt, arg, lo, hi);
+    return (int)v;
+}
+
+int cli_rational(const char *arg, AieRational *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(arg, &end, 10);
+    if (end != arg && *end == '/') {
+        char *e2;
+        long d = strtol(end + 1, &e2, 10);
+        if (errno || e2 == end + 1 || *e2 || n <= 0 || d <= 0 || n > 1000000 || d > 1000000)
+            return -1;
+        *out = (AieRational){(int)n, (int)d};
+        return 0;
+    }
+    double v = strtod(arg, &end);
+    if (end == arg || *end || !(v > 0) || v > 1000000)
+        return -1;
+    if (fabs(v - round(v)) < 1e-9)
+        *out = (AieRational){(int)round(v), 1};
+    else if (fabs(v * 1001 / 1000 - round(v * 1001 / 1000)) < 1e-3)
+        *out = (AieRational){(int)round(v * 1001), 1001}; /* 29.97 -> 30000/1001 */
+    else
+        *out = (AieRational){(int)round(v * 1000), 1000};
+    return 0;
+}
+
+static void parse_frames(Cli *c, const char *arg)
+{
+    char *end;
+    errno = 0;
+    long long a = strtoll(arg, &end, 10);
+    if (errno || end == arg || *end != '-' || a < 0 || arg[0] == '-')
+        cli_usage(c, "--frames: expected A-B or A- (0-based frame numbers), not '%s'", arg);
+    const char *b = end + 1;
+    long long last = -1;
+    if (*b) {
+        last = strtoll(b, &end, 10);
+        if (errno || end == b || *end || last < 0 || b[0] == '-')
+            cli_usage(c, "--frames: expected A-B or A- (0-based frame numbers), not '%s'", arg);
+        if (last < a)
+            cli_usage(c, "--frames: %lld comes before %lld", last, a);
+    }
+    c->first = a;
+    c->last = last;
+}
+
+static void add_tags_from_env(Cli *c)
+{
+    const char *env = getenv("AIE_TAGS");
+    if (!env || !*env)
+        return;
+    static char buf[4096];
+    snprintf(buf, sizeof(buf), "%s", env);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strchr(t, '=') || t[0] == '=')
+            cli_usage(c, "AIE_TAGS: '%s' is not KEY=VALUE", t);
+        if (c->ntags < (int)(sizeof(c->tags) / sizeof(c->tags[0])))
+            c->tags[c->ntags++] = t;
+    }
+}
+
+static void set_cpu(Cli *c, const char *name, const char *from)
+{
+    unsigned mask;
+    if (aie_cpu_parse(name, &mask) < 0)
+        cli_usage(c, "%s: unknown CPU level '%s' (c, sse4, avx2, avx512)", from, name);
+    c->cpu_flags = aie_cpu_flags() & mask;
+    c->cpu_level = name;
+}
+
+static int handle_shared(Cli *c, int code, const char *arg)
+{
+    switch (code) {
+    case 'i': c->input = arg; return 1;
+    case 'o': c->output = arg; return 1;
+    case 'j': c->threads = cli_int(c, "--threads", arg, 1, 1024); return 1;
+    case 'q': c->quiet = 1; return 1;
+    case 'v': c->verbose++; return 1;
+    case 'n': c->no_clobber = 1; return 1;
+    case OPT_CPU: set_cpu(c, arg, "--cpu"); return 1;
+    case OPT_METRICS: c->metrics_path = arg; return 1;
+    case OPT_PROGRESS: c->progress = 1; return 1;
+    case OPT_NO_PROGRESS: c->progress = 0; return 1;
+    case OPT_FRAMES: parse_frames(c, arg); return 1;
+    case OPT_TAG:
+        if (!strchr(arg, '=') || arg[0] == '=')
+            cli_usage(c, "--tag: expected KEY=VALUE, not '%s'", arg);
+        if (c->ntags >= (int)(sizeof(c->tags) / sizeof(c->tags[0])))
+            cli_usage(c, "--tag: too many tags");
+        c->tags[c->ntags++] = arg;
+        return 1;
+    case OPT_DRY_RUN: c->dry_run = 1; return 1;
+    case OPT_JSON: c->json = 1; return 1;
+    case OPT_IGNORE_ERRORS: c->ignore_errors = 1; return 1;
+    case OPT_NO_AUDIO: c->no_audio = 1; return 1;
+    case OPT_INPUT_FPS:
+        if (cli_rational(arg, &c->input_fps) < 0)
+            cli_usage(c, "--input-fps: '%s' is not a positive rate like 25 or 30000/1001", arg);
+        return 1;
+    case OPT_CODEC: c->codec = arg; return 1;
+    case OPT_CRF: c->crf = cli_int(c, "--crf", arg, 0, 63); return 1;
+    case OPT_PRESET: c->preset = arg; return 1;
+    case OPT_ENCODER_OPT:
+        if (!strchr(arg, '=') || arg[0] == '=')
+            cli_usage(c, "--encoder-opt: expected KEY=VALUE, not '%s'", arg);
+        if (c->n_enc_opts >= (int)(sizeof(c->enc_opts) / sizeof(c->enc_opts[0])))
+            cli_usage(c, "--encoder-opt: too many options");
+        c->enc_opts[c->n_enc_opts++] = arg;
+        return 1;
+    case OPT_LOSSLESS: c->lossless = 1; return 1;
+    case OPT_DEPTH: {
+        int d = cli_int(c, "--depth", arg, 8, 16);
+        if (d != 8 && d != 10 && d != 12 && d != 16)
+            cli_usage(c, "--depth: expected 8, 10, 12 or 16, not %d", d);
+        c->depth = d;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+void cli_parse(Cli *c, int argc, char **argv)
+{
+    c->progress = -1;
+    c->last = -1;
+    c->crf = -1;
+    c->cpu_flags = aie_cpu_flags();
+    c->cpu_level = "auto";
+    const char *envcpu = getenv("AIE_CPU");
+    if (envcpu && *envcpu)
+        set_cpu(c, envcpu, "AIE_CPU");
+
+    struct option lopts[128];
+    char sopts[256];
+    const CliOpt *all[128];
+    int n = 0, sn = 0;
+    sopts[sn++] = ':'; /* report missing arguments distinctly */
+    for (const CliOpt *o = c->opts; o && o->long_name; o++)
+        all[n++] = o;
+    for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
+        if (!shared[i].feature || (c->features & shared[i].feature))
+            all[n++] = &shared[i].opt;
+    for (int i = 0; i < n; i++) {
+        lopts[i] = (struct option){all[i]->long_name, all[i]->arg ? required_argument : no_argument,
+                                   NULL, all[i]->code};
+        if (all[i]->code < 256) {
+            sopts[sn++] = (char)all[i]->code;
+            if (all[i]->arg)
+                sopts[sn++] = ':';
+        }
+    }
+    lopts[n] = (struct option){0};
+    sopts[sn] = 0;
+    opterr = 0;
+    int ch, idx;
+    while ((ch = getopt_long(argc, argv, sopts, lopts, &idx)) != -1) {
+        if (ch == '?') {
+            if (optopt && optopt < 256)
+                cli_usage(c, "unknown option '-%c'", optopt);
+            cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+        }
+        if (ch == ':') {
+            const char *name = argv[optind - 1];
+            cli_usage(c, "option '%s' needs a value", name);
+        }
+        if (ch == 'h') {
+            print_help(c);
+            exit(EXIT_OK);
+        }
+        if (ch == 'V') {
+            printf("%s %s\n", c->tool, AIE_VERSION);
+            exit(EXIT_OK);
+        }
+        int is_tool = 0;
+        for (const CliOpt *o = c->opts; o && o->long_name; o++)
+            if (o->code == ch)
+                is_tool = 1;
+        if (is_tool) {
+            if (c->handle(c->tool_ctx, ch, optarg) != 0)
+                cli_usage(c, "bad option");
+        } else if (!handle_shared(c, ch, optarg)) {
+            cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc && (c->features & CLI_IO))
+        cli_usage(c, "unexpected argument '%s' (inputs and outputs take -i and -o)", argv[optind]);
+    if (c->features & CLI_IO) {
+        if (!c->input)
+            cli_usage(c, "no input: give -i FILE (or -i - for y4m on stdin)");
+        if (!c->output && !c->dry_run)
+            cli_usage(c, "no output: give -o FILE (or -o - for y4m on stdout)");
+    }
+    if (c->json && !c->dry_run)
+        cli_usage(c, "--json goes with --dry-run");
+    if (c->quiet && c->verbose)
+        cli_usage(c, "--quiet and --verbose conflict");
+    if (c->lossless && c->crf >= 0)
+        cli_usage(c, "--lossless and --crf conflict");
+    if (!c->metrics_path) {
+        const char *m = getenv("AIE_METRICS");
+        if (m && *m)
+            c->metrics_path = m;
+    }
+    add_tags_from_env(c);
+    if (c->progress < 0)
+        c->progress = !c->quiet && isatty(STDERR_FILENO);
+}
+
+/* ---- signals ---- */
+
+typedef struct SigState {
+    Cli *cli;
+    AieWriter **writer;
+    sigset_t set;
+    atomic_int signo;
+} SigState;
+
+static SigState sigstate;
+
+static void last_resort_exit(int signo)
+{
+    /* the run did not wind down in time: remove the temporary output and go */
+    const char *tmp = sigstate.writer ? aie_writer_temp_path(*sigstate.writer) : NULL;
+    if (tmp)
+        unlink(tmp);
+    _exit(128 + signo);
+}
+
+static void *signal_main(void *arg)
+{
+    (void)arg;
+    int sig;
+    if (sigwait(&sigstate.set, &sig) != 0)
+        return NULL;
+    atomic_store(&sigstate.signo, sig);
+    aie_cancel_request(&sigstate.cli->cancel, sig);
+    /* grace period: a second signal, or 5 s, ends it at once */
+    struct timespec ts = {5, 0};
+    siginfo_t info;
+    int again = sigtimedwait(&sigstate.set, &info, &ts);
+    (void)again;
+    last_resort_exit(sig);
+    return NULL;
+}
+
+void cli_signals_start(Cli *c, AieWriter **writer_slot)
+{
+    signal(SIGPIPE, SIG_IGN);
+    sigstate.cli = c;
+    sigstate.writer = writer_slot;
+    sigemptyset(&sigstate.set);
+    sigaddset(&sigstate.set, SIGINT);
+    sigaddset(&sigstate.set, SIGTERM);
+    sigaddset(&sigstate.set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigstate.set, NULL);
+    pthread_t t;
+    if (pthread_create(&t, NULL, signal_main, NULL) == 0)
+        pthread_detach(t);
+}
+
+int cli_signal(const Cli *c)
+{
+    (void)c;
+    return atomic_load(&sigstate.signo);
+}
+
+int cli_exit_code(const Cli *c, int err)
+{
+    int sig = cli_signal(c);
+    if (sig)
+        return 128 + sig;
+    if (err == AIE_ECANCELLED)
+        return 128 + SIGINT;
+    return err ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ---- progress ---- */
+
+static int progress_shown;
+
+void cli_progress(void *arg, const AieProgress *p)
+{
+    Cli *c = arg;
+    if (!c->progress)
+        return;
+    static long long last_line;
+    int tty = isatty(STDERR_FILENO);
+    long long now = aie_time_us();
+    if (!tty && now - last_line < 5000000)
+        return; /* not a terminal: a plain line every 5 s */
+    last_line = now;
+    char total[64] = "", eta[32] = "";
+    if (p->frames_total > 0)
+        snprintf(total, sizeof(total), "/%lld (%.1f%%)", (long long)p->frames_total,
+                 100.0 * (double)p->frames_in / (double)p->frames_total);
+    if (p->eta_s >= 0) {
+        long s = lround(p->eta_s);
+        snprintf(eta, sizeof(eta), "  eta %ld:%02ld", s / 60, s % 60);
+    }
+    fprintf(stderr, "%sframe %lld%s  %.1f fps%s%s", tty ? "\r" : "", (long long)p->frames_in,
+            total, p->fps, eta, tty ? "\033[K" : "\n");
+    progress_shown = tty;
+}
+
+void cli_progress_end(Cli *c)
+{
+    (void)c;
+    if (progress_shown)
+        fputc('\n', stderr);
+    progress_shown = 0;
+}
+
+/* ---- options for the library ---- */
+
+AieReaderOpts cli_reader_opts(Cli *c)
+{
+    AieReaderOpts o = {0};
+    o.threads = 0;
+    o.first = c->first;
+    o.last = c->last;
+    o.ignore_errors = c->ignore_errors;
+    o.no_audio = c->no_audio;
+    o.seq_fps = c->input_fps;
+    o.cancel = &c->cancel;
+    o.warn = cli_warn_cb;
+    o.warn_opaque = c;
+    return o;
+}
+
+AieWriterOpts cli_writer_opts(Cli *c)
+{
+    AieWriterOpts o = {0};
+    o.codec = c->codec;
+    o.crf = c->crf;
+    o.preset = c->preset;
+    o.lossless = c->lossless;
+    o.encoder_opts = c->enc_opts;
+    o.n_encoder_opts = c->n_enc_opts;
+    o.depth = c->depth;
+    o.no_clobber = c->no_clobber;
+    o.no_audio = c->no_audio;
+    o.png_compression = -1;
+    o.warn = cli_warn_cb;
+    o.warn_opaque = c;
+    return o;
+}
+
+AieMetrics *cli_metrics_open(Cli *c)
+{
+    if (!c->metrics_path)
+        return NULL;
+    AieMetricsConfig mc = {
+        .path = c->metrics_path,
+        .tool = c->tool,
+        .version = AIE_VERSION,
+        .tags = c->tags,
+        .ntags = c->ntags,
+        .batch_id = getenv("AIE_BATCH_ID"),
+        .job_id = getenv("AIE_JOB_ID"),
+    };
+    AieMetrics *m = NULL;
+    char err[AIE_ERRBUF_SIZE] = "";
+    if (aie_metrics_open(&m, &mc, err, sizeof(err)) < 0)
+        cli_warn(c, "metrics: %s", *err ? err : "cannot start the log");
+    return m;
+}
+
+void cli_metrics_close(Cli *c, AieMetrics **m)
+{
+    if (!*m)
+        return;
+    int64_t lost = aie_metrics_dropped(*m);
+    if (lost)
+        cli_warn(c, "metrics: %lld record%s dropped (%s)", (long long)lost, lost == 1 ? "" : "s",
+                 aie_metrics_last_error(*m) ? aie_metrics_last_error(*m) : "unknown error");
+    aie_metrics_close(m);
+}
+
+void cli_check_output_tty(const Cli *c)
+{
+    if (c->output && !strcmp(c->output, "-") && isatty(STDOUT_FILENO))
+        cli_usage(c, "refusing to write video to a terminal; redirect stdout or use -o FILE");
+}
+
+void cli_print_json(void *obj)
+{
+    json_object *o = obj;
+    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}

@@ -1,0 +1,121 @@
+/* Shared command line of the aie tools (STYLE.md section 8). */
+#ifndef AIE_CLI_H
+#define AIE_CLI_H
+
+#include <stdint.h>
+
+#include "aie/error.h"
+#include "aie/io.h"
+#include "aie/metrics.h"
+#include "aie/pipeline.h"
+#include "aie/thread.h"
+
+/* Exit status (DECISIONS.md) */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* One option of a tool's table. code: a short option letter, or >= 256 for a
+ * long-only option. arg: NULL for a flag, else the argument's name in --help. */
+typedef struct CliOpt {
+    int code;
+    const char *long_name;
+    const char *arg;
+    const char *help;
+    const char *deflt; /* shown as [default: ...], NULL for none */
+} CliOpt;
+
+/* Which shared options a tool takes. */
+enum {
+    CLI_IO = 1 << 0,      /* -i/-o, --frames, --ignore-errors, --no-audio, -n */
+    CLI_ENCODE = 1 << 1,  /* --codec --crf --preset --encoder-opt --lossless --depth */
+    CLI_THREADS = 1 << 2, /* -j/--threads */
+    CLI_CPU = 1 << 3,     /* --cpu */
+    CLI_METRICS = 1 << 4, /* --metrics, --tag */
+    CLI_PROGRESS = 1 << 5,
+    CLI_DRYRUN = 1 << 6,  /* --dry-run, --json */
+    CLI_MEDIA = 0x7f,
+};
+
+typedef struct Cli {
+    const char *tool;
+    const char *purpose;
+    const char *usage_args; /* e.g. "-i INPUT -o OUTPUT" */
+    unsigned features;
+    const CliOpt *opts;     /* the tool's own options, ended by {0} */
+    /* Handle one of the tool's own options; return 0, or call cli_usage() */
+    int (*handle)(void *tool, int code, const char *arg);
+    void *tool_ctx;
+
+    /* parsed shared options */
+    const char *input, *output;
+    int threads;            /* 0 = all cores */
+    unsigned cpu_flags;     /* detected & --cpu / AIE_CPU */
+    const char *cpu_level;  /* "auto" or the name given */
+    const char *metrics_path;
+    int progress;           /* -1 auto (a terminal and not -q), 0, 1 */
+    int quiet, verbose;
+    int64_t first, last;    /* --frames; last -1 = to the end */
+    const char *tags[64];
+    int ntags;
+    int dry_run, json;
+    int no_clobber, ignore_errors, no_audio;
+    AieRational input_fps;  /* --input-fps for PNG sequences */
+    /* encoder */
+    const char *codec;
+    int crf;
+    const char *preset;
+    int lossless, depth;
+    const char *enc_opts[64];
+    int n_enc_opts;
+
+    AieCancel cancel;
+} Cli;
+
+/* Parse argv; on --help/--version prints and exits 0; on bad usage prints the
+ * two-line message and exits 2. Applies AIE_CPU, AIE_METRICS and AIE_TAGS. */
+void cli_parse(Cli *c, int argc, char **argv);
+
+/* Report bad usage and exit 2. */
+void cli_usage(const Cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/* Messages on stderr, prefixed by the tool name. */
+void cli_error(const Cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const Cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_info(const Cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn_cb(void *cli, const char *msg); /* AieWarnFn */
+
+/* Parse helpers for tool options (exit 2 with a message on bad values). */
+double cli_double(const Cli *c, const char *opt, const char *arg, double lo, double hi);
+int cli_int(const Cli *c, const char *opt, const char *arg, int lo, int hi);
+int cli_rational(const char *arg, AieRational *out); /* "30", "30000/1001", "29.97" */
+
+/* Start the signal thread: SIGINT/SIGTERM set c->cancel; if the run has not
+ * ended `grace` seconds later (or on a second signal), the temporary output
+ * is removed and the process exits 130/143. Call before creating threads. */
+void cli_signals_start(Cli *c, AieWriter **writer_slot);
+
+/* Signal that stopped the run (0 if none). */
+int cli_signal(const Cli *c);
+
+/* Progress line callback for AiePipelineOpts. */
+void cli_progress(void *cli, const AieProgress *p);
+void cli_progress_end(Cli *c);
+
+/* Map a library error to the exit status, honouring a received signal. */
+int cli_exit_code(const Cli *c, int err);
+
+/* Reader/writer option structs from the shared options. */
+AieReaderOpts cli_reader_opts(Cli *c);
+AieWriterOpts cli_writer_opts(Cli *c);
+
+/* Open the metrics log when --metrics or AIE_METRICS names one (NULL if not). */
+AieMetrics *cli_metrics_open(Cli *c);
+/* Close it and print the one-line loss report if records were dropped. */
+void cli_metrics_close(Cli *c, AieMetrics **m);
+
+/* Refuse to write binary data to a terminal (exit 2). */
+void cli_check_output_tty(const Cli *c);
+
+/* Print a JSON value (json-c object) for --dry-run --json, then free it. */
+void cli_print_json(void *json_object_ptr);
+
+#endif

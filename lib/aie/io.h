@@ -1,0 +1,130 @@
+/*
+ * Reading and writing media (lib/io is the only user of libav* and libpng).
+ *
+ * Inputs: any file libavformat opens, "-" (stdin: y4m or any probed stream),
+ * a PNG sequence pattern ("frames/%06d.png", read with libpng; the first number
+ * is searched from 0 to 4 as FFmpeg does), or one still image (PNG through
+ * libpng, other images through libavformat).
+ *
+ * Outputs, chosen from the name: .mp4 .mkv .mov .webm .avi .y4m (and other
+ * extensions libavformat knows), "-" (y4m on stdout), a PNG pattern, or one .png.
+ * Regular files are written to ".NAME.aie-PID.tmp" in the output directory and
+ * renamed on aie_writer_finish(); aie_writer_close() without a finish removes
+ * the temporary file, so nothing exists at OUTPUT that was not there before.
+ */
+#ifndef AIE_IO_H
+#define AIE_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aie/frame.h"
+#include "aie/thread.h"
+
+/* Called for non-fatal notes (an interlaced input, a stream the container
+ * cannot hold). The library never prints: the tool decides. */
+typedef void (*AieWarnFn)(void *opaque, const char *msg);
+
+typedef struct AieVideoInfo {
+    int width, height;
+    AieLayout layout;       /* layout and depth of the frames the reader returns */
+    int depth;
+    AieRational fps;        /* nominal frame rate; 0/1 when unknown */
+    AieRational time_base;  /* of the frames' pts */
+    AieRational sar;        /* 0/1 when unknown */
+    AieColor color;
+    int64_t nb_frames;      /* frames the reader will return, -1 when unknown */
+    int64_t duration_us;    /* -1 when unknown */
+    int interlaced;
+    int still;              /* a single image */
+    char codec[32];         /* source codec name ("h264", "png", ...) */
+    char pix_fmt[32];       /* source pixel format name as FFmpeg spells it */
+    char container[32];     /* "mov,mp4,...", "yuv4mpegpipe", "png-sequence", ... */
+} AieVideoInfo;
+
+typedef struct AieReaderOpts {
+    int threads;             /* decoder threads, 0 = automatic */
+    int64_t first, last;     /* frame range, 0-based inclusive; last < 0: to the end */
+    int ignore_errors;       /* decode errors and truncation are not fatal */
+    int no_audio;            /* do not carry the other streams */
+    AieRational seq_fps;     /* frame rate of PNG sequences; 0/0 = 25 */
+    AieCancel *cancel;
+    AieWarnFn warn;
+    void *warn_opaque;
+} AieReaderOpts;
+
+typedef struct AieReader AieReader;
+
+/* Open url and select its best video stream. err gets a one-line reason that
+ * names the file. opts may be NULL for defaults. */
+int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts, char *err,
+                    size_t errlen);
+
+const AieVideoInfo *aie_reader_info(const AieReader *r);
+
+/* Next frame in decode order of presentation (the caller owns *out: unref it).
+ * Frames carry pts relative to the first selected frame (a --frames range
+ * starts at 0) and the packets of other streams in frame->aux.
+ * Returns 0, AIE_EOF at the end, AIE_ETRUNC at the end when frames were lost
+ * (see aie_reader_frames_lost) and ignore_errors is off, or another error. */
+int aie_reader_read(AieReader *r, AieFrame **out);
+
+/* Frames that could not be decoded (damaged or truncated input). */
+int64_t aie_reader_frames_lost(const AieReader *r);
+
+/* Detail of the last failure, naming the file; "" when none. */
+const char *aie_reader_error(const AieReader *r);
+
+void aie_reader_close(AieReader **r);
+
+/* Is this output name a PNG sequence pattern (contains a printf %d)? */
+int aie_io_is_pattern(const char *name);
+
+typedef struct AieWriterOpts {
+    const char *codec;          /* encoder name; NULL = default for the container */
+    int crf;                    /* -1 = default (18 for x264, 31 for VP9) */
+    const char *preset;         /* NULL = encoder default */
+    int lossless;               /* FFV1 (x264 qp 0 in mp4, VP9 lossless in webm) */
+    const char *const *encoder_opts; /* "key=value" strings, given to the encoder */
+    int n_encoder_opts;
+    int depth;                  /* output bit depth, 0 = the frames' depth */
+    int no_clobber;             /* refuse to replace an existing output */
+    int threads;                /* encoder threads, 0 = automatic */
+    int no_audio;               /* drop the other streams */
+    int png_compression;        /* zlib level for PNG output, -1 = default */
+    AieWarnFn warn;
+    void *warn_opaque;
+} AieWriterOpts;
+
+typedef struct AieWriter AieWriter;
+
+/* Open path for frames described by vi (size, layout, depth, fps, time_base,
+ * colour). src, when not NULL, is the reader whose other streams, chapters and
+ * metadata are copied, and whose input must not be the same file as path.
+ * opts may be NULL for defaults. */
+int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, AieReader *src,
+                    const AieWriterOpts *opts, char *err, size_t errlen);
+
+/* Encode one frame (its aux packets are written as well). The writer takes no
+ * reference: the caller still owns f. */
+int aie_writer_write(AieWriter *w, AieFrame *f);
+
+/* Flush the encoder, write the trailer and rename the file into place. */
+int aie_writer_finish(AieWriter *w);
+
+/* Frames written so far. */
+int64_t aie_writer_frames(const AieWriter *w);
+
+/* The temporary file being written, or NULL (for a signal handler's last
+ * resort cleanup). */
+const char *aie_writer_temp_path(const AieWriter *w);
+
+/* Description of the output ("yuv420p", codec name) for metrics. */
+const char *aie_writer_codec(const AieWriter *w);
+
+const char *aie_writer_error(const AieWriter *w);
+
+/* Abort if not finished (removing the temporary file) and free. Accepts NULL. */
+void aie_writer_close(AieWriter **w);
+
+#endif /* AIE_IO_H */

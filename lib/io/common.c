@@ -1,0 +1,76 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "io_internal.h"
+
+void io_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int io_averror(int averr)
+{
+    if (averr >= 0)
+        return 0;
+    switch (averr) {
+    case AVERROR_EOF: return AIE_EOF;
+    case AVERROR_INVALIDDATA: return AIE_EFORMAT;
+    case AVERROR_DECODER_NOT_FOUND:
+    case AVERROR_DEMUXER_NOT_FOUND:
+    case AVERROR_ENCODER_NOT_FOUND:
+    case AVERROR_MUXER_NOT_FOUND:
+    case AVERROR_PATCHWELCOME: return AIE_EUNSUP;
+    case AVERROR_EXIT: return AIE_ECANCELLED;
+    }
+    if (averr > -4096) /* AVERROR(errno) */
+        return aie_error_from_errno(-averr);
+    return AIE_EIO;
+}
+
+const char *io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE])
+{
+    av_strerror(averr, buf, AV_ERROR_MAX_STRING_SIZE);
+    return buf;
+}
+
+int aux_push(AuxList **pl, AVPacket *pkt)
+{
+    AuxList *l = *pl;
+    if (!l) {
+        l = calloc(1, sizeof(*l));
+        if (!l)
+            return AIE_ENOMEM;
+        *pl = l;
+    }
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 8;
+        AVPacket **p = realloc(l->pkts, (size_t)cap * sizeof(*p));
+        if (!p)
+            return AIE_ENOMEM;
+        l->pkts = p;
+        l->cap = cap;
+    }
+    AVPacket *c = av_packet_alloc();
+    if (!c)
+        return AIE_ENOMEM;
+    av_packet_move_ref(c, pkt);
+    l->pkts[l->n++] = c;
+    return 0;
+}
+
+void aux_free(void *p)
+{
+    AuxList *l = p;
+    if (!l)
+        return;
+    for (int i = 0; i < l->n; i++)
+        av_packet_free(&l->pkts[i]);
+    free(l->pkts);
+    free(l);
+}

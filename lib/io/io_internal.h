@@ -1,0 +1,82 @@
+/* Private to lib/io: shared between reader.c, writer.c, convert.c and atomic.c. */
+#ifndef AIE_IO_INTERNAL_H
+#define AIE_IO_INTERNAL_H
+
+#include <limits.h>
+#include <stdarg.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/pixfmt.h>
+#include <libswscale/swscale.h>
+
+#include "aie/error.h"
+#include "aie/io.h"
+
+/* ---- packets of other streams travelling with a frame (AieFrame.aux) ---- */
+typedef struct AuxList {
+    AVPacket **pkts;
+    int n, cap;
+} AuxList;
+
+int aux_push(AuxList **l, AVPacket *pkt); /* takes the packet (moves the ref) */
+void aux_free(void *l);                   /* AieFrame.aux_free */
+
+/* ---- what the writer needs from the reader ---- */
+typedef struct ReaderSource {
+    AVFormatContext *fmt;   /* NULL for PNG sequences / libpng stills */
+    int video_index;
+    int64_t start_pts;      /* input pts (video time base) mapped to output 0 */
+    int64_t end_pts;        /* exclusive, INT64_MAX when not known */
+    const char *path;
+} ReaderSource;
+
+const ReaderSource *aie_reader_source(const AieReader *r);
+
+/* ---- pixel formats ---- */
+/* The planar AV_PIX_FMT of an aie layout/depth (GBR order for RGB). */
+enum AVPixelFormat pixfmt_from_aie(AieLayout layout, int depth);
+/* Closest aie layout/depth for a decoder pixel format. */
+int pixfmt_to_aie(enum AVPixelFormat fmt, AieLayout *layout, int *depth);
+
+/* Convert between AVFrame and AieFrame through swscale (or a plain copy/ref
+ * when the formats match). The converter caches its SwsContext. */
+typedef struct Converter {
+    struct SwsContext *sws;
+    int sw, sh, dw, dh;
+    enum AVPixelFormat sfmt, dfmt;
+    int matrix, range_in, range_out;
+} Converter;
+
+/* AVFrame -> new AieFrame of layout/depth (zero-copy when fmt already matches). */
+int convert_from_av(Converter *c, const AVFrame *src, AieLayout layout, int depth, AieFrame **out);
+/* AieFrame -> AVFrame dst (already allocated with format/size set). */
+int convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_range, int dst_matrix);
+/* AieFrame -> new AieFrame of another layout/depth (for PNG output). */
+int convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, int dst_range,
+                AieFrame **out);
+void converter_free(Converter *c);
+
+/* ---- atomic output files ---- */
+typedef struct AtomicOut {
+    char path[PATH_MAX];
+    char tmp[PATH_MAX];
+    int direct;     /* device, pipe or stdout: written in place */
+    int active;     /* tmp exists and must be removed on abort */
+} AtomicOut;
+
+/* Decide how path is written: checks the directory, --no-clobber, the same-file
+ * rule against in_path (may be NULL), and removes stale temps of dead PIDs. */
+int atomic_prepare(AtomicOut *a, const char *path, const char *in_path, int no_clobber, char *err,
+                   size_t errlen);
+/* The name to open for writing (tmp or path). Marks tmp active. */
+const char *atomic_target(AtomicOut *a);
+int atomic_commit(AtomicOut *a, char *err, size_t errlen);
+void atomic_abort(AtomicOut *a);
+
+/* ---- messages ---- */
+void io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int io_averror(int averr);                   /* AVERROR -> AIE_E* */
+const char *io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE]);
+
+#endif

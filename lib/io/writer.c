@@ -1,0 +1,725 @@
+/* aie_writer_*: encode + mux (libavformat), y4m on pipes, PNG through libpng.
+ * Regular files are written under a temporary name and renamed on finish. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libavutil/avstring.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+
+#include "io_internal.h"
+#include "png.h"
+
+enum { KIND_AV, KIND_PNG, KIND_PNG_SEQ };
+
+struct AieWriter {
+    int kind;
+    char path[PATH_MAX];
+    char err[AIE_ERRBUF_SIZE];
+    AieWriterOpts o;
+    AieVideoInfo vi;
+    AtomicOut out;
+    int finished, failed;
+    int64_t frames;
+    char codec_name[64];
+
+    /* libav */
+    AVFormatContext *fmt;
+    AVCodecContext *enc;
+    AVStream *vst;
+    AVFrame *avf;
+    AVPacket *pkt;
+    Converter conv;
+    int y4m;
+    int *map;            /* input stream -> output stream, -1 = dropped */
+    int nmap;
+    AVRational in_vtb;   /* time base of the source video stream (aux shifting) */
+    int64_t start_pts;   /* source start in in_vtb */
+    AVFormatContext *src_fmt;
+    int out_range, out_matrix;
+    int64_t last_pts;
+
+    /* PNG */
+    int png_depth;
+    AieLayout png_layout;
+};
+
+static void warnf(AieWriter *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warnf(AieWriter *w, const char *fmt, ...)
+{
+    if (!w->o.warn)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    w->o.warn(w->o.warn_opaque, buf);
+}
+
+static int has_ext(const char *path, const char *ext)
+{
+    size_t n = strlen(path), e = strlen(ext);
+    return n > e && !av_strcasecmp(path + n - e, ext);
+}
+
+/* Report an FFmpeg failure while writing: ENOSPC, EPIPE and friends are named. */
+static int fail_av(AieWriter *w, int ret, const char *what)
+{
+    char ebuf[AV_ERROR_MAX_STRING_SIZE];
+    int e = io_averror(ret);
+    if (e == AIE_EOF || e == AIE_EFORMAT)
+        e = AIE_EENCODE;
+    io_errf(w->err, sizeof(w->err), "%s: %s: %s", w->path, what, io_averr_str(ret, ebuf));
+    w->failed = 1;
+    return e;
+}
+
+/* ---- encoder choice ---- */
+
+static const char *default_codec(const AieWriter *w, const char *muxer)
+{
+    int lossless = w->o.lossless;
+    if (!strcmp(muxer, "webm"))
+        return "libvpx-vp9";
+    if (lossless)
+        return !strcmp(muxer, "mp4") ? "libx264" : "ffv1";
+    if (!strcmp(muxer, "mp4") || !strcmp(muxer, "matroska") || !strcmp(muxer, "mov"))
+        return "libx264";
+    return NULL; /* the muxer's own default (mpeg4 for avi, ...) */
+}
+
+static enum AVPixelFormat choose_pixfmt(AieWriter *w, const AVCodec *codec, AieLayout layout,
+                                        int depth)
+{
+    enum AVPixelFormat want = pixfmt_from_aie(layout, depth);
+    if (w->y4m) {
+        /* y4m holds YUV and gray only */
+        if (layout == AIE_LAYOUT_RGB || layout == AIE_LAYOUT_RGBA)
+            want = pixfmt_from_aie(AIE_LAYOUT_YUV444, depth);
+        if (depth > 8 && depth < 16 && layout == AIE_LAYOUT_GRAY && depth != 10)
+            want = AV_PIX_FMT_GRAY16LE;
+        return want;
+    }
+    const enum AVPixelFormat *list = codec->pix_fmts;
+    if (!list)
+        return want;
+    for (int i = 0; list[i] != AV_PIX_FMT_NONE; i++)
+        if (list[i] == want)
+            return want;
+    int alpha = layout == AIE_LAYOUT_RGBA;
+    return avcodec_find_best_pix_fmt_of_list(list, want, alpha, NULL);
+}
+
+static int set_opt(AieWriter *w, const char *key, const char *val, int must)
+{
+    int ret = av_opt_set(w->enc, key, val, AV_OPT_SEARCH_CHILDREN);
+    if (ret < 0 && must) {
+        io_errf(w->err, sizeof(w->err), "%s: encoder %s does not accept %s=%s", w->path,
+                w->codec_name, key, val);
+        return AIE_EINVAL;
+    }
+    return 0;
+}
+
+static int open_encoder(AieWriter *w, const char *muxer)
+{
+    char ebuf[AV_ERROR_MAX_STRING_SIZE];
+    const char *cname = w->o.codec;
+    if (w->y4m)
+        cname = "wrapped_avframe";
+    else if (!cname)
+        cname = default_codec(w, muxer);
+    const AVCodec *codec = cname ? avcodec_find_encoder_by_name(cname)
+                                 : avcodec_find_encoder(w->fmt->oformat->video_codec);
+    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
+        io_errf(w->err, sizeof(w->err), "%s: no video encoder named '%s'", w->path,
+                cname ? cname : "(default)");
+        return AIE_EUNSUP;
+    }
+    snprintf(w->codec_name, sizeof(w->codec_name), "%s", codec->name);
+    if (!w->y4m && avformat_query_codec(w->fmt->oformat, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
+        io_errf(w->err, sizeof(w->err), "%s: the %s container cannot hold %s video", w->path, muxer,
+                codec->name);
+        return AIE_EUNSUP;
+    }
+    int depth = w->o.depth ? w->o.depth : w->vi.depth;
+    enum AVPixelFormat pf = choose_pixfmt(w, codec, w->vi.layout, depth);
+    if (pf == AV_PIX_FMT_NONE) {
+        io_errf(w->err, sizeof(w->err), "%s: %s cannot encode %s", w->path, codec->name,
+                aie_layout_name(w->vi.layout));
+        return AIE_EUNSUP;
+    }
+    AVCodecContext *c = w->enc = avcodec_alloc_context3(codec);
+    if (!c)
+        return AIE_ENOMEM;
+    c->width = w->vi.width;
+    c->height = w->vi.height;
+    c->pix_fmt = pf;
+    AVRational fps = {w->vi.fps.num, w->vi.fps.den};
+    if (fps.num <= 0 || fps.den <= 0)
+        fps = (AVRational){25, 1};
+    c->framerate = fps;
+    if (w->y4m || w->vi.time_base.num <= 0 || w->vi.time_base.den <= 0)
+        c->time_base = av_inv_q(fps); /* y4m: one tick per frame */
+    else
+        c->time_base = (AVRational){w->vi.time_base.num, w->vi.time_base.den};
+    if (w->vi.sar.num > 0 && w->vi.sar.den > 0)
+        c->sample_aspect_ratio = (AVRational){w->vi.sar.num, w->vi.sar.den};
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(pf);
+    int out_rgb = d && (d->flags & AV_PIX_FMT_FLAG_RGB);
+    int in_rgb = w->vi.layout == AIE_LAYOUT_RGB || w->vi.layout == AIE_LAYOUT_RGBA;
+    AieColor col = w->vi.color;
+    if (in_rgb && !out_rgb) { /* RGB sources are converted with BT.709 (HD) or BT.601 */
+        col.matrix = w->vi.height >= 720 ? 1 : 6;
+        col.range = 1;
+        if (col.primaries == 2 || !col.primaries)
+            col.primaries = w->vi.height >= 720 ? 1 : 6;
+    }
+    if (out_rgb) {
+        col.matrix = 0;
+        col.range = 2;
+    }
+    if (!out_rgb && !col.range)
+        col.range = 1;
+    w->out_range = col.range;
+    w->out_matrix = col.matrix;
+    c->color_range = col.range;
+    c->color_primaries = col.primaries;
+    c->color_trc = col.transfer;
+    c->colorspace = col.matrix;
+    c->chroma_sample_location = col.chroma_loc;
+    c->thread_count = w->o.threads;
+    if (w->fmt->oformat->flags & AVFMT_GLOBALHEADER)
+        c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+
+    int err = 0;
+    char num[32];
+    int is_x264 = !strcmp(codec->name, "libx264") || !strcmp(codec->name, "libx264rgb");
+    int is_vp9 = !strcmp(codec->name, "libvpx-vp9");
+    if (w->o.lossless) {
+        if (is_x264)
+            err = set_opt(w, "qp", "0", 1);
+        else if (is_vp9)
+            err = set_opt(w, "lossless", "1", 1);
+        else if (strcmp(codec->name, "ffv1") && !w->y4m) {
+            io_errf(w->err, sizeof(w->err), "%s: --lossless needs ffv1, libx264 or libvpx-vp9, not %s",
+                    w->path, codec->name);
+            return AIE_EINVAL;
+        }
+        if (!strcmp(codec->name, "ffv1")) {
+            set_opt(w, "level", "3", 0);
+            set_opt(w, "slicecrc", "1", 0);
+            set_opt(w, "slices", "4", 0);
+        }
+    } else if (is_x264) {
+        snprintf(num, sizeof(num), "%d", w->o.crf >= 0 ? w->o.crf : 18);
+        err = set_opt(w, "crf", num, 1);
+    } else if (is_vp9) {
+        snprintf(num, sizeof(num), "%d", w->o.crf >= 0 ? w->o.crf : 31);
+        err = set_opt(w, "crf", num, 1);
+        c->bit_rate = 0;
+        set_opt(w, "row-mt", "1", 0);
+    } else if (w->o.crf >= 0) {
+        snprintf(num, sizeof(num), "%d", w->o.crf);
+        err = set_opt(w, "crf", num, 1);
+    } else if (!strcmp(codec->name, "mpeg4") || !strcmp(codec->name, "mjpeg")) {
+        c->flags |= AV_CODEC_FLAG_QSCALE;
+        c->global_quality = FF_QP2LAMBDA * 2;
+    }
+    if (err)
+        return err;
+    if (w->o.preset && (err = set_opt(w, is_vp9 ? "deadline" : "preset", w->o.preset, 1)))
+        return err;
+    for (int i = 0; i < w->o.n_encoder_opts; i++) {
+        const char *kv = w->o.encoder_opts[i];
+        const char *eq = strchr(kv, '=');
+        char key[128];
+        if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
+            io_errf(w->err, sizeof(w->err), "--encoder-opt '%s': expected key=value", kv);
+            return AIE_EINVAL;
+        }
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+        if ((err = set_opt(w, key, eq + 1, 1)))
+            return err;
+    }
+    int ret = avcodec_open2(c, codec, NULL);
+    if (ret < 0) {
+        io_errf(w->err, sizeof(w->err), "%s: cannot open the %s encoder (%s)", w->path, codec->name,
+                io_averr_str(ret, ebuf));
+        return AIE_EENCODE;
+    }
+    w->vst = avformat_new_stream(w->fmt, NULL);
+    if (!w->vst)
+        return AIE_ENOMEM;
+    avcodec_parameters_from_context(w->vst->codecpar, c);
+    w->vst->time_base = c->time_base;
+    w->vst->avg_frame_rate = fps;
+    w->vst->r_frame_rate = fps;
+    w->vst->sample_aspect_ratio = c->sample_aspect_ratio;
+    w->avf = av_frame_alloc();
+    w->pkt = av_packet_alloc();
+    if (!w->avf || !w->pkt)
+        return AIE_ENOMEM;
+    return 0;
+}
+
+/* Copy the source's other streams, chapters and metadata. */
+static int setup_copy(AieWriter *w, AieReader *src)
+{
+    const ReaderSource *s = aie_reader_source(src);
+    if (!s->fmt)
+        return 0;
+    AVFormatContext *in = s->fmt;
+    w->src_fmt = in;
+    w->in_vtb = in->streams[s->video_index]->time_base;
+    w->start_pts = s->start_pts;
+    av_dict_copy(&w->fmt->metadata, in->metadata, 0);
+    AVStream *ivs = in->streams[s->video_index];
+    av_dict_copy(&w->vst->metadata, ivs->metadata, 0);
+    av_dict_set(&w->vst->metadata, "encoder", NULL, 0);
+    w->vst->disposition = ivs->disposition;
+    /* HDR and orientation side data of the video stream */
+    static const enum AVPacketSideDataType keep[] = {AV_PKT_DATA_DISPLAYMATRIX,
+                                                     AV_PKT_DATA_MASTERING_DISPLAY_METADATA,
+                                                     AV_PKT_DATA_CONTENT_LIGHT_LEVEL};
+    for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+        size_t size = 0;
+        const uint8_t *sd = av_stream_get_side_data(ivs, keep[k], &size);
+        if (sd && size) {
+            uint8_t *dst = av_stream_new_side_data(w->vst, keep[k], size);
+            if (!dst)
+                return AIE_ENOMEM;
+            memcpy(dst, sd, size);
+        }
+    }
+    w->nmap = (int)in->nb_streams;
+    w->map = malloc((size_t)w->nmap * sizeof(*w->map));
+    if (!w->map)
+        return AIE_ENOMEM;
+    for (int i = 0; i < w->nmap; i++) {
+        AVStream *ist = in->streams[i];
+        w->map[i] = -1;
+        if (i == s->video_index || ist->discard == AVDISCARD_ALL || w->o.no_audio)
+            continue;
+        if (w->y4m) {
+            continue; /* y4m carries video only */
+        }
+        const char *cn = avcodec_get_name(ist->codecpar->codec_id);
+        if (avformat_query_codec(w->fmt->oformat, ist->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1 &&
+            (ist->codecpar->codec_type != AVMEDIA_TYPE_AUDIO ||
+             avformat_query_codec(w->fmt->oformat, ist->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 0)) {
+            warnf(w, "%s: stream #%d (%s %s) cannot go into this container; dropped", w->path, i,
+                  av_get_media_type_string(ist->codecpar->codec_type), cn);
+            continue;
+        }
+        AVStream *ost = avformat_new_stream(w->fmt, NULL);
+        if (!ost)
+            return AIE_ENOMEM;
+        avcodec_parameters_copy(ost->codecpar, ist->codecpar);
+        ost->codecpar->codec_tag = 0;
+        ost->time_base = ist->time_base;
+        ost->disposition = ist->disposition;
+        av_dict_copy(&ost->metadata, ist->metadata, 0);
+        w->map[i] = ost->index;
+    }
+    /* chapters, shifted by the range start and clipped to the range */
+    int64_t start = s->start_pts, end = s->end_pts;
+    for (unsigned i = 0; i < in->nb_chapters; i++) {
+        AVChapter *ic = in->chapters[i];
+        int64_t cs = av_rescale_q(start, w->in_vtb, ic->time_base);
+        int64_t ce = end == INT64_MAX ? INT64_MAX : av_rescale_q(end, w->in_vtb, ic->time_base);
+        if (ic->end <= cs || ic->start >= ce)
+            continue;
+        AVChapter **nc = av_realloc_array(w->fmt->chapters, w->fmt->nb_chapters + 1, sizeof(*nc));
+        if (!nc)
+            return AIE_ENOMEM;
+        w->fmt->chapters = nc;
+        AVChapter *oc = av_mallocz(sizeof(*oc));
+        if (!oc)
+            return AIE_ENOMEM;
+        oc->id = ic->id;
+        oc->time_base = ic->time_base;
+        oc->start = FFMAX(ic->start, cs) - cs;
+        oc->end = (ce == INT64_MAX ? ic->end : FFMIN(ic->end, ce)) - cs;
+        av_dict_copy(&oc->metadata, ic->metadata, 0);
+        nc[w->fmt->nb_chapters++] = oc;
+    }
+    return 0;
+}
+
+static int open_av(AieWriter *w, AieReader *src)
+{
+    char ebuf[AV_ERROR_MAX_STRING_SIZE];
+    const char *muxer = NULL;
+    int is_stdout = !strcmp(w->path, "-");
+    if (is_stdout || has_ext(w->path, ".y4m")) {
+        muxer = "yuv4mpegpipe";
+        w->y4m = 1;
+    }
+    const char *target = atomic_target(&w->out);
+    const char *url = is_stdout ? "pipe:1" : target;
+    int ret = avformat_alloc_output_context2(&w->fmt, NULL, muxer, muxer ? NULL : w->path);
+    if (ret < 0 || !w->fmt) {
+        io_errf(w->err, sizeof(w->err),
+                "%s: unknown output format (use .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -)",
+                w->path);
+        return AIE_EUNSUP;
+    }
+    const char *mname = w->fmt->oformat->name;
+    if (!strcmp(mname, "image2") || !strcmp(mname, "image2pipe")) {
+        io_errf(w->err, sizeof(w->err), "%s: image output must be .png or a PNG pattern", w->path);
+        return AIE_EUNSUP;
+    }
+    int err = open_encoder(w, mname);
+    if (err)
+        return err;
+    if (src && (err = setup_copy(w, src)))
+        return err;
+    if (!(w->fmt->oformat->flags & AVFMT_NOFILE)) {
+        ret = avio_open(&w->fmt->pb, url, AVIO_FLAG_WRITE);
+        if (ret < 0) {
+            io_errf(w->err, sizeof(w->err), "%s: cannot create: %s", w->path, io_averr_str(ret, ebuf));
+            return io_averror(ret);
+        }
+    }
+    ret = avformat_write_header(w->fmt, NULL);
+    if (ret < 0)
+        return fail_av(w, ret, "cannot write the header");
+    return 0;
+}
+
+int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, AieReader *src,
+                    const AieWriterOpts *opts, char *err, size_t errlen)
+{
+    *out = NULL;
+    AieWriter *w = calloc(1, sizeof(*w));
+    if (!w)
+        return AIE_ENOMEM;
+    w->o = opts ? *opts : (AieWriterOpts){.crf = -1, .png_compression = -1};
+    w->vi = *vi;
+    w->last_pts = INT64_MIN;
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    const char *in_path = src ? aie_reader_source(src)->path : NULL;
+    int e;
+    if (vi->width > AIE_MAX_DIM || vi->height > AIE_MAX_DIM) {
+        io_errf(w->err, sizeof(w->err), "%s: %dx%d is larger than %d pixels on a side", path,
+                vi->width, vi->height, AIE_MAX_DIM);
+        e = AIE_ETOOBIG;
+        goto fail;
+    }
+    if (vi->width < 1 || vi->height < 1) {
+        io_errf(w->err, sizeof(w->err), "%s: invalid size %dx%d", path, vi->width, vi->height);
+        e = AIE_EINVAL;
+        goto fail;
+    }
+    if (w->o.depth && w->o.depth != 8 && w->o.depth != 10 && w->o.depth != 12 && w->o.depth != 16) {
+        io_errf(w->err, sizeof(w->err), "bit depth %d: expected 8, 10, 12 or 16", w->o.depth);
+        e = AIE_EINVAL;
+        goto fail;
+    }
+    if (aie_io_is_pattern(path)) {
+        if (!has_ext(path, ".png")) {
+            io_errf(w->err, sizeof(w->err), "%s: image sequences must be PNG", path);
+            e = AIE_EUNSUP;
+            goto fail;
+        }
+        w->kind = KIND_PNG_SEQ;
+        char first[PATH_MAX];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(first, sizeof(first), path, 1);
+#pragma GCC diagnostic pop
+        if ((e = atomic_prepare(&w->out, first, in_path, w->o.no_clobber, w->err, sizeof(w->err))))
+            goto fail;
+    } else {
+        if ((e = atomic_prepare(&w->out, path, in_path, w->o.no_clobber, w->err, sizeof(w->err))))
+            goto fail;
+        w->kind = has_ext(path, ".png") ? KIND_PNG : KIND_AV;
+    }
+    if (w->kind != KIND_AV) {
+        int depth = w->o.depth ? w->o.depth : vi->depth;
+        w->png_depth = depth > 8 ? 16 : 8;
+        w->png_layout = vi->layout == AIE_LAYOUT_RGBA ? AIE_LAYOUT_RGBA
+                        : vi->layout == AIE_LAYOUT_GRAY ? AIE_LAYOUT_GRAY
+                                                        : AIE_LAYOUT_RGB;
+        snprintf(w->codec_name, sizeof(w->codec_name), "png");
+    } else if ((e = open_av(w, src))) {
+        goto fail;
+    }
+    *out = w;
+    return 0;
+fail:
+    io_errf(err, errlen, "%s", w->err[0] ? w->err : aie_strerror(e));
+    aie_writer_close(&w);
+    return e;
+}
+
+/* ---- writing ---- */
+
+static int drain_encoder(AieWriter *w)
+{
+    for (;;) {
+        int ret = avcodec_receive_packet(w->enc, w->pkt);
+        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+            return 0;
+        if (ret < 0)
+            return fail_av(w, ret, "encoding failed");
+        w->pkt->stream_index = w->vst->index;
+        av_packet_rescale_ts(w->pkt, w->enc->time_base, w->vst->time_base);
+        ret = av_interleaved_write_frame(w->fmt, w->pkt);
+        if (ret < 0)
+            return fail_av(w, ret, "write failed");
+    }
+}
+
+static int write_aux(AieWriter *w, AuxList *l)
+{
+    for (int i = 0; l && i < l->n; i++) {
+        AVPacket *p = l->pkts[i];
+        if (!w->map || p->stream_index < 0 || p->stream_index >= w->nmap || w->map[p->stream_index] < 0)
+            continue;
+        AVStream *ist = w->src_fmt->streams[p->stream_index];
+        AVStream *ost = w->fmt->streams[w->map[p->stream_index]];
+        int64_t shift = av_rescale_q(w->start_pts, w->in_vtb, ist->time_base);
+        if (p->pts != AV_NOPTS_VALUE)
+            p->pts -= shift;
+        if (p->dts != AV_NOPTS_VALUE)
+            p->dts -= shift;
+        av_packet_rescale_ts(p, ist->time_base, ost->time_base);
+        p->stream_index = ost->index;
+        p->pos = -1;
+        int ret = av_interleaved_write_frame(w->fmt, p);
+        if (ret < 0)
+            return fail_av(w, ret, "write failed");
+    }
+    return 0;
+}
+
+static void unref_aie(void *opaque, uint8_t *data)
+{
+    (void)data;
+    AieFrame *f = opaque;
+    aie_frame_unref(&f);
+}
+
+static int write_av(AieWriter *w, AieFrame *f)
+{
+    int err;
+    AVFrame *a = w->avf;
+    av_frame_unref(a);
+    a->format = w->enc->pix_fmt;
+    a->width = w->enc->width;
+    a->height = w->enc->height;
+    enum AVPixelFormat ffmt = pixfmt_from_aie(f->layout, f->depth);
+    if (ffmt == a->format && f->layout != AIE_LAYOUT_RGB && f->layout != AIE_LAYOUT_RGBA &&
+        f->width == a->width && f->height == a->height) {
+        /* zero copy: the AVFrame references the AieFrame */
+        AieFrame *ref = aie_frame_ref(f);
+        a->buf[0] = av_buffer_create(f->data[0], 1, unref_aie, ref, 0);
+        if (!a->buf[0]) {
+            aie_frame_unref(&ref);
+            return AIE_ENOMEM;
+        }
+        for (int i = 0; i < f->nplanes; i++) {
+            a->data[i] = f->data[i];
+            a->linesize[i] = (int)f->stride[i];
+        }
+        a->extended_data = a->data;
+    } else {
+        int ret = av_frame_get_buffer(a, 0);
+        if (ret < 0)
+            return fail_av(w, ret, "out of memory");
+        if ((err = convert_to_av(&w->conv, f, a, w->out_range, w->out_matrix))) {
+            io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to %s", w->path,
+                    aie_layout_name(f->layout), av_get_pix_fmt_name(a->format));
+            return err;
+        }
+    }
+    int64_t pts;
+    if (w->y4m || f->pts == INT64_MIN)
+        pts = w->frames;
+    else
+        pts = av_rescale_q(f->pts, (AVRational){f->time_base.num, f->time_base.den}, w->enc->time_base);
+    if (pts <= w->last_pts)
+        pts = w->last_pts + 1;
+    w->last_pts = pts;
+    a->pts = pts;
+    a->color_range = w->enc->color_range;
+    a->color_primaries = w->enc->color_primaries;
+    a->color_trc = w->enc->color_trc;
+    a->colorspace = w->enc->colorspace;
+    a->chroma_location = w->enc->chroma_sample_location;
+    if (f->sar.num > 0)
+        a->sample_aspect_ratio = (AVRational){f->sar.num, f->sar.den};
+    int ret = avcodec_send_frame(w->enc, a);
+    av_frame_unref(a);
+    if (ret < 0)
+        return fail_av(w, ret, "encoding failed");
+    if ((err = drain_encoder(w)))
+        return err;
+    return write_aux(w, f->aux);
+}
+
+static int write_png_file(AieWriter *w, AtomicOut *ao, const AieFrame *f)
+{
+    AieFrame *conv = NULL;
+    const AieFrame *src = f;
+    int err = 0;
+    if (f->layout != w->png_layout || (f->depth != 8 && f->depth != 16)) {
+        int d = w->png_depth;
+        if ((err = convert_aie(&w->conv, f, w->png_layout, d, 2, &conv))) {
+            io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to RGB", ao->path,
+                    aie_layout_name(f->layout));
+            return err;
+        }
+        src = conv;
+    }
+    const char *target = atomic_target(ao);
+    FILE *fp = fopen(target, "wb");
+    if (!fp) {
+        int en = errno;
+        io_errf(w->err, sizeof(w->err), "%s: cannot create: %s", ao->path, strerror(en));
+        aie_frame_unref(&conv);
+        return aie_error_from_errno(en);
+    }
+    char e[256] = "";
+    err = aie_png_write(fp, src, w->png_depth, e, sizeof(e));
+    int ferr = ferror(fp) ? errno : 0;
+    if (fclose(fp) != 0 && !ferr)
+        ferr = errno;
+    aie_frame_unref(&conv);
+    if (!err && ferr)
+        err = aie_error_from_errno(ferr);
+    if (err) {
+        io_errf(w->err, sizeof(w->err), "%s: %s", ao->path,
+                ferr ? strerror(ferr) : (*e ? e : aie_strerror(err)));
+        atomic_abort(ao);
+        return err;
+    }
+    return 0;
+}
+
+int aie_writer_write(AieWriter *w, AieFrame *f)
+{
+    if (w->failed || w->finished)
+        return AIE_EINVAL;
+    if (f->width != w->vi.width || f->height != w->vi.height) {
+        io_errf(w->err, sizeof(w->err), "%s: frame is %dx%d, the output %dx%d", w->path, f->width,
+                f->height, w->vi.width, w->vi.height);
+        w->failed = 1;
+        return AIE_EINVAL;
+    }
+    int err = 0;
+    if (w->kind == KIND_AV) {
+        err = write_av(w, f);
+    } else if (w->kind == KIND_PNG) {
+        if (w->frames > 0) {
+            io_errf(w->err, sizeof(w->err),
+                    "%s: a .png holds one image; name a pattern such as out/%%06d.png for a sequence",
+                    w->path);
+            err = AIE_EINVAL;
+        } else {
+            err = write_png_file(w, &w->out, f);
+        }
+    } else {
+        AtomicOut ao;
+        if (w->frames > 0) {
+            char name[PATH_MAX];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+            snprintf(name, sizeof(name), w->path, (int)(w->frames + 1));
+#pragma GCC diagnostic pop
+            if ((err = atomic_prepare(&ao, name, NULL, w->o.no_clobber, w->err, sizeof(w->err)))) {
+                w->failed = 1;
+                return err;
+            }
+        } else {
+            ao = w->out;
+        }
+        w->out = ao; /* the file in progress, for aie_writer_temp_path() */
+        err = write_png_file(w, &w->out, f);
+        if (!err)
+            err = atomic_commit(&w->out, w->err, sizeof(w->err));
+    }
+    if (err) {
+        w->failed = 1;
+        return err;
+    }
+    w->frames++;
+    return 0;
+}
+
+int aie_writer_finish(AieWriter *w)
+{
+    if (w->finished)
+        return 0;
+    if (w->failed)
+        return AIE_EINVAL;
+    int err = 0;
+    if (w->kind == KIND_AV) {
+        int ret = avcodec_send_frame(w->enc, NULL);
+        if (ret < 0 && ret != AVERROR_EOF)
+            return fail_av(w, ret, "encoding failed");
+        if ((err = drain_encoder(w)))
+            return err;
+        ret = av_write_trailer(w->fmt);
+        if (ret < 0)
+            return fail_av(w, ret, "cannot finish the file");
+        if (w->fmt->pb) {
+            avio_flush(w->fmt->pb);
+            ret = w->fmt->pb->error;
+            if (!(w->fmt->oformat->flags & AVFMT_NOFILE)) {
+                int cret = avio_closep(&w->fmt->pb);
+                if (ret >= 0)
+                    ret = cret;
+            }
+            if (ret < 0)
+                return fail_av(w, ret, "write failed");
+        }
+    }
+    if (w->kind == KIND_PNG && w->frames == 0) {
+        io_errf(w->err, sizeof(w->err), "%s: no frame to write", w->path);
+        w->failed = 1;
+        return AIE_EEMPTY;
+    }
+    if (w->kind != KIND_PNG_SEQ && (err = atomic_commit(&w->out, w->err, sizeof(w->err)))) {
+        w->failed = 1;
+        return err;
+    }
+    w->finished = 1;
+    return 0;
+}
+
+int64_t aie_writer_frames(const AieWriter *w) { return w->frames; }
+
+const char *aie_writer_temp_path(const AieWriter *w)
+{
+    return w && w->out.active && !w->out.direct ? w->out.tmp : NULL;
+}
+
+const char *aie_writer_codec(const AieWriter *w) { return w->codec_name; }
+
+const char *aie_writer_error(const AieWriter *w) { return w->err; }
+
+void aie_writer_close(AieWriter **pw)
+{
+    AieWriter *w = pw ? *pw : NULL;
+    if (!w)
+        return;
+    *pw = NULL;
+    if (w->fmt && w->fmt->pb && !(w->fmt->oformat->flags & AVFMT_NOFILE))
+        avio_closep(&w->fmt->pb);
+    if (!w->finished)
+        atomic_abort(&w->out);
+    avcodec_free_context(&w->enc);
+    avformat_free_context(w->fmt);
+    av_frame_free(&w->avf);
+    av_packet_free(&w->pkt);
+    converter_free(&w->conv);
+    free(w->map);
+    free(w);
+}

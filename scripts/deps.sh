@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install the Debian packages aie needs to build, test and demo.
+# As root: installs what is missing with apt-get. Otherwise: prints the exact
+# command to run and fails. Usage: scripts/deps.sh [--check]
+set -eu
+PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+if [ "${1:-}" = "--check" ]; then
+    echo "missing packages:$missing" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    echo "deps: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null || apt-get update
+    apt-get install -y -q --no-install-recommends $missing >/dev/null || \
+        apt-get install -y --no-install-recommends $missing
+else
+    echo "deps: missing packages:$missing" >&2
+    echo "deps: run: sudo apt-get install -y$missing" >&2
+    exit 1
+fi

@@ -1,0 +1,206 @@
+/* metrics: histogram math, record schema v1, concurrent appends */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "aie/metrics.h"
+#include "tests.h"
+
+static void test_hist_buckets(void)
+{
+    CU_ASSERT_EQUAL(aie_hist_bucket(0.0), 0);
+    CU_ASSERT_EQUAL(aie_hist_bucket(0.5), 0);
+    CU_ASSERT_EQUAL(aie_hist_bucket(1.0), 0);
+    CU_ASSERT_EQUAL(aie_hist_bucket(2.0), 64);
+    CU_ASSERT_EQUAL(aie_hist_bucket(1024.0), 640);
+    CU_ASSERT_EQUAL(aie_hist_bucket(NAN), 0);
+    /* every value comes back within 0.55% (half a bucket is 2^(1/128)-1 = 0.54%) */
+    double worst = 0;
+    for (double t = 1.0; t < 1e8; t *= 1.0137) {
+        double v = aie_hist_bucket_value(aie_hist_bucket(t));
+        double rel = fabs(v - t) / t;
+        if (rel > worst)
+            worst = rel;
+    }
+    CU_ASSERT(worst < 0.0055);
+}
+
+static void test_hist_quantile(void)
+{
+    static AieHist h;
+    memset(&h, 0, sizeof(h));
+    CU_ASSERT_EQUAL(aie_hist_quantile(&h, 0.5), 0);
+    /* 1..1000 ms: p50 = 500 ms, p99 = 990 ms within the bucket error */
+    for (int i = 1; i <= 1000; i++)
+        aie_hist_add(&h, i * 1000.0);
+    CU_ASSERT_EQUAL(h.total, 1000u);
+    double p50 = aie_hist_quantile(&h, 0.5), p99 = aie_hist_quantile(&h, 0.99);
+    CU_ASSERT(fabs(p50 - 500000) / 500000 < 0.0055);
+    CU_ASSERT(fabs(p99 - 990000) / 990000 < 0.0055);
+    CU_ASSERT(aie_hist_quantile(&h, 1.0) >= 995000);
+    static AieHist g;
+    memset(&g, 0, sizeof(g));
+    aie_hist_add(&g, 5e6);
+    aie_hist_merge(&g, &h);
+    CU_ASSERT_EQUAL(g.total, 1001u);
+    CU_ASSERT(aie_hist_quantile(&g, 1.0) > 4.9e6);
+}
+
+static json_object *read_line(FILE *f)
+{
+    char line[65536];
+    if (!fgets(line, sizeof(line), f))
+        return NULL;
+    return json_tokener_parse(line);
+}
+
+static void test_records(void)
+{
+    const char *path = tests_tmp_path("metrics1.jsonl");
+    const char *tags[] = {"project=demo", "shot=12"};
+    AieMetricsConfig mc = {.path = path, .tool = "aie-test", .version = "9.9", .tags = tags, .ntags = 2,
+                           .batch_id = "b1", .job_id = "7"};
+    AieMetrics *m;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(aie_metrics_open(&m, &mc, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(strlen(aie_metrics_run_id(m)), 32u);
+    AieRunInfo ri = {.method = "lanczos", .threads = 2,
+                     .input = {"in.y4m", 64, 48, 25, "yuv420p"}, .output = {"out.y4m", 128, 96, 25, "yuv420p"}};
+    aie_metrics_run_start(m, &ri);
+    static AiePipelineStats st;
+    memset(&st, 0, sizeof(st));
+    st.frames_in = st.frames_out = 3;
+    st.wall_ms = 12.4;
+    aie_hist_add(&st.frame_hist, 1000);
+    aie_hist_add(&st.frame_hist, 1000);
+    aie_hist_add(&st.frame_hist, 4000);
+    aie_metrics_run_end(m, &ri, &st, "ok", NULL, "{\"psnr\":41.5}");
+    CU_ASSERT_EQUAL(aie_metrics_dropped(m), 0);
+    aie_metrics_close(&m);
+    CU_ASSERT_PTR_NULL(m);
+
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    json_object *a = read_line(f), *b = read_line(f), *x;
+    CU_ASSERT_PTR_NULL(read_line(f));
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    static const char *const common[] = {"v", "ts", "tool", "version", "event", "run_id", "host",
+                                         "pid", "tags", "batch_id", "job_id"};
+    for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++) {
+        CU_ASSERT(json_object_object_get_ex(a, common[i], NULL));
+        CU_ASSERT(json_object_object_get_ex(b, common[i], NULL));
+    }
+    json_object_object_get_ex(a, "event", &x);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(x), "run_start");
+    json_object_object_get_ex(b, "event", &x);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(x), "run_end");
+    json_object *ra, *rb;
+    json_object_object_get_ex(a, "run_id", &ra);
+    json_object_object_get_ex(b, "run_id", &rb);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(ra), json_object_get_string(rb));
+    json_object_object_get_ex(b, "ts", &x);
+    const char *ts = json_object_get_string(x);
+    CU_ASSERT_EQUAL(strlen(ts), 24u); /* 2026-11-22T10:00:00.123Z */
+    CU_ASSERT_EQUAL(ts[10], 'T');
+    CU_ASSERT_EQUAL(ts[23], 'Z');
+    json_object_object_get_ex(b, "tags", &x);
+    json_object *t;
+    CU_ASSERT(json_object_object_get_ex(x, "project", &t) && !strcmp(json_object_get_string(t), "demo"));
+    static const char *const end_fields[] = {"status", "error", "threads", "cores", "mem_total_kb",
+                                             "method", "model", "input", "output", "frames_in",
+                                             "frames_out", "wall_ms", "cpu_user_ms", "cpu_sys_ms",
+                                             "maxrss_kb", "stages_ms", "frame_ms_hist", "quality",
+                                             "dropped_records"};
+    for (size_t i = 0; i < sizeof(end_fields) / sizeof(end_fields[0]); i++)
+        CU_ASSERT(json_object_object_get_ex(b, end_fields[i], NULL));
+    json_object_object_get_ex(b, "frame_ms_hist", &x);
+    CU_ASSERT_EQUAL(json_object_array_length(x), 2u); /* sparse: two buckets used */
+    json_object *pair = json_object_array_get_idx(x, 0);
+    CU_ASSERT_EQUAL(json_object_get_int(json_object_array_get_idx(pair, 0)), aie_hist_bucket(1000));
+    CU_ASSERT_EQUAL(json_object_get_int(json_object_array_get_idx(pair, 1)), 2);
+    json_object_object_get_ex(b, "quality", &x);
+    CU_ASSERT(json_object_object_get_ex(x, "psnr", &t) && fabs(json_object_get_double(t) - 41.5) < 1e-9);
+    json_object_object_get_ex(b, "wall_ms", &x);
+    CU_ASSERT_EQUAL(json_object_get_int(x), 12);
+    json_object_put(a);
+    json_object_put(b);
+}
+
+static void test_unwritable_log(void)
+{
+    AieMetricsConfig mc = {.path = "/nonexistent-dir/x.jsonl", .tool = "aie-test"};
+    AieMetrics *m;
+    CU_ASSERT_EQUAL_FATAL(aie_metrics_open(&m, &mc, NULL, 0), 0); /* never fails the job */
+    aie_metrics_run_start(m, NULL);
+    aie_metrics_run_end(m, NULL, NULL, "ok", NULL, NULL);
+    CU_ASSERT_EQUAL(aie_metrics_dropped(m), 2);
+    CU_ASSERT_PTR_NOT_NULL(aie_metrics_last_error(m));
+    aie_metrics_close(&m);
+    AieMetricsConfig full = {.path = "/dev/full", .tool = "aie-test"};
+    CU_ASSERT_EQUAL_FATAL(aie_metrics_open(&m, &full, NULL, 0), 0);
+    aie_metrics_run_start(m, NULL);
+    CU_ASSERT_EQUAL(aie_metrics_dropped(m), 1);
+    CU_ASSERT_STRING_EQUAL(aie_metrics_last_error(m), "No space left on device");
+    aie_metrics_close(&m);
+    const char *bad[] = {"novalue"};
+    AieMetricsConfig badtag = {.path = tests_tmp_path("x.jsonl"), .tool = "t", .tags = bad, .ntags = 1};
+    CU_ASSERT_EQUAL(aie_metrics_open(&m, &badtag, NULL, 0), -2 /* AIE_EINVAL */);
+}
+
+static void test_concurrent_writers(void)
+{
+    const char *path = tests_tmp_path("metrics8.jsonl");
+    enum { PROCS = 8, RECS = 500 };
+    for (int p = 0; p < PROCS; p++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            AieMetricsConfig mc = {.path = path, .tool = "aie-test"};
+            AieMetrics *m;
+            if (aie_metrics_open(&m, &mc, NULL, 0))
+                _exit(1);
+            for (int i = 0; i < RECS; i++)
+                aie_metrics_snapshot(m, i, RECS, 1.0 * i, p);
+            int dropped = (int)aie_metrics_dropped(m);
+            aie_metrics_close(&m);
+            _exit(dropped ? 1 : 0);
+        }
+    }
+    int ok = 1, st;
+    for (int p = 0; p < PROCS; p++) {
+        wait(&st);
+        ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    CU_ASSERT(ok);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    int lines = 0, bad = 0;
+    json_object *o;
+    while ((o = read_line(f))) {
+        lines++;
+        json_object *x;
+        if (!json_object_object_get_ex(o, "frames_done", &x))
+            bad++;
+        json_object_put(o);
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(lines, PROCS * RECS);
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+int test_metrics_register(void)
+{
+    CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
+    if (!s || !CU_add_test(s, "hist_buckets", test_hist_buckets) ||
+        !CU_add_test(s, "hist_quantile", test_hist_quantile) || !CU_add_test(s, "records", test_records) ||
+        !CU_add_test(s, "unwritable_log", test_unwritable_log) ||
+        !CU_add_test(s, "concurrent_writers", test_concurrent_writers))
+        return -1;
+    return 0;
+}

@@ -558,7 +558,7 @@ void cli_check_output_tty(const Cli *c)
 void cli_print_json(void *obj)
 {
     json_object *o = obj;
-    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
 }

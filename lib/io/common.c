@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -73,4 +74,23 @@ void aux_free(void *p)
         av_packet_free(&l->pkts[i]);
     free(l->pkts);
     free(l);
+}
+
+static void silent_log(void *avcl, int level, const char *fmt, va_list vl)
+{
+    (void)avcl;
+    (void)level;
+    (void)fmt;
+    (void)vl;
+}
+
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+static void install_silent_log(void) { av_log_set_callback(silent_log); }
+
+void io_silence_libav(void)
+{
+    /* the library never prints: FFmpeg's own messages are dropped; failures
+     * reach the caller through error codes and detail buffers instead */
+    pthread_once(&log_once, install_silent_log);
 }

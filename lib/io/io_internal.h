@@ -78,5 +78,6 @@ void atomic_abort(AtomicOut *a);
 void io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int io_averror(int averr);                   /* AVERROR -> AIE_E* */
 const char *io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE]);
+void io_silence_libav(void);
 
 #endif

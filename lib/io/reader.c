@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <libavutil/avstring.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 
 #include "io_internal.h"
@@ -33,6 +34,7 @@ struct AieReader {
     int64_t decoded;    /* video frames out of the decoder, selected or not */
     int64_t decode_errors;
     int64_t last_pts;   /* last decoded video pts (input time base) */
+    int64_t vpackets, first_vpos; /* video packets read, position of the first */
     int started;
     AuxList *aux_pending;
     int *carry;         /* per input stream: carry its packets */
@@ -338,7 +340,7 @@ static int open_av(AieReader *r)
         int carry = !r->o.no_audio && (int)i != r->vidx &&
                     (t == AVMEDIA_TYPE_AUDIO || t == AVMEDIA_TYPE_SUBTITLE || t == AVMEDIA_TYPE_DATA);
         r->carry[i] = carry;
-        if (!carry)
+        if (!carry && (int)i != r->vidx)
             r->fmt->streams[i]->discard = AVDISCARD_ALL;
     }
     r->src.fmt = r->fmt;
@@ -365,8 +367,8 @@ static int64_t pkt_time(const AieReader *r, const AVPacket *p)
 static void drop_aux_before(AieReader *r, int64_t t)
 {
     AuxList *l = r->aux_pending;
-    if (!l || t == AV_NOPTS_VALUE)
-        return;
+    if (!l || t == AV_NOPTS_VALUE || r->o.first == 0)
+        return; /* without a range everything is kept (AAC priming has pts < 0) */
     int k = 0;
     for (int i = 0; i < l->n; i++) {
         int64_t pt = pkt_time(r, l->pkts[i]);
@@ -403,6 +405,20 @@ static int take_aux_packet(AieReader *r)
     return aux_push(&r->aux_pending, r->pkt);
 }
 
+/* y4m: bytes left over after the last whole frame mean a cut-off frame. */
+static int y4m_partial_frame(const AieReader *r)
+{
+    if (strcmp(r->fmt->iformat->name, "yuv4mpegpipe") || !r->fmt->pb || r->vpackets == 0 ||
+        r->first_vpos < 6)
+        return 0;
+    const AVCodecParameters *par = r->fmt->streams[r->vidx]->codecpar;
+    int frame = av_image_get_buffer_size(par->format, par->width, par->height, 1);
+    if (frame <= 0)
+        return 0;
+    int64_t expect = r->first_vpos - 6 + r->vpackets * (int64_t)(frame + 6);
+    return avio_tell(r->fmt->pb) > expect;
+}
+
 /* Decode the next video frame into r->avf. Returns 0, AIE_EOF or an error. */
 static int decode_next(AieReader *r)
 {
@@ -435,16 +451,21 @@ static int decode_next(AieReader *r)
                 r->demux_error = 1;
                 io_errf(r->err, sizeof(r->err), "%s: read error (%s)", r->path,
                         io_averr_str(ret, ebuf));
+            } else if (y4m_partial_frame(r)) {
+                r->decode_errors++; /* the y4m demuxer drops a cut-off last frame silently */
             }
             r->demux_eof = 1;
             continue;
         }
         if (r->pkt->stream_index == r->vidx) {
+            if (!r->vpackets++)
+                r->first_vpos = r->pkt->pos;
             if (r->pkt->flags & AV_PKT_FLAG_CORRUPT)
                 r->decode_errors++;
+            /* receive_frame said EAGAIN, so the decoder takes this packet */
             ret = avcodec_send_packet(r->dec, r->pkt);
             av_packet_unref(r->pkt);
-            if (ret < 0 && ret != AVERROR(EAGAIN))
+            if (ret < 0)
                 r->decode_errors++;
         } else if (r->carry[r->pkt->stream_index]) {
             int err = take_aux_packet(r);
@@ -627,6 +648,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
                     size_t errlen)
 {
     *out = NULL;
+    io_silence_libav();
     AieReader *r = calloc(1, sizeof(*r));
     if (!r)
         return AIE_ENOMEM;
@@ -729,6 +751,11 @@ int aie_reader_read(AieReader *r, AieFrame **out)
                     r->path, (long long)lost, lost == 1 ? "" : "s");
             return AIE_ETRUNC;
         }
+    }
+    if (r->returned == 0 && r->o.first > 0 && r->decoded <= r->o.first) {
+        io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
+                r->path, (long long)r->o.first, (long long)r->decoded);
+        return AIE_EINVAL;
     }
     if (r->returned == 0) {
         io_errf(r->err, sizeof(r->err), "%s: no frames could be decoded", r->path);

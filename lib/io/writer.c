@@ -37,8 +37,9 @@ struct AieWriter {
     int *map;            /* input stream -> output stream, -1 = dropped */
     int nmap;
     AVRational in_vtb;   /* time base of the source video stream (aux shifting) */
-    int64_t start_pts;   /* source start in in_vtb */
+    const ReaderSource *rsrc; /* start_pts is known once the first frame is read */
     AVFormatContext *src_fmt;
+    int header_written;
     int out_range, out_matrix;
     int64_t last_pts;
 
@@ -267,6 +268,37 @@ static int open_encoder(AieWriter *w, const char *muxer)
     return 0;
 }
 
+/* Can this container hold a stream copy of ist? query_codec is not enough
+ * (FLAC passes for .mov but only MP4 takes it), so write a trial header
+ * into memory. */
+static int stream_muxable(const AVOutputFormat *of, const AVStream *ist)
+{
+    if (avformat_query_codec(of, ist->codecpar->codec_id, FF_COMPLIANCE_EXPERIMENTAL) == 0)
+        return 0;
+    AVFormatContext *t = NULL;
+    if (avformat_alloc_output_context2(&t, of, NULL, NULL) < 0 || !t)
+        return 0;
+    int ok = 0;
+    AVStream *st = avformat_new_stream(t, NULL);
+    if (st && avcodec_parameters_copy(st->codecpar, ist->codecpar) >= 0) {
+        st->codecpar->codec_tag = 0;
+        st->time_base = ist->time_base;
+        t->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
+        if (avio_open_dyn_buf(&t->pb) >= 0) {
+            if (avformat_write_header(t, NULL) >= 0) {
+                ok = 1;
+                av_write_trailer(t);
+            }
+            uint8_t *buf = NULL;
+            avio_close_dyn_buf(t->pb, &buf);
+            av_free(buf);
+            t->pb = NULL;
+        }
+    }
+    avformat_free_context(t);
+    return ok;
+}
+
 /* Copy the source's other streams, chapters and metadata. */
 static int setup_copy(AieWriter *w, AieReader *src)
 {
@@ -276,7 +308,7 @@ static int setup_copy(AieWriter *w, AieReader *src)
     AVFormatContext *in = s->fmt;
     w->src_fmt = in;
     w->in_vtb = in->streams[s->video_index]->time_base;
-    w->start_pts = s->start_pts;
+    w->rsrc = s;
     av_dict_copy(&w->fmt->metadata, in->metadata, 0);
     AVStream *ivs = in->streams[s->video_index];
     av_dict_copy(&w->vst->metadata, ivs->metadata, 0);
@@ -309,9 +341,7 @@ static int setup_copy(AieWriter *w, AieReader *src)
             continue; /* y4m carries video only */
         }
         const char *cn = avcodec_get_name(ist->codecpar->codec_id);
-        if (avformat_query_codec(w->fmt->oformat, ist->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1 &&
-            (ist->codecpar->codec_type != AVMEDIA_TYPE_AUDIO ||
-             avformat_query_codec(w->fmt->oformat, ist->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 0)) {
+        if (!stream_muxable(w->fmt->oformat, ist)) {
             warnf(w, "%s: stream #%d (%s %s) cannot go into this container; dropped", w->path, i,
                   av_get_media_type_string(ist->codecpar->codec_type), cn);
             continue;
@@ -326,8 +356,21 @@ static int setup_copy(AieWriter *w, AieReader *src)
         av_dict_copy(&ost->metadata, ist->metadata, 0);
         w->map[i] = ost->index;
     }
+    return 0;
+}
+
+/* Chapters, shifted by the range start and clipped to the range. Called when
+ * the header is written: the start is known by then. */
+static int copy_chapters(AieWriter *w)
+{
+    if (!w->rsrc || !w->src_fmt)
+        return 0;
     /* chapters, shifted by the range start and clipped to the range */
+    const ReaderSource *s = w->rsrc;
+    AVFormatContext *in = w->src_fmt;
     int64_t start = s->start_pts, end = s->end_pts;
+    if (end == INT64_MAX && w->vi.nb_frames > 0 && w->vi.fps.num > 0) /* the range's end, estimated */
+        end = start + av_rescale_q(w->vi.nb_frames, (AVRational){w->vi.fps.den, w->vi.fps.num}, w->in_vtb);
     for (unsigned i = 0; i < in->nb_chapters; i++) {
         AVChapter *ic = in->chapters[i];
         int64_t cs = av_rescale_q(start, w->in_vtb, ic->time_base);
@@ -351,12 +394,29 @@ static int setup_copy(AieWriter *w, AieReader *src)
     return 0;
 }
 
+/* The header goes out with the first frame, when the range start is known. */
+static int ensure_header(AieWriter *w)
+{
+    if (w->header_written)
+        return 0;
+    int err = copy_chapters(w);
+    if (err)
+        return err;
+    int ret = avformat_write_header(w->fmt, NULL);
+    if (ret < 0)
+        return fail_av(w, ret, "cannot write the header");
+    w->header_written = 1;
+    return 0;
+}
+
 static int open_av(AieWriter *w, AieReader *src)
 {
     char ebuf[AV_ERROR_MAX_STRING_SIZE];
     const char *muxer = NULL;
     int is_stdout = !strcmp(w->path, "-");
-    if (is_stdout || has_ext(w->path, ".y4m")) {
+    /* stdout, and devices or FIFOs with no known extension (/dev/null), get y4m */
+    int device = w->out.direct && !av_guess_format(NULL, w->path, NULL);
+    if (is_stdout || device || has_ext(w->path, ".y4m")) {
         muxer = "yuv4mpegpipe";
         w->y4m = 1;
     }
@@ -386,9 +446,8 @@ static int open_av(AieWriter *w, AieReader *src)
             return io_averror(ret);
         }
     }
-    ret = avformat_write_header(w->fmt, NULL);
-    if (ret < 0)
-        return fail_av(w, ret, "cannot write the header");
+    /* FLAC or Opus in MP4 and the like are fine to copy */
+    w->fmt->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
     return 0;
 }
 
@@ -396,6 +455,7 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
                     const AieWriterOpts *opts, char *err, size_t errlen)
 {
     *out = NULL;
+    io_silence_libav();
     AieWriter *w = calloc(1, sizeof(*w));
     if (!w)
         return AIE_ENOMEM;
@@ -484,7 +544,7 @@ static int write_aux(AieWriter *w, AuxList *l)
             continue;
         AVStream *ist = w->src_fmt->streams[p->stream_index];
         AVStream *ost = w->fmt->streams[w->map[p->stream_index]];
-        int64_t shift = av_rescale_q(w->start_pts, w->in_vtb, ist->time_base);
+        int64_t shift = av_rescale_q(w->rsrc->start_pts, w->in_vtb, ist->time_base);
         if (p->pts != AV_NOPTS_VALUE)
             p->pts -= shift;
         if (p->dts != AV_NOPTS_VALUE)
@@ -508,7 +568,9 @@ static void unref_aie(void *opaque, uint8_t *data)
 
 static int write_av(AieWriter *w, AieFrame *f)
 {
-    int err;
+    int err = ensure_header(w);
+    if (err)
+        return err;
     AVFrame *a = w->avf;
     av_frame_unref(a);
     a->format = w->enc->pix_fmt;
@@ -661,6 +723,8 @@ int aie_writer_finish(AieWriter *w)
         return AIE_EINVAL;
     int err = 0;
     if (w->kind == KIND_AV) {
+        if ((err = ensure_header(w)))
+            return err;
         int ret = avcodec_send_frame(w->enc, NULL);
         if (ret < 0 && ret != AVERROR_EOF)
             return fail_av(w, ret, "encoding failed");

@@ -1,0 +1,377 @@
+/*
+ * checkasm for lib/dsp/resample: every kernel bit-exact with C over real filter
+ * tables (all filters, random ratios up and down), random sizes and offsets,
+ * with canaries around the outputs and the inputs compared after each call;
+ * then whole frames through aie_scaler_scale() against the C-only scaler.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aie/cpu.h"
+#include "aie/error.h"
+#include "aie/frame.h"
+#include "aie/scale.h"
+#include "checkasm.h"
+#include "dsp/resample.h"
+
+#define ITERS 160
+
+/* Output counts: tiny, odd, not a multiple of any vector width, large. */
+static int random_count(void)
+{
+    switch (checkasm_rand() % 4) {
+    case 0: return checkasm_rand_range(1, 7);
+    case 1: return checkasm_rand_range(4, 100) | 1;
+    case 2: return checkasm_rand_range(8, 300);
+    default: return checkasm_rand_range(300, 4000);
+    }
+}
+
+/* A real table: random filter, random ratio (up to 8x up, 6x down), random
+ * chroma-style offset. */
+static int random_filter(AieResampleFilter *f, int n_out, int bits)
+{
+    AieFilter kind = (AieFilter)checkasm_rand_range(0, AIE_FILTER_COUNT - 1);
+    int s;
+    switch (checkasm_rand() % 3) {
+    case 0: s = checkasm_rand_range(1, n_out); break;                     /* up */
+    case 1: s = checkasm_rand_range(n_out, 6 * n_out); break;             /* down */
+    default: s = n_out + checkasm_rand_range(-n_out / 4, n_out / 4); break; /* near 1 */
+    }
+    if (s < 1)
+        s = 1;
+    if (s > AIE_MAX_DIM)
+        s = AIE_MAX_DIM;
+    int q = 2 * checkasm_rand_range(0, 2), fct = checkasm_rand_range(1, 2);
+    int64_t d = (int64_t)n_out * fct; /* n_out outputs of a plane subsampled by fct */
+    int64_t sl = (int64_t)s * fct;
+    return aie_resample_filter_init(f, kind, s, n_out, (q + 2) * (sl - d), 4 * fct * sl,
+                                    4 * fct * d, bits);
+}
+
+/* A buffer with canaries: returns the payload start (offset by `shift` bytes). */
+static uint8_t *guarded(uint8_t **base, size_t payload, int shift)
+{
+    *base = malloc(payload + 2 * CHECKASM_GUARD + 64);
+    if (!*base)
+        abort();
+    checkasm_canary_fill(*base + shift, payload + 2 * CHECKASM_GUARD);
+    return *base + shift + CHECKASM_GUARD;
+}
+
+static void check_hscale(const AieResampleDSP *dsp, int hbd)
+{
+    const char *name = hbd ? "hscale16" : "hscale8";
+    void *fn = hbd ? (void *)dsp->hscale16 : (void *)dsp->hscale8;
+    void *ref = checkasm_check_func(fn, name);
+    if (!ref)
+        return;
+    const int bps = hbd ? 2 : 1, obytes = hbd ? 4 : 2;
+    for (int it = 0; it < ITERS; it++) {
+        AieResampleFilter f;
+        int n = random_count();
+        if (random_filter(&f, n, AIE_RESAMPLE_HBITS)) {
+            checkasm_fail("filter table");
+            break;
+        }
+        int depth = hbd ? (int[]){9, 10, 12, 16}[checkasm_rand() % 4] : 8;
+        int lo, hi;
+        aie_resample_filter_span(&f, &lo, &hi);
+        size_t in_n = (size_t)(hi - lo);
+        uint8_t *inbuf = malloc(in_n * (size_t)bps + 64), *incopy = malloc(in_n * (size_t)bps);
+        if (!inbuf || !incopy)
+            abort();
+        uint8_t *in = inbuf + bps * checkasm_rand_range(0, 31); /* unaligned source */
+        checkasm_randomize(in, in_n * (size_t)bps);
+        if (hbd)
+            for (size_t k = 0; k < in_n; k++)
+                ((uint16_t *)(void *)in)[k] &= (uint16_t)((1u << depth) - 1);
+        memcpy(incopy, in, in_n * (size_t)bps);
+        int w = checkasm_rand() % 4 ? f.n : checkasm_rand_range(1, f.n);
+        int shift = obytes * checkasm_rand_range(0, 15); /* unaligned dst */
+        uint8_t *b0, *b1;
+        uint8_t *d0 = guarded(&b0, (size_t)w * (size_t)obytes, shift);
+        uint8_t *d1 = guarded(&b1, (size_t)w * (size_t)obytes, shift);
+        if (hbd) {
+            const uint16_t *s16 = (const uint16_t *)(void *)in - lo;
+            ((AieHScale16Fn)ref)((int32_t *)(void *)d0, s16, f.pos, f.coef, f.stride, f.taps, w,
+                                 depth);
+            ((AieHScale16Fn)fn)((int32_t *)(void *)d1, s16, f.pos, f.coef, f.stride, f.taps, w,
+                                depth);
+        } else {
+            const uint8_t *s8 = in - lo;
+            ((AieHScale8Fn)ref)((int16_t *)(void *)d0, s8, f.pos, f.coef, f.stride, f.taps, w);
+            ((AieHScale8Fn)fn)((int16_t *)(void *)d1, s8, f.pos, f.coef, f.stride, f.taps, w);
+        }
+        if (memcmp(d0, d1, (size_t)w * (size_t)obytes)) {
+            int x = 0;
+            while (!memcmp(d0 + x * obytes, d1 + x * obytes, (size_t)obytes))
+                x++;
+            checkasm_fail("w=%d taps=%d depth=%d: first mismatch at %d", w, f.taps, depth, x);
+        }
+        if (!checkasm_canary_ok(b1 + shift, (size_t)w * (size_t)obytes))
+            checkasm_fail("w=%d taps=%d: wrote outside dst", w, f.taps);
+        if (memcmp(in, incopy, in_n * (size_t)bps))
+            checkasm_fail("w=%d taps=%d: clobbered src", w, f.taps);
+        free(b0);
+        free(b1);
+        free(inbuf);
+        free(incopy);
+        aie_resample_filter_free(&f);
+    }
+    checkasm_report(name);
+}
+
+static void check_vscale(const AieResampleDSP *dsp, int hbd)
+{
+    const char *name = hbd ? "vscale16" : "vscale8";
+    void *fn = hbd ? (void *)dsp->vscale16 : (void *)dsp->vscale8;
+    void *ref = checkasm_check_func(fn, name);
+    if (!ref)
+        return;
+    const int ibytes = hbd ? 4 : 2, obytes = hbd ? 2 : 1;
+    for (int it = 0; it < ITERS; it++) {
+        AieResampleFilter f;
+        if (random_filter(&f, checkasm_rand_range(1, 64),
+                          hbd ? AIE_RESAMPLE_VBITS16 : AIE_RESAMPLE_VBITS8)) {
+            checkasm_fail("filter table");
+            break;
+        }
+        int y = checkasm_rand_range(0, f.n - 1);
+        int taps = f.taps - (checkasm_rand() % 4 == 0); /* odd counts too */
+        int16_t *coef = malloc(sizeof(*coef) * (size_t)f.taps);
+        if (!coef)
+            abort();
+        for (int k = 0; k < f.taps; k++)
+            coef[k] = f.coef[2 * ((size_t)(k >> 1) * (size_t)f.stride + (size_t)y) + (k & 1)];
+        if (taps < f.taps)
+            coef[taps - 1] = (int16_t)(coef[taps - 1] + coef[taps]);
+        int depth = hbd ? (int[]){9, 10, 12, 16}[checkasm_rand() % 4] : 8;
+        int w = random_count();
+        size_t rowbytes = (size_t)w * (size_t)ibytes;
+        uint8_t **rows = malloc(sizeof(*rows) * (size_t)taps);
+        uint8_t **copies = malloc(sizeof(*copies) * (size_t)taps);
+        const void **ptrs = malloc(sizeof(*ptrs) * (size_t)taps);
+        if (!rows || !copies || !ptrs)
+            abort();
+        for (int k = 0; k < taps; k++) {
+            int shift = ibytes * checkasm_rand_range(0, 15);
+            uint8_t *r = guarded(&rows[k], rowbytes, shift);
+            checkasm_randomize(r, rowbytes);
+            if (hbd) /* intermediate range of the 16-bit path: |I| < 2^17 */
+                for (int x = 0; x < w; x++)
+                    ((int32_t *)(void *)r)[x] = (int32_t)(checkasm_rand() % (1u << 18)) - (1 << 17) + 1;
+            ptrs[k] = r;
+            if (k && checkasm_rand() % 4 == 0) /* repeated rows, as at the frame edges */
+                ptrs[k] = ptrs[k - 1];
+            copies[k] = malloc(rowbytes ? rowbytes : 1);
+            if (!copies[k])
+                abort();
+            memcpy(copies[k], ptrs[k], rowbytes);
+        }
+        int shift = obytes * checkasm_rand_range(0, 31);
+        uint8_t *b0, *b1;
+        uint8_t *d0 = guarded(&b0, (size_t)w * (size_t)obytes, shift);
+        uint8_t *d1 = guarded(&b1, (size_t)w * (size_t)obytes, shift);
+        if (hbd) {
+            ((AieVScale16Fn)ref)((uint16_t *)(void *)d0, (const int32_t *const *)(void *)ptrs, coef,
+                                 taps, w, depth);
+            ((AieVScale16Fn)fn)((uint16_t *)(void *)d1, (const int32_t *const *)(void *)ptrs, coef,
+                                taps, w, depth);
+        } else {
+            ((AieVScale8Fn)ref)(d0, (const int16_t *const *)(void *)ptrs, coef, taps, w);
+            ((AieVScale8Fn)fn)(d1, (const int16_t *const *)(void *)ptrs, coef, taps, w);
+        }
+        if (memcmp(d0, d1, (size_t)w * (size_t)obytes)) {
+            int x = 0;
+            while (!memcmp(d0 + x * obytes, d1 + x * obytes, (size_t)obytes))
+                x++;
+            checkasm_fail("w=%d taps=%d depth=%d: first mismatch at %d", w, taps, depth, x);
+        }
+        if (!checkasm_canary_ok(b1 + shift, (size_t)w * (size_t)obytes))
+            checkasm_fail("w=%d taps=%d: wrote outside dst", w, taps);
+        for (int k = 0; k < taps; k++) {
+            if (memcmp(ptrs[k], copies[k], rowbytes))
+                checkasm_fail("w=%d taps=%d: clobbered src row %d", w, taps, k);
+            free(rows[k]);
+            free(copies[k]);
+        }
+        free(rows);
+        free(copies);
+        free(ptrs);
+        free(b0);
+        free(b1);
+        free(coef);
+        aie_resample_filter_free(&f);
+    }
+    checkasm_report(name);
+}
+
+/* ---- benchmarks: one row of 1920 -> 3840 lanczos, as in 1080p -> 2160p ---- */
+
+static void *benched[4];
+
+static void bench_kernels(const AieResampleDSP *dsp)
+{
+    enum { SW = 1920, DW = 3840, RUNS = 8, CALLS = 64 };
+    AieResampleFilter f;
+    if (aie_resample_filter_init(&f, AIE_FILTER_LANCZOS, SW, DW, 2 * (SW - DW), 4 * SW, 4 * DW,
+                                 AIE_RESAMPLE_HBITS))
+        return;
+    int lo, hi;
+    aie_resample_filter_span(&f, &lo, &hi);
+    uint8_t *in8 = malloc((size_t)(hi - lo) * 2);
+    int16_t *rows[8];
+    int32_t *rows32[8];
+    uint8_t *out = malloc(DW * 4);
+    int32_t *mid = malloc(DW * 4);
+    for (int k = 0; k < 8; k++) {
+        rows[k] = malloc(DW * 2);
+        rows32[k] = malloc(DW * 4);
+        if (!rows[k] || !rows32[k])
+            abort();
+        for (int x = 0; x < DW; x++) {
+            rows[k][x] = (int16_t)(checkasm_rand() % (255 * 64));
+            rows32[k][x] = (int32_t)(checkasm_rand() % 65536);
+        }
+    }
+    if (!in8 || !out || !mid)
+        abort();
+    checkasm_randomize(in8, (size_t)(hi - lo) * 2);
+    uint16_t *in16 = (uint16_t *)(void *)in8;
+    /* vertical taps of output row 1 of the same 2x lanczos, 14 and 12 bits */
+    AieResampleFilter f12;
+    if (aie_resample_filter_init(&f12, AIE_FILTER_LANCZOS, SW, DW, 2 * (SW - DW), 4 * SW, 4 * DW,
+                                 AIE_RESAMPLE_VBITS16))
+        abort();
+    int16_t vc[8], vc12[8];
+    for (int k = 0; k < f.taps && k < 8; k++) {
+        vc[k] = f.coef[2 * ((size_t)(k >> 1) * (size_t)f.stride + 1) + (k & 1)];
+        vc12[k] = f12.coef[2 * ((size_t)(k >> 1) * (size_t)f12.stride + 1) + (k & 1)];
+    }
+    aie_resample_filter_free(&f12);
+    const char *names[4] = {"hscale8", "hscale16", "vscale8", "vscale16"};
+    void *fns[4] = {(void *)dsp->hscale8, (void *)dsp->hscale16, (void *)dsp->vscale8,
+                    (void *)dsp->vscale16};
+    for (int t = 0; t < 4; t++) {
+        if (fns[t] == benched[t])
+            continue;
+        benched[t] = fns[t];
+        double best = 1e300;
+        for (int r = 0; r < RUNS; r++) {
+            uint64_t t0 = checkasm_ticks();
+            for (int c = 0; c < CALLS; c++) {
+                switch (t) {
+                case 0: dsp->hscale8((int16_t *)(void *)out, in8 - lo, f.pos, f.coef, f.stride, f.taps, DW); break;
+                case 1: dsp->hscale16(mid, in16 - lo, f.pos, f.coef, f.stride, f.taps, DW, 16); break;
+                case 2: dsp->vscale8(out, (const int16_t *const *)rows, vc, f.taps, DW); break;
+                default:
+                    dsp->vscale16((uint16_t *)(void *)out, (const int32_t *const *)rows32, vc12, f.taps,
+                                  DW, 16);
+                    break;
+                }
+            }
+            double ticks = (double)(checkasm_ticks() - t0) / CALLS;
+            if (ticks < best)
+                best = ticks;
+        }
+        checkasm_bench_report(names[t], best, DW);
+    }
+    for (int k = 0; k < 8; k++) {
+        free(rows[k]);
+        free(rows32[k]);
+    }
+    free(in8);
+    free(out);
+    free(mid);
+    aie_resample_filter_free(&f);
+}
+
+/* ---- frames: aie_scaler_scale() with these flags equals the C-only scaler ---- */
+
+static void random_frame(AieFrame *f)
+{
+    for (int p = 0; p < f->nplanes; p++)
+        for (int y = 0; y < f->plane_h[p]; y++) {
+            uint8_t *row = f->data[p] + (ptrdiff_t)y * f->stride[p];
+            checkasm_randomize(row, (size_t)f->plane_w[p] * (size_t)aie_depth_bytes(f->depth));
+            if (f->depth > 8)
+                for (int x = 0; x < f->plane_w[p]; x++)
+                    ((uint16_t *)(void *)row)[x] &= (uint16_t)((1u << f->depth) - 1);
+        }
+}
+
+static int frames_equal(const AieFrame *a, const AieFrame *b)
+{
+    for (int p = 0; p < a->nplanes; p++)
+        for (int y = 0; y < a->plane_h[p]; y++)
+            if (memcmp(a->data[p] + (ptrdiff_t)y * a->stride[p], b->data[p] + (ptrdiff_t)y * b->stride[p],
+                       (size_t)a->plane_w[p] * (size_t)aie_depth_bytes(a->depth)))
+                return 0;
+    return 1;
+}
+
+static void check_frames(void)
+{
+    unsigned flags = checkasm_cpu_flags();
+    if (!checkasm_check_func((void *)(uintptr_t)(1 + flags), "scale_frame"))
+        return;
+    static const AieLayout layouts[] = {AIE_LAYOUT_YUV420, AIE_LAYOUT_YUV422, AIE_LAYOUT_YUV444,
+                                        AIE_LAYOUT_GRAY, AIE_LAYOUT_RGBA};
+    for (int it = 0; it < 40; it++) {
+        AieScaleParams p = {
+            .src_w = checkasm_rand_range(1, 300),
+            .src_h = checkasm_rand_range(1, 120),
+            .layout = layouts[it % 5],
+            .depth = it & 1 ? (int[]){10, 12, 16}[checkasm_rand() % 3] : 8,
+            .filter = (AieFilter)checkasm_rand_range(0, AIE_FILTER_COUNT - 1),
+            .chroma_loc = checkasm_rand_range(0, 6),
+        };
+        p.dst_w = checkasm_rand_range(1, 300);
+        p.dst_h = checkasm_rand_range(1, 120);
+        AieScaler *s0 = NULL, *s1 = NULL;
+        AieFrame *src = NULL, *d0 = NULL, *d1 = NULL;
+        int err = aie_scaler_create(&s0, &p, 0);
+        if (!err)
+            err = aie_scaler_create(&s1, &p, flags);
+        if (!err)
+            err = aie_frame_alloc(&src, p.src_w, p.src_h, p.layout, p.depth);
+        if (!err)
+            err = aie_frame_alloc(&d0, p.dst_w, p.dst_h, p.layout, p.depth);
+        if (!err)
+            err = aie_frame_alloc(&d1, p.dst_w, p.dst_h, p.layout, p.depth);
+        if (!err) {
+            random_frame(src);
+            err = aie_scaler_scale(s0, src, d0, NULL);
+        }
+        if (!err)
+            err = aie_scaler_scale(s1, src, d1, NULL);
+        if (err)
+            checkasm_fail("%dx%d -> %dx%d: %s", p.src_w, p.src_h, p.dst_w, p.dst_h, aie_strerror(err));
+        else if (!frames_equal(d0, d1))
+            checkasm_fail("%s %dx%d -> %dx%d %s depth %d loc %d differs from C",
+                          aie_layout_name(p.layout), p.src_w, p.src_h, p.dst_w, p.dst_h,
+                          aie_filter_name(p.filter), p.depth, p.chroma_loc);
+        aie_frame_unref(&src);
+        aie_frame_unref(&d0);
+        aie_frame_unref(&d1);
+        aie_scaler_free(&s0);
+        aie_scaler_free(&s1);
+    }
+    checkasm_report("scale_frame");
+}
+
+void checkasm_check_resample(void)
+{
+    AieResampleDSP dsp;
+    aie_resample_dsp_init(&dsp, checkasm_cpu_flags());
+    check_hscale(&dsp, 0);
+    check_hscale(&dsp, 1);
+    check_vscale(&dsp, 0);
+    check_vscale(&dsp, 1);
+    check_frames();
+    if (checkasm_benchmarking())
+        bench_kernels(&dsp);
+}

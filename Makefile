@@ -1,5 +1,5 @@
 # aie: batch video enhancement toolchain. GNU make.
-#   make [all] | check | check-long | bench | demo | models | install | uninstall
+#   make [all] | check | check-long | bench | demo | install | uninstall
 #   | clean | asan | ubsan | fuzz        variables: PREFIX DESTDIR O=builddir V=1
 
 PREFIX  ?= /usr/local
@@ -54,7 +54,7 @@ CHECKASM_BIN  := $(O)/tests/checkasm/checkasm
 DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
             $(CLI_OBJ:.o=.d) $(TOOLS:%=$(O)/cmd/%.d)
 
-.PHONY: all check check-long bench demo models install uninstall clean asan ubsan fuzz \
+.PHONY: all check check-long bench demo install uninstall clean asan ubsan fuzz \
         deps tests man-lint FORCE
 .DELETE_ON_ERROR:
 

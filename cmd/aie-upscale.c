@@ -22,6 +22,7 @@ typedef struct Upscale {
     AieFilter filter;
     const char *method;
     AieScaler *scaler;
+    AieFramePool *frames; /* output frames, recycled */
     int out_w, out_h;
 } Upscale;
 
@@ -108,7 +109,7 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
 {
     Upscale *u = ctx;
     AieFrame *in = job->in, *out;
-    int err = aie_frame_alloc(&out, u->out_w, u->out_h, in->layout, in->depth);
+    int err = aie_frame_pool_get(u->frames, &out);
     if (err)
         return err;
     if ((err = aie_scaler_scale(u->scaler, in, out, pool))) {
@@ -137,8 +138,14 @@ static json_object *job_json(const Upscale *u, const Cli *c, const AieVideoInfo 
     json_object_object_add(p, "height", json_object_new_int(u->out_h));
     json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
     json_object_object_add(p, "frames_last", json_object_new_int64(c->last));
-    json_object_object_add(p, "codec", c->codec ? json_object_new_string(c->codec) : NULL);
-    json_object_object_add(p, "crf", json_object_new_int(c->crf));
+    /* the encoder and quality the writer will use, defaults resolved */
+    AieWriterOpts wo = cli_writer_opts((Cli *)c);
+    AieOutputPlan plan = {0};
+    if (c->output && aie_writer_plan(c->output, &wo, &plan) == 0) {
+        json_object_object_add(p, "container", json_object_new_string(plan.container));
+        json_object_object_add(p, "codec", json_object_new_string(plan.codec));
+        json_object_object_add(p, "crf", plan.crf >= 0 ? json_object_new_int(plan.crf) : NULL);
+    }
     json_object_object_add(p, "preset", c->preset ? json_object_new_string(c->preset) : NULL);
     json_object *eo = json_object_new_array();
     for (int i = 0; i < c->n_enc_opts; i++)
@@ -169,7 +176,8 @@ typedef struct SnapCtx {
 static void on_snapshot(void *opaque, const AieProgress *p, const AiePipelineStats *s)
 {
     SnapCtx *sc = opaque;
-    aie_metrics_snapshot(sc->m, p->frames_in, p->frames_total, p->fps, s->max_in_flight);
+    (void)s;
+    aie_metrics_snapshot(sc->m, p->frames_in, p->frames_total, p->fps, p->in_flight);
 }
 
 int main(int argc, char **argv)
@@ -198,21 +206,23 @@ int main(int argc, char **argv)
     char msg[AIE_ERRBUF_SIZE] = "";
     AieReader *reader = NULL;
     AiePool *pool = NULL;
-    AieMetrics *metrics = NULL;
+    AieMetrics *metrics = cli.dry_run ? NULL : cli_metrics_open(&cli);
     AiePipelineStats stats = {0};
-    AieRunInfo ri = {0};
-    char in_fmt[32], out_fmt[32];
+    AieRunInfo ri = {.method = aie_filter_name(u.filter), .threads = threads};
+    char out_fmt[32] = "";
+    ri.input.name = cli.input;
+    ri.output.name = cli.output;
 
     AieReaderOpts ro = cli_reader_opts(&cli);
-    if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg)))) {
-        cli_error(&cli, "%s", msg);
-        return cli_exit_code(&cli, err);
-    }
+    if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
+        goto done;
     const AieVideoInfo *vi = aie_reader_info(reader);
-    if (output_size(&u, vi, msg, sizeof(msg)) < 0) {
-        cli_error(&cli, "%s: %s", cli.input, msg);
-        aie_reader_close(&reader);
-        return EXIT_FAIL;
+    stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    char why[256];
+    if (output_size(&u, vi, why, sizeof(why)) < 0) {
+        snprintf(msg, sizeof(msg), "%s: %s", cli.input, why);
+        err = AIE_ETOOBIG;
+        goto done;
     }
     if (cli.dry_run) {
         json_object *j = job_json(&u, &cli, vi);
@@ -222,8 +232,7 @@ int main(int argc, char **argv)
             printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_SPACED));
             json_object_put(j);
         }
-        aie_reader_close(&reader);
-        return EXIT_OK;
+        goto done;
     }
     AieScaleParams sp = {
         .src_w = vi->width, .src_h = vi->height, .dst_w = u.out_w, .dst_h = u.out_h,
@@ -231,34 +240,28 @@ int main(int argc, char **argv)
         .chroma_loc = vi->color.chroma_loc,
     };
     if ((err = aie_scaler_create(&u.scaler, &sp, cli.cpu_flags))) {
-        cli_error(&cli, "%s: cannot scale %dx%d to %dx%d: %s", cli.input, vi->width, vi->height,
-                  u.out_w, u.out_h, aie_strerror(err));
+        snprintf(msg, sizeof(msg), "%s: cannot scale %dx%d to %dx%d: %s", cli.input, vi->width,
+                 vi->height, u.out_w, u.out_h, aie_strerror(err));
         goto done;
     }
+    if ((err = aie_frame_pool_create(&u.frames, u.out_w, u.out_h, vi->layout, vi->depth)))
+        goto done;
     AieVideoInfo ovi = *vi;
     ovi.width = u.out_w;
     ovi.height = u.out_h;
     AieWriterOpts wo = cli_writer_opts(&cli);
-    wo.threads = 0;
-    if ((err = aie_writer_open(&writer, cli.output, &ovi, reader, &wo, msg, sizeof(msg)))) {
-        cli_error(&cli, "%s", msg);
+    if ((err = aie_writer_open(&writer, cli.output, &ovi, reader, &wo, msg, sizeof(msg))))
         goto done;
-    }
     if ((err = aie_pool_create(&pool, threads))) {
-        cli_error(&cli, "cannot start %d threads: %s", threads, aie_strerror(err));
+        snprintf(msg, sizeof(msg), "cannot start %d threads: %s", threads, aie_strerror(err));
         goto done;
     }
-    aie_format_name(in_fmt, sizeof(in_fmt), vi->layout, vi->depth);
-    aie_format_name(out_fmt, sizeof(out_fmt), vi->layout, cli.depth ? cli.depth : vi->depth);
-    ri.method = aie_filter_name(u.filter);
-    ri.threads = threads;
-    stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
     stream_desc(&ri.output, cli.output, u.out_w, u.out_h, vi->fps, out_fmt);
-    metrics = cli_metrics_open(&cli);
     aie_metrics_run_start(metrics, &ri);
     if (cli.verbose)
-        cli_info(&cli, "%s: %dx%d %s -> %dx%d %s, %s, %d threads, cpu %s", cli.input, vi->width,
-                 vi->height, vi->pix_fmt, u.out_w, u.out_h, aie_writer_codec(writer),
+        cli_info(&cli, "%s: %dx%d %s -> %dx%d %s %s, %s, %d threads, cpu %s", cli.input, vi->width,
+                 vi->height, vi->pix_fmt, u.out_w, u.out_h, aie_writer_codec(writer), out_fmt,
                  aie_filter_name(u.filter), threads, aie_cpu_name(cli.cpu_flags));
 
     AiePipelineCallbacks cb = {.ctx = &u, .process = process};
@@ -276,21 +279,27 @@ int main(int argc, char **argv)
         cli_warn(&cli, "%s: %lld damaged frame%s skipped (--ignore-errors)", cli.input,
                  (long long)aie_reader_frames_lost(reader),
                  aie_reader_frames_lost(reader) == 1 ? "" : "s");
-    if (err && err != AIE_ECANCELLED && err != AIE_EPIPE)
-        cli_error(&cli, "%s", msg);
-    if (err == AIE_ETRUNC)
-        cli_error(&cli, "no output written; --ignore-errors keeps the frames that decoded");
-    {
-        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
-        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, NULL);
-    }
     if (!err && cli.verbose)
         cli_info(&cli, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out,
                  stats.wall_ms / 1000, stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
 done:
+    if (err) {
+        if (!msg[0])
+            snprintf(msg, sizeof(msg), "%s: %s", cli.input, aie_strerror(err));
+        /* a closed stdout pipe and a signal end the run quietly */
+        if (err != AIE_ECANCELLED && err != AIE_EPIPE)
+            cli_error(&cli, "%s", msg);
+        if (err == AIE_ETRUNC)
+            cli_error(&cli, "no output written; --ignore-errors keeps the frames that decoded");
+    }
+    if (!cli.dry_run) {
+        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
+        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, NULL);
+    }
     aie_writer_close(&writer);
     aie_pool_destroy(&pool);
     aie_scaler_free(&u.scaler);
+    aie_frame_pool_free(&u.frames);
     aie_reader_close(&reader);
     cli_metrics_close(&cli, &metrics);
     return cli_exit_code(&cli, err);

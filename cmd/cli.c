@@ -224,11 +224,16 @@ static void add_tags_from_env(Cli *c)
     static char buf[4096];
     snprintf(buf, sizeof(buf), "%s", env);
     char *save = NULL;
+    int pos = 0;
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (!strchr(t, '=') || t[0] == '=')
             cli_usage(c, "AIE_TAGS: '%s' is not KEY=VALUE", t);
-        if (c->ntags < (int)(sizeof(c->tags) / sizeof(c->tags[0])))
-            c->tags[c->ntags++] = t;
+        if (c->ntags < (int)(sizeof(c->tags) / sizeof(c->tags[0]))) {
+            /* environment tags go first, so a --tag with the same key wins */
+            memmove(c->tags + pos + 1, c->tags + pos, (size_t)(c->ntags - pos) * sizeof(c->tags[0]));
+            c->tags[pos++] = t;
+            c->ntags++;
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AIE_BIN:-$top/build}
-out=$top/build/demo
+out=${AIE_DEMO_DIR:-$bin/demo}
 mkdir -p "$out"
 rm -f "$out/metrics.jsonl"
 echo "demo: making a 10 s 640x360 test clip with audio ($out/in.mkv)"

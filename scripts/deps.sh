@@ -4,7 +4,7 @@
 # command to run and fails. Usage: scripts/deps.sh [--check]
 set -eu
 PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc"
+libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc bc"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

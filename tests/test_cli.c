@@ -55,7 +55,8 @@ static void expect(int rc, const char *needle, const char *args)
     CU_ASSERT_EQUAL(got, rc);
     if (needle)
         CU_ASSERT_PTR_NOT_NULL(strstr(out, needle));
-    CU_ASSERT(strncmp(out, "aie-upscale: ", 13) == 0);
+    if (rc != 0)
+        CU_ASSERT(strncmp(out, "aie-upscale: ", 13) == 0);
 }
 
 static void test_help_version(void)
@@ -138,14 +139,15 @@ static void test_bad_inputs(void)
 
 static void test_truncated(void)
 {
+    char args[1024];
     if (!tests_have_ffmpeg()) {
         tests_skip("truncated", "ffmpeg missing");
         return;
     }
     /* 50 frames of 64x48 yuv420p (4608 bytes + 6 byte FRAME header); cut mid-frame 41 */
-    char args[1024];
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "head -c 190000 %s > %s", T("small.y4m"), T("trunc.y4m")), 0);
-    const char *o = T("trunc_out.y4m");
+    char o[512];
+    snprintf(o, sizeof(o), "%s", T("trunc_out.y4m"));
     snprintf(args, sizeof(args), "-i %s -o %s", T("trunc.y4m"), o);
     expect(1, "1 frame lost", args);
     CU_ASSERT(!exists(o));
@@ -157,6 +159,35 @@ static void test_truncated(void)
     rc = tests_run(out, sizeof(out), "ffprobe -v error -count_frames -show_entries stream=nb_read_frames "
                    "-of csv=p=0 %s", o);
     CU_ASSERT_STRING_EQUAL(out, "41\n");
+
+    /* Matroska cut short: found through the declared duration */
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out),
+                              "ffmpeg -v error -y -f lavfi -i testsrc2=s=96x64:r=25:d=2 -c:v libx264 "
+                              "-preset ultrafast %s && head -c 30000 %s > %s",
+                              T("full.mkv"), T("full.mkv"), T("cut.mkv")), 0);
+    snprintf(args, sizeof(args), "-i %s -o %s", T("cut.mkv"), o);
+    expect(1, "frames lost", args);
+    snprintf(args, sizeof(args), "-i %s -o %s", T("full.mkv"), o);
+    expect(0, NULL, args);
+}
+
+/* A run that fails early still leaves a run_end record with the error. */
+static void test_failure_is_logged(void)
+{
+    const char *log = T("fail.jsonl");
+    int rc = tests_run(out, sizeof(out), "%s/aie-upscale --metrics %s -i %s -o %s", BIN, log,
+                       T("missing.mkv"), T("x.y4m"));
+    CU_ASSERT_EQUAL(rc, 1);
+    rc = tests_run(out, sizeof(out), "cat %s", log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"event\":\"run_end\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"status\":\"failed\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "missing.mkv: No such file or directory"));
+    /* --tag beats AIE_TAGS for the same key */
+    rc = tests_run(out, sizeof(out), "AIE_TAGS=shot=1,client=x %s/aie-upscale --metrics %s --tag shot=2 "
+                   "-i %s -o %s; tail -1 %s", BIN, log, T("missing.mkv"), T("x.y4m"), log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"shot\":\"2\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"client\":\"x\""));
+    CU_ASSERT_PTR_NULL(strstr(out, "\"shot\":\"1\""));
 }
 
 static void test_bad_outputs(void)
@@ -269,7 +300,7 @@ int test_cli_register(void)
     CU_pSuite s = CU_add_suite("cli", suite_init, NULL);
     if (!s || !CU_add_test(s, "help_version", test_help_version) ||
         !CU_add_test(s, "usage_errors", test_usage_errors) || !CU_add_test(s, "bad_inputs", test_bad_inputs) ||
-        !CU_add_test(s, "truncated", test_truncated) || !CU_add_test(s, "bad_outputs", test_bad_outputs) ||
+        !CU_add_test(s, "truncated", test_truncated) || !CU_add_test(s, "failure_logged", test_failure_is_logged) || !CU_add_test(s, "bad_outputs", test_bad_outputs) ||
         !CU_add_test(s, "signals", test_signals) || !CU_add_test(s, "pipe_closed", test_pipe_closed) ||
         !CU_add_test(s, "stale_temps_dry_run", test_stale_temps_and_dry_run))
         return -1;

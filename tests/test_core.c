@@ -88,6 +88,32 @@ static void test_frame_props(void)
     CU_ASSERT_EQUAL(aux_freed, 1);
 }
 
+static void test_frame_pool(void)
+{
+    AieFramePool *p;
+    CU_ASSERT_EQUAL(aie_frame_pool_create(&p, 0, 4, AIE_LAYOUT_GRAY, 8), AIE_EINVAL);
+    CU_ASSERT_EQUAL_FATAL(aie_frame_pool_create(&p, 64, 48, AIE_LAYOUT_YUV420, 8), 0);
+    AieFrame *a, *b, *c;
+    CU_ASSERT_EQUAL_FATAL(aie_frame_pool_get(p, &a), 0);
+    CU_ASSERT_EQUAL_FATAL(aie_frame_pool_get(p, &b), 0);
+    CU_ASSERT_EQUAL(a->width, 64);
+    CU_ASSERT_EQUAL(a->plane_h[1], 24);
+    CU_ASSERT_PTR_NOT_EQUAL(a->data[0], b->data[0]);
+    uint8_t *pa = a->data[0];
+    a->pts = 99;
+    aie_frame_unref(&a);
+    /* the buffer comes back, with fresh metadata */
+    CU_ASSERT_EQUAL_FATAL(aie_frame_pool_get(p, &c), 0);
+    CU_ASSERT_PTR_EQUAL(c->data[0], pa);
+    CU_ASSERT_NOT_EQUAL(c->pts, 99);
+    /* frames outlive the pool */
+    aie_frame_pool_free(&p);
+    CU_ASSERT_PTR_NULL(p);
+    memset(b->data[0], 1, (size_t)b->stride[0] * 48);
+    aie_frame_unref(&b);
+    aie_frame_unref(&c);
+}
+
 typedef struct {
     atomic_int hits[1000];
     AiePool *pool;
@@ -164,7 +190,7 @@ int test_core_register(void)
 {
     CU_pSuite s = CU_add_suite("core", NULL, NULL);
     if (!s || !CU_add_test(s, "strerror", test_strerror) || !CU_add_test(s, "frame_alloc", test_frame_alloc) ||
-        !CU_add_test(s, "frame_props", test_frame_props) || !CU_add_test(s, "pool", test_pool) ||
+        !CU_add_test(s, "frame_props", test_frame_props) || !CU_add_test(s, "frame_pool", test_frame_pool) || !CU_add_test(s, "pool", test_pool) ||
         !CU_add_test(s, "cpu", test_cpu))
         return -1;
     return 0;

@@ -299,6 +299,27 @@ static void test_containers(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "nosuchopt"));
 }
 
+/* Memory stays bounded: 10x more frames do not need more memory. */
+static void test_memory_bounded(void)
+{
+    NEED_MEDIA();
+    long rss[2] = {0, 0};
+    static const int secs[2] = {2, 20};
+    for (int i = 0; i < 2; i++) {
+        char log[64];
+        snprintf(log, sizeof(log), "mem%d.jsonl", i);
+        int rc = tests_run(out, sizeof(out),
+                           "ffmpeg -v error -f lavfi -i testsrc2=s=320x240:r=25:d=%d -f yuv4mpegpipe - | "
+                           "%s/aie-upscale -q -s 2 --metrics %s -i - -o /dev/null",
+                           secs[i], BIN, T(log));
+        CU_ASSERT_EQUAL(rc, 0);
+        rss[i] = atol(cmd_out("sed -n 's/.*\"maxrss_kb\":\\([0-9]*\\).*/\\1/p' %s", T(log)));
+        CU_ASSERT(rss[i] > 0);
+    }
+    /* 500 frames vs 50: within 15% (frames in flight are bounded, not the stream) */
+    CU_ASSERT(rss[1] < rss[0] * 1.15 + 4096);
+}
+
 /* The library directly: reader info and the lost-frame count on truncation. */
 static void test_reader_api(void)
 {
@@ -341,7 +362,7 @@ int test_io_register(void)
         !CU_add_test(s, "png_alpha", test_png_alpha) || !CU_add_test(s, "frames_range", test_frames_range) ||
         !CU_add_test(s, "threads_identical", test_threads_identical) ||
         !CU_add_test(s, "png_sequence", test_png_sequence) || !CU_add_test(s, "containers", test_containers) ||
-        !CU_add_test(s, "reader_api", test_reader_api))
+        !CU_add_test(s, "memory_bounded", test_memory_bounded) || !CU_add_test(s, "reader_api", test_reader_api))
         return -1;
     return 0;
 }

@@ -73,6 +73,7 @@ typedef struct AieFrame {
 
     /* private */
     atomic_int refcount_;
+    struct AieFramePool *pool_;
     void *buf_;
     void (*free_cb_)(void *opaque);
     void *free_opaque_;
@@ -87,6 +88,15 @@ int aie_frame_alloc(AieFrame **out, int width, int height, AieLayout layout, int
 int aie_frame_wrap(AieFrame **out, int width, int height, AieLayout layout, int depth,
                    uint8_t *const data[4], const ptrdiff_t stride[4],
                    void (*free_cb)(void *), void *opaque);
+
+/* A pool of frame buffers of one geometry, so a stream of frames does not pay
+ * for fresh pages (page faults, zeroing) on every frame. Frames from the pool
+ * return their buffer to it on the last unref; the pool may be freed while its
+ * frames are alive (it goes when the last one does). Thread-safe. */
+typedef struct AieFramePool AieFramePool;
+int aie_frame_pool_create(AieFramePool **out, int width, int height, AieLayout layout, int depth);
+int aie_frame_pool_get(AieFramePool *pool, AieFrame **out);
+void aie_frame_pool_free(AieFramePool **pool);
 
 AieFrame *aie_frame_ref(AieFrame *f);
 void aie_frame_unref(AieFrame **f);

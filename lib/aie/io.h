@@ -119,8 +119,21 @@ int64_t aie_writer_frames(const AieWriter *w);
  * resort cleanup). */
 const char *aie_writer_temp_path(const AieWriter *w);
 
-/* Description of the output ("yuv420p", codec name) for metrics. */
+/* The encoder's name ("libx264", "png", ...) and the pixel format written, as
+ * FFmpeg names it ("yuv420p", "rgba64be", ...), for messages and metrics. */
 const char *aie_writer_codec(const AieWriter *w);
+const char *aie_writer_pix_fmt(const AieWriter *w);
+
+/* What aie_writer_open() would choose for path, without touching the file
+ * system: kind "video", "y4m", "png" or "png-sequence", the container, the
+ * encoder and its CRF (-1 when the encoder has none). For --dry-run. */
+typedef struct AieOutputPlan {
+    char kind[16];
+    char container[32];
+    char codec[32];
+    int crf;
+} AieOutputPlan;
+int aie_writer_plan(const char *path, const AieWriterOpts *opts, AieOutputPlan *plan);
 
 const char *aie_writer_error(const AieWriter *w);
 

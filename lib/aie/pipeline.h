@@ -43,6 +43,7 @@ typedef struct AieProgress {
     double elapsed_s;
     double fps;             /* input frames per second so far */
     double eta_s;           /* -1 when unknown */
+    int in_flight;          /* jobs queued or running now */
 } AieProgress;
 
 typedef struct AiePipelineOpts {

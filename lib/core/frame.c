@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,22 +67,20 @@ static void init_props(AieFrame *f)
     atomic_init(&f->refcount_, 1);
 }
 
-int aie_frame_alloc(AieFrame **out, int width, int height, AieLayout layout, int depth)
+/* A frame without pixels yet; fills strides and returns the buffer size. */
+static AieFrame *new_frame(int width, int height, AieLayout layout, int depth, size_t off[4],
+                           size_t *size)
 {
-    *out = NULL;
-    int err = check_geometry(width, height, layout, depth);
-    if (err)
-        return err;
     AieFrame *f = calloc(1, sizeof(*f));
     if (!f)
-        return AIE_ENOMEM;
+        return NULL;
     f->width = width;
     f->height = height;
     f->layout = layout;
     f->depth = depth;
     fill_plane_sizes(f);
     init_props(f);
-    size_t bps = (size_t)aie_depth_bytes(depth), total = 0, off[4];
+    size_t bps = (size_t)aie_depth_bytes(depth), total = 0;
     for (int p = 0; p < f->nplanes; p++) {
         /* round up and add one alignment unit of padding for SIMD over-reads */
         size_t row = ((size_t)f->plane_w[p] * bps + 2 * AIE_FRAME_ALIGN - 1) & ~(size_t)(AIE_FRAME_ALIGN - 1);
@@ -90,7 +89,19 @@ int aie_frame_alloc(AieFrame **out, int width, int height, AieLayout layout, int
         total += row * (size_t)f->plane_h[p];
     }
     total += AIE_FRAME_ALIGN;
-    uint8_t *buf = aligned_alloc(AIE_FRAME_ALIGN, (total + AIE_FRAME_ALIGN - 1) & ~(size_t)(AIE_FRAME_ALIGN - 1));
+    *size = (total + AIE_FRAME_ALIGN - 1) & ~(size_t)(AIE_FRAME_ALIGN - 1);
+    return f;
+}
+
+int aie_frame_alloc(AieFrame **out, int width, int height, AieLayout layout, int depth)
+{
+    *out = NULL;
+    int err = check_geometry(width, height, layout, depth);
+    if (err)
+        return err;
+    size_t off[4], size;
+    AieFrame *f = new_frame(width, height, layout, depth, off, &size);
+    uint8_t *buf = f ? aligned_alloc(AIE_FRAME_ALIGN, size) : NULL;
     if (!buf) {
         free(f);
         return AIE_ENOMEM;
@@ -100,6 +111,102 @@ int aie_frame_alloc(AieFrame **out, int width, int height, AieLayout layout, int
         f->data[p] = buf + off[p];
     *out = f;
     return 0;
+}
+
+/* ---- frame pool ---- */
+
+struct AieFramePool {
+    pthread_mutex_t lock;
+    atomic_int refs; /* the owner's reference + one per frame out of the pool */
+    int width, height, depth;
+    AieLayout layout;
+    uint8_t **free_bufs;
+    int nfree, cap;
+};
+
+int aie_frame_pool_create(AieFramePool **out, int width, int height, AieLayout layout, int depth)
+{
+    *out = NULL;
+    int err = check_geometry(width, height, layout, depth);
+    if (err)
+        return err;
+    AieFramePool *p = calloc(1, sizeof(*p));
+    if (!p)
+        return AIE_ENOMEM;
+    pthread_mutex_init(&p->lock, NULL);
+    atomic_init(&p->refs, 1);
+    p->width = width;
+    p->height = height;
+    p->layout = layout;
+    p->depth = depth;
+    *out = p;
+    return 0;
+}
+
+static void pool_unref(AieFramePool *p)
+{
+    if (atomic_fetch_sub(&p->refs, 1) != 1)
+        return;
+    for (int i = 0; i < p->nfree; i++)
+        free(p->free_bufs[i]);
+    free(p->free_bufs);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+/* Keep the buffer for the next frame (or free it when the list cannot grow). */
+static void pool_put(AieFramePool *p, uint8_t *buf)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->nfree == p->cap) {
+        int cap = p->cap ? 2 * p->cap : 8;
+        uint8_t **nb = realloc(p->free_bufs, (size_t)cap * sizeof(*nb));
+        if (nb) {
+            p->free_bufs = nb;
+            p->cap = cap;
+        }
+    }
+    if (p->nfree < p->cap) {
+        p->free_bufs[p->nfree++] = buf;
+        buf = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    free(buf);
+    pool_unref(p);
+}
+
+int aie_frame_pool_get(AieFramePool *p, AieFrame **out)
+{
+    *out = NULL;
+    size_t off[4], size;
+    AieFrame *f = new_frame(p->width, p->height, p->layout, p->depth, off, &size);
+    if (!f)
+        return AIE_ENOMEM;
+    uint8_t *buf = NULL;
+    pthread_mutex_lock(&p->lock);
+    if (p->nfree)
+        buf = p->free_bufs[--p->nfree];
+    pthread_mutex_unlock(&p->lock);
+    if (!buf && !(buf = aligned_alloc(AIE_FRAME_ALIGN, size))) {
+        free(f);
+        return AIE_ENOMEM;
+    }
+    atomic_fetch_add(&p->refs, 1);
+    f->pool_ = p;
+    f->buf_ = buf;
+    for (int i = 0; i < f->nplanes; i++)
+        f->data[i] = buf + off[i];
+    *out = f;
+    return 0;
+}
+
+void aie_frame_pool_free(AieFramePool **pp)
+{
+    AieFramePool *p = pp ? *pp : NULL;
+    if (!p)
+        return;
+    *pp = NULL;
+    pool_unref(p);
 }
 
 int aie_frame_wrap(AieFrame **out, int width, int height, AieLayout layout, int depth,
@@ -148,7 +255,10 @@ void aie_frame_unref(AieFrame **pf)
         f->aux_free(f->aux);
     if (f->free_cb_)
         f->free_cb_(f->free_opaque_);
-    free(f->buf_);
+    if (f->pool_)
+        pool_put(f->pool_, f->buf_);
+    else
+        free(f->buf_);
     free(f);
 }
 

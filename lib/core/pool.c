@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,10 @@ long long aie_time_us(void)
 
 int aie_cpu_count(void)
 {
+    /* the CPUs this process may run on (taskset, cgroup cpusets, Slurm) */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : (int)n;
 }

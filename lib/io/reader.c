@@ -35,6 +35,7 @@ struct AieReader {
     int64_t decode_errors;
     int64_t last_pts;   /* last decoded video pts (input time base) */
     int64_t vpackets, first_vpos; /* video packets read, position of the first */
+    int64_t first_pts, last_dur;  /* first decoded pts, duration of the last frame */
     int started;
     AuxList *aux_pending;
     int *carry;         /* per input stream: carry its packets */
@@ -122,9 +123,10 @@ static void fill_png_info(AieReader *r, const AieFrame *f, int64_t nframes, cons
     v->duration_us = (int64_t)((double)nframes * fps.den / fps.num * 1e6);
     v->still = nframes == 1;
     snprintf(v->codec, sizeof(v->codec), "png");
-    char name[32];
-    aie_format_name(name, sizeof(name), f->layout, f->depth);
-    snprintf(v->pix_fmt, sizeof(v->pix_fmt), "%s", name);
+    static const char *const names[2][3] = {{"gray", "rgb24", "rgba"},
+                                            {"gray16be", "rgb48be", "rgba64be"}};
+    int l = f->layout == AIE_LAYOUT_GRAY ? 0 : f->layout == AIE_LAYOUT_RGB ? 1 : 2;
+    snprintf(v->pix_fmt, sizeof(v->pix_fmt), "%s", names[f->depth > 8][l]);
     snprintf(v->container, sizeof(v->container), "%s", container);
 }
 
@@ -419,6 +421,40 @@ static int y4m_partial_frame(const AieReader *r)
     return avio_tell(r->fmt->pb) > expect;
 }
 
+/* Seconds of video the container declares (stream duration, or Matroska's
+ * DURATION tag), or -1. */
+static double declared_duration(const AieReader *r)
+{
+    const AVStream *st = r->fmt->streams[r->vidx];
+    if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+        return (double)st->duration * av_q2d(st->time_base);
+    const AVDictionaryEntry *e = av_dict_get(st->metadata, "DURATION", NULL, 0);
+    int h, m;
+    double sec;
+    if (e && sscanf(e->value, "%d:%d:%lf", &h, &m, &sec) == 3)
+        return h * 3600.0 + m * 60.0 + sec;
+    return -1;
+}
+
+/* Frames missing at the end of a file whose container declares a longer video
+ * than what decoded (a Matroska file cut short, say). */
+static int64_t frames_missing_at_end(const AieReader *r)
+{
+    if (r->o.last >= 0 || r->decoded == 0 || r->info.fps.num <= 0 || r->info.fps.den <= 0)
+        return 0;
+    double dur = declared_duration(r);
+    if (dur <= 0)
+        return 0;
+    const AVStream *st = r->fmt->streams[r->vidx];
+    double tb = av_q2d(st->time_base), frame = (double)r->info.fps.den / r->info.fps.num;
+    double seen = (double)(r->last_pts - r->first_pts) * tb +
+                  (r->last_dur > 0 ? (double)r->last_dur * tb : frame);
+    double missing = dur - seen;
+    if (missing < 1.5 * frame)
+        return 0;
+    return (int64_t)(missing / frame + 0.5);
+}
+
 /* Decode the next video frame into r->avf. Returns 0, AIE_EOF or an error. */
 static int decode_next(AieReader *r)
 {
@@ -546,7 +582,10 @@ static int next_selected(AieReader *r, AieFrame **out)
         if (r->last_pts != AV_NOPTS_VALUE && pts <= r->last_pts)
             pts = r->last_pts + 1; /* keep timestamps strictly increasing */
         int64_t idx = r->decoded++;
+        if (idx == 0)
+            r->first_pts = pts;
         r->last_pts = pts;
+        r->last_dur = r->avf->pkt_duration;
         if (idx < r->o.first) {
             drop_aux_before(r, pts);
             av_frame_unref(r->avf);
@@ -743,6 +782,9 @@ int aie_reader_read(AieReader *r, AieFrame **out)
         if (expect > 0 && r->returned < expect && r->fmt->streams[r->vidx]->nb_frames > 0 &&
             expect - r->returned > lost)
             lost = expect - r->returned;
+        int64_t tail = frames_missing_at_end(r);
+        if (tail > lost)
+            lost = tail;
         if (r->demux_error && lost == 0)
             lost = 1;
         r->lost = lost;

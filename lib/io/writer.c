@@ -81,13 +81,12 @@ static int fail_av(AieWriter *w, int ret, const char *what)
 
 /* ---- encoder choice ---- */
 
-static const char *default_codec(const AieWriter *w, const char *muxer)
+static const char *default_codec(int lossless, const char *muxer)
 {
-    int lossless = w->o.lossless;
     if (!strcmp(muxer, "webm"))
         return "libvpx-vp9";
-    if (lossless)
-        return !strcmp(muxer, "mp4") ? "libx264" : "ffv1";
+    if (lossless) /* FFV1 where the container takes it, else lossless H.264 */
+        return !strcmp(muxer, "mp4") || !strcmp(muxer, "mov") ? "libx264" : "ffv1";
     if (!strcmp(muxer, "mp4") || !strcmp(muxer, "matroska") || !strcmp(muxer, "mov"))
         return "libx264";
     return NULL; /* the muxer's own default (mpeg4 for avi, ...) */
@@ -133,7 +132,7 @@ static int open_encoder(AieWriter *w, const char *muxer)
     if (w->y4m)
         cname = "wrapped_avframe";
     else if (!cname)
-        cname = default_codec(w, muxer);
+        cname = default_codec(w->o.lossless, muxer);
     const AVCodec *codec = cname ? avcodec_find_encoder_by_name(cname)
                                  : avcodec_find_encoder(w->fmt->oformat->video_codec);
     if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
@@ -766,6 +765,54 @@ const char *aie_writer_temp_path(const AieWriter *w)
 }
 
 const char *aie_writer_codec(const AieWriter *w) { return w->codec_name; }
+
+const char *aie_writer_pix_fmt(const AieWriter *w)
+{
+    if (w->kind != KIND_AV) {
+        static const char *const names[2][3] = {{"gray", "rgb24", "rgba"},
+                                                {"gray16be", "rgb48be", "rgba64be"}};
+        int l = w->png_layout == AIE_LAYOUT_GRAY ? 0 : w->png_layout == AIE_LAYOUT_RGB ? 1 : 2;
+        return names[w->png_depth > 8][l];
+    }
+    const char *n = w->enc ? av_get_pix_fmt_name(w->enc->pix_fmt) : NULL;
+    return n ? n : "";
+}
+
+int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *plan)
+{
+    memset(plan, 0, sizeof(*plan));
+    plan->crf = -1;
+    if (aie_io_is_pattern(path) || has_ext(path, ".png")) {
+        snprintf(plan->kind, sizeof(plan->kind), aie_io_is_pattern(path) ? "png-sequence" : "png");
+        snprintf(plan->container, sizeof(plan->container), "png");
+        snprintf(plan->codec, sizeof(plan->codec), "png");
+        return 0;
+    }
+    const AVOutputFormat *of = NULL;
+    if (strcmp(path, "-") && !has_ext(path, ".y4m"))
+        of = av_guess_format(NULL, path, NULL);
+    if (!of) { /* stdout, .y4m, devices */
+        if (strcmp(path, "-") && !has_ext(path, ".y4m") && strncmp(path, "/dev/", 5))
+            return AIE_EUNSUP;
+        snprintf(plan->kind, sizeof(plan->kind), "y4m");
+        snprintf(plan->container, sizeof(plan->container), "yuv4mpegpipe");
+        snprintf(plan->codec, sizeof(plan->codec), "rawvideo");
+        return 0;
+    }
+    snprintf(plan->kind, sizeof(plan->kind), "video");
+    snprintf(plan->container, sizeof(plan->container), "%s", of->name);
+    const char *c = o && o->codec ? o->codec : default_codec(o && o->lossless, of->name);
+    const AVCodec *codec = c ? avcodec_find_encoder_by_name(c) : avcodec_find_encoder(of->video_codec);
+    snprintf(plan->codec, sizeof(plan->codec), "%s", codec ? codec->name : (c ? c : "?"));
+    int lossless = o && o->lossless;
+    if (!strcmp(plan->codec, "libx264") && !lossless)
+        plan->crf = o && o->crf >= 0 ? o->crf : 18;
+    else if (!strcmp(plan->codec, "libvpx-vp9") && !lossless)
+        plan->crf = o && o->crf >= 0 ? o->crf : 31;
+    else if (o && o->crf >= 0)
+        plan->crf = o->crf;
+    return 0;
+}
 
 const char *aie_writer_error(const AieWriter *w) { return w->err; }
 

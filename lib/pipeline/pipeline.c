@@ -208,6 +208,7 @@ static void report_progress(Pipe *p, AiePipelineStats *st, long long t_start, in
     pr.frames_in = p->written; /* input frames fully through the pipeline */
     pr.frames_out = frames_out;
     pr.frames_total = aie_reader_info(p->r)->nb_frames;
+    pr.in_flight = p->in_flight;
     pr.elapsed_s = (double)(aie_time_us() - t_start) / 1e6;
     pr.fps = pr.elapsed_s > 0 ? (double)pr.frames_in / pr.elapsed_s : 0;
     pr.eta_s = pr.frames_total > 0 && pr.fps > 0
@@ -313,7 +314,8 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
             next_snap = now + (long long)(o->snapshot_interval_s * 1e6);
             AieProgress pr = {.frames_in = p.written, .frames_out = frames_out,
                               .frames_total = aie_reader_info(r)->nb_frames,
-                              .elapsed_s = (double)(now - t_start) / 1e6};
+                              .elapsed_s = (double)(now - t_start) / 1e6,
+                              .in_flight = p.in_flight};
             pr.fps = pr.elapsed_s > 0 ? (double)pr.frames_in / pr.elapsed_s : 0;
             st->frames_in = p.written;
             st->frames_out = frames_out;

@@ -62,18 +62,17 @@ static void unlink_batch(AiePool *p, Batch *b)
     b->next = NULL;
 }
 
-/* Claim and run pieces of b until none is left to claim. Returns how many this
- * thread ran. */
-static int run_pieces(Batch *b, int worker)
+/* Run piece `first` (claimed by the caller while b was known alive), then
+ * claim and run more until none is left. Until this thread adds what it ran
+ * to b->done, b cannot be finished, so it stays alive. Returns the count run. */
+static int run_pieces(Batch *b, int first, int worker)
 {
     int ran = 0;
-    for (;;) {
-        int i = atomic_fetch_add(&b->next_index, 1);
-        if (i >= b->n)
-            return ran;
+    for (int i = first; i < b->n; i = atomic_fetch_add(&b->next_index, 1)) {
         b->fn(b->ctx, i, worker);
         ran++;
     }
+    return ran;
 }
 
 static void *worker_main(void *arg)
@@ -90,25 +89,22 @@ static void *worker_main(void *arg)
         if (!p->head && p->quit)
             break;
         Batch *b = p->head;
-        if (atomic_load(&b->next_index) >= b->n) {
+        /* claim under the lock: a listed batch is alive */
+        int first = atomic_fetch_add(&b->next_index, 1);
+        if (first >= b->n) {
             unlink_batch(p, b); /* exhausted: nothing left to claim */
             continue;
         }
         pthread_mutex_unlock(&p->lock);
-        int ran = run_pieces(b, id);
+        int ran = run_pieces(b, first, id);
         pthread_mutex_lock(&p->lock);
-        if (ran) {
-            /* b is alive until its done count covers our pieces */
-            unlink_batch(p, b);
-            int total = atomic_fetch_add(&b->done, ran) + ran;
-            if (b->async) {
-                if (total == b->n) {
-                    p->pending_async--;
-                    free(b);
-                }
-            }
-            pthread_cond_broadcast(&p->finished);
+        unlink_batch(p, b);
+        int total = atomic_fetch_add(&b->done, ran) + ran;
+        if (b->async && total == b->n) {
+            p->pending_async--;
+            free(b);
         }
+        pthread_cond_broadcast(&p->finished);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -200,7 +196,7 @@ void aie_pool_parallel_for(AiePool *p, int n, AieTaskFn fn, void *ctx)
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
 
-    int ran = run_pieces(&b, self);
+    int ran = run_pieces(&b, atomic_fetch_add(&b.next_index, 1), self);
 
     pthread_mutex_lock(&p->lock);
     unlink_batch(p, &b);

@@ -40,7 +40,8 @@ LIB_SRCS  := $(sort $(shell find lib -name '*.c'))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB       := $(O)/libaie.a
 
-TOOLS     := aie-upscale
+# every cmd/aie-*.c is a tool
+TOOLS     := $(sort $(patsubst cmd/%.c,%,$(wildcard cmd/aie-*.c)))
 TOOL_BINS := $(TOOLS:%=$(O)/%)
 CLI_OBJ   := $(O)/cmd/cli.o
 
@@ -136,7 +137,7 @@ install: all
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 lib/aie/*.h $(DESTDIR)$(PREFIX)/include/aie/
 	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/aie-metrics.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/aie.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' aie.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/aie.pc

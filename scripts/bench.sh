@@ -1,7 +1,9 @@
 #!/bin/bash
 # make bench: speed and quality figures, each a ratio against an anchor
 # measured in the same run (never a timed unit test).
-#   BENCH="upscale ..." selects sections; REPS=N repetitions (median is used).
+#   BENCH="upscale ..." selects sections (default: all); REPS=N repetitions
+#   (median is used). Sections are bench_<name> functions, here or in
+#   scripts/bench-<name>.sh files, which are sourced.
 # Needs the ffmpeg program (the anchor we race) and the development photos
 # (scripts/fetch-devdata.sh downloads them once into .cache/).
 set -euo pipefail
@@ -9,7 +11,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 AIE_BIN=${AIE_BIN:-$top/build}
 export AIE_BIN
 REPS=${REPS:-5}
-sections=${BENCH:-upscale}
+for f in "$top"/scripts/bench-*.sh; do
+    [ -e "$f" ] && . "$f"
+done
+sections=${BENCH:-$(declare -F | sed -n 's/^declare -f bench_//p' | tr '\n' ' ')}
 cache=$top/.cache/bench
 mkdir -p "$cache"
 data=$("$top/scripts/fetch-devdata.sh")

@@ -106,12 +106,11 @@ int main(int argc, char **argv)
     atexit(cleanup);
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 1;
-    int (*regs[])(void) = {
-        test_core_register, test_scale_register, test_png_register, test_io_register,
-        test_metrics_register, test_cli_register,
-    };
+#define TESTS_REF(name) test_##name##_register,
+    int (*regs[])(void) = {TESTS_SUITES(TESTS_REF)};
+#undef TESTS_REF
     for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-        if (regs[i]() != 0) {
+        if (regs[i] && regs[i]() != 0) {
             fprintf(stderr, "CUnit registration failed: %s\n", CU_get_error_msg());
             CU_cleanup_registry();
             return 1;

@@ -119,7 +119,9 @@ static const struct {
     const char *name;
     void (*fn)(void);
 } tests[] = {
-    {"resample", checkasm_check_resample},
+#define CHECKASM_ENTRY(name) {#name, checkasm_check_##name},
+    CHECKASM_MODULES(CHECKASM_ENTRY)
+#undef CHECKASM_ENTRY
 };
 
 int main(int argc, char **argv)
@@ -151,7 +153,7 @@ int main(int argc, char **argv)
         state.level = levels[l];
         state.cpu_flags = have & mask;
         for (size_t t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
-            if (only && strcmp(only, tests[t].name))
+            if (!tests[t].fn || (only && strcmp(only, tests[t].name)))
                 continue;
             state.rng = seed * 0x9E3779B97F4A7C15ULL + t + 1;
             tests[t].fn();

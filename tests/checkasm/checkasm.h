@@ -49,7 +49,11 @@ uint64_t checkasm_ticks(void);
 void checkasm_canary_fill(uint8_t *buf, size_t bytes_with_guards);
 int checkasm_canary_ok(const uint8_t *buf, size_t payload_bytes);
 
-/* Module tests; one per tests/checkasm/<module>.c */
-void checkasm_check_resample(void);
+/* Module tests, one per tests/checkasm/<module>.c; weak, so a module whose
+ * file is not there yet is skipped. */
+#define CHECKASM_MODULES(X) X(resample) X(motion) X(blend) X(warp) X(conv) X(lut3d) X(look) X(raisr)
+#define CHECKASM_DECLARE(name) void checkasm_check_##name(void) __attribute__((weak));
+CHECKASM_MODULES(CHECKASM_DECLARE)
+#undef CHECKASM_DECLARE
 
 #endif

@@ -140,4 +140,9 @@ const char *aie_writer_error(const AieWriter *w);
 /* Abort if not finished (removing the temporary file) and free. Accepts NULL. */
 void aie_writer_close(AieWriter **w);
 
+/* Write one frame as a PNG file (8 or 16 bit; YUV is converted to RGB),
+ * temp-then-rename like every output. For pictures that are not video
+ * output: plots, contact sheets. */
+int aie_image_write_png(const char *path, const AieFrame *f, int depth, char *err, size_t errlen);
+
 #endif /* AIE_IO_H */

@@ -834,3 +834,28 @@ void aie_writer_close(AieWriter **pw)
     free(w->map);
     free(w);
 }
+
+int aie_image_write_png(const char *path, const AieFrame *f, int depth, char *err, size_t errlen)
+{
+    AieVideoInfo vi = {0};
+    vi.width = f->width;
+    vi.height = f->height;
+    vi.layout = f->layout;
+    vi.depth = f->depth;
+    vi.fps = (AieRational){1, 1};
+    vi.time_base = (AieRational){1, 1};
+    vi.color = f->color;
+    AieWriterOpts o = {.crf = -1, .depth = depth, .png_compression = -1};
+    AieWriter *w = NULL;
+    int e = has_ext(path, ".png") ? 0 : AIE_EINVAL;
+    if (e) {
+        io_errf(err, errlen, "%s: not a .png name", path);
+        return e;
+    }
+    if ((e = aie_writer_open(&w, path, &vi, NULL, &o, err, errlen)))
+        return e;
+    if ((e = aie_writer_write(w, (AieFrame *)f)) || (e = aie_writer_finish(w)))
+        io_errf(err, errlen, "%s", aie_writer_error(w));
+    aie_writer_close(&w);
+    return e;
+}

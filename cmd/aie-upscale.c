@@ -10,6 +10,7 @@
 #include "aie/io.h"
 #include "aie/metrics.h"
 #include "aie/pipeline.h"
+#include "aie/quality.h"
 #include "aie/scale.h"
 #include "cli.h"
 
@@ -24,6 +25,13 @@ typedef struct Upscale {
     AieScaler *scaler;
     AieFramePool *frames; /* output frames, recycled */
     int out_w, out_h;
+    /* quality: round-trip fidelity of every Nth frame */
+    AieScaler *down;      /* output size -> input size (luma only for YUV) */
+    AieFramePool *back;   /* frames of the round trip */
+    AieQualityAcc *fidelity;
+    int luma_only;
+    int quality_every;
+    unsigned cpu_flags;
 } Upscale;
 
 static const CliOpt opts[] = {
@@ -117,6 +125,25 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
         return err;
     }
     aie_frame_copy_props(out, in);
+    if (u->fidelity && job->seq % u->quality_every == 0) {
+        /* scale the result back to the input size and compare (the luma plane
+         * of YUV: it is what the PSNR looks at) */
+        AieFrame *back = NULL, *a = NULL, *b = NULL;
+        if (u->luma_only) {
+            uint8_t *pi[4] = {in->data[0]}, *po[4] = {out->data[0]};
+            ptrdiff_t si[4] = {in->stride[0]}, so[4] = {out->stride[0]};
+            aie_frame_wrap(&a, in->width, in->height, AIE_LAYOUT_GRAY, in->depth, pi, si, NULL, NULL);
+            aie_frame_wrap(&b, out->width, out->height, AIE_LAYOUT_GRAY, out->depth, po, so, NULL, NULL);
+        } else {
+            a = aie_frame_ref(in);
+            b = aie_frame_ref(out);
+        }
+        if (a && b && aie_frame_pool_get(u->back, &back) == 0 && aie_scaler_scale(u->down, b, back, pool) == 0)
+            aie_quality_add(u->fidelity, aie_frame_psnr(a, back, u->cpu_flags));
+        aie_frame_unref(&back);
+        aie_frame_unref(&a);
+        aie_frame_unref(&b);
+    }
     return aie_job_emit(job, out);
 }
 
@@ -246,6 +273,23 @@ int main(int argc, char **argv)
     }
     if ((err = aie_frame_pool_create(&u.frames, u.out_w, u.out_h, vi->layout, vi->depth)))
         goto done;
+    if (metrics && cli.quality_every != 0) {
+        AieScaleParams dp = sp;
+        dp.src_w = u.out_w;
+        dp.src_h = u.out_h;
+        dp.dst_w = vi->width;
+        dp.dst_h = vi->height;
+        dp.filter = AIE_FILTER_LANCZOS;
+        u.luma_only = vi->layout <= AIE_LAYOUT_GRAY;
+        if (u.luma_only)
+            dp.layout = AIE_LAYOUT_GRAY;
+        double fps = vi->fps.den > 0 && vi->fps.num > 0 ? (double)vi->fps.num / vi->fps.den : 25;
+        u.quality_every = cli.quality_every > 0 ? cli.quality_every : (int)(fps + 0.5) > 0 ? (int)(fps + 0.5) : 1;
+        u.cpu_flags = cli.cpu_flags;
+        if (aie_scaler_create(&u.down, &dp, cli.cpu_flags) == 0 &&
+            aie_frame_pool_create(&u.back, vi->width, vi->height, dp.layout, vi->depth) == 0)
+            aie_quality_create(&u.fidelity, "roundtrip_psnr_db", 0.25);
+    }
     AieVideoInfo ovi = *vi;
     ovi.width = u.out_w;
     ovi.height = u.out_h;
@@ -269,7 +313,7 @@ int main(int argc, char **argv)
     AiePipelineOpts po = {
         .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
         .snapshot = metrics ? on_snapshot : NULL, .snapshot_opaque = &sc,
-        .snapshot_interval_s = metrics ? 10.0 : 0,
+        .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
     };
     err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));
     cli_progress_end(&cli);
@@ -294,12 +338,19 @@ done:
     }
     if (!cli.dry_run) {
         const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
-        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, NULL);
+        char *quality = NULL;
+        if (u.fidelity)
+            aie_quality_json(u.fidelity, &quality);
+        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, quality);
+        free(quality);
     }
     aie_writer_close(&writer);
     aie_pool_destroy(&pool);
     aie_scaler_free(&u.scaler);
     aie_frame_pool_free(&u.frames);
+    aie_scaler_free(&u.down);
+    aie_frame_pool_free(&u.back);
+    aie_quality_free(&u.fidelity);
     aie_reader_close(&reader);
     cli_metrics_close(&cli, &metrics);
     return cli_exit_code(&cli, err);

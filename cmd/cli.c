@@ -38,6 +38,8 @@ enum {
     OPT_ENCODER_OPT,
     OPT_LOSSLESS,
     OPT_DEPTH,
+    OPT_METRICS_INTERVAL,
+    OPT_QUALITY_EVERY,
 };
 
 typedef struct Shared {
@@ -63,6 +65,8 @@ static const Shared shared[] = {
     {{OPT_CPU, "cpu", "LEVEL", "highest SIMD level: c, sse4, avx2, avx512", "detected"}, CLI_CPU},
     {{OPT_METRICS, "metrics", "FILE", "append metrics records (JSON lines) to FILE", "$AIE_METRICS"}, CLI_METRICS},
     {{OPT_TAG, "tag", "KEY=VALUE", "tag every metrics record, repeatable", NULL}, CLI_METRICS},
+    {{OPT_METRICS_INTERVAL, "metrics-interval", "S", "seconds between snapshot records", "10"}, CLI_METRICS},
+    {{OPT_QUALITY_EVERY, "quality-every", "N", "score the quality of every Nth frame (0: never)", "one per second"}, CLI_METRICS},
     {{OPT_PROGRESS, "progress", NULL, "show progress on stderr", "on a terminal"}, CLI_PROGRESS},
     {{OPT_NO_PROGRESS, "no-progress", NULL, "never show progress", NULL}, CLI_PROGRESS},
     {{OPT_DRY_RUN, "dry-run", NULL, "print the normalised job and exit", NULL}, CLI_DRYRUN},
@@ -257,6 +261,8 @@ static int handle_shared(Cli *c, int code, const char *arg)
     case 'n': c->no_clobber = 1; return 1;
     case OPT_CPU: set_cpu(c, arg, "--cpu"); return 1;
     case OPT_METRICS: c->metrics_path = arg; return 1;
+    case OPT_METRICS_INTERVAL: c->metrics_interval = cli_double(c, "--metrics-interval", arg, 0.1, 86400); return 1;
+    case OPT_QUALITY_EVERY: c->quality_every = cli_int(c, "--quality-every", arg, 0, 1000000); return 1;
     case OPT_PROGRESS: c->progress = 1; return 1;
     case OPT_NO_PROGRESS: c->progress = 0; return 1;
     case OPT_FRAMES: parse_frames(c, arg); return 1;
@@ -301,6 +307,8 @@ void cli_parse(Cli *c, int argc, char **argv)
 {
     c->progress = -1;
     c->last = -1;
+    c->metrics_interval = 10;
+    c->quality_every = -1;
     c->crf = -1;
     c->cpu_flags = aie_cpu_flags();
     c->cpu_level = "auto";
@@ -547,6 +555,7 @@ void cli_metrics_close(Cli *c, AieMetrics **m)
 {
     if (!*m)
         return;
+    aie_metrics_finish(*m); /* flush within the deadline; the counts are final then */
     int64_t lost = aie_metrics_dropped(*m);
     if (lost)
         cli_warn(c, "metrics: %lld record%s dropped (%s)", (long long)lost, lost == 1 ? "" : "s",

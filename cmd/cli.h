@@ -51,6 +51,8 @@ typedef struct Cli {
     unsigned cpu_flags;     /* detected & --cpu / AIE_CPU */
     const char *cpu_level;  /* "auto" or the name given */
     const char *metrics_path;
+    double metrics_interval; /* seconds between snapshot records */
+    int quality_every;      /* score every Nth frame; -1 = one per second of video, 0 = never */
     int progress;           /* -1 auto (a terminal and not -q), 0, 1 */
     int quiet, verbose;
     int64_t first, last;    /* --frames; last -1 = to the end */

@@ -140,13 +140,16 @@ static void test_unwritable_log(void)
     CU_ASSERT_EQUAL_FATAL(aie_metrics_open(&m, &mc, NULL, 0), 0); /* never fails the job */
     aie_metrics_run_start(m, NULL);
     aie_metrics_run_end(m, NULL, NULL, "ok", NULL, NULL);
+    aie_metrics_finish(m);
     CU_ASSERT_EQUAL(aie_metrics_dropped(m), 2);
     CU_ASSERT_PTR_NOT_NULL(aie_metrics_last_error(m));
     aie_metrics_close(&m);
     AieMetricsConfig full = {.path = "/dev/full", .tool = "aie-test"};
     CU_ASSERT_EQUAL_FATAL(aie_metrics_open(&m, &full, NULL, 0), 0);
     aie_metrics_run_start(m, NULL);
+    aie_metrics_finish(m);
     CU_ASSERT_EQUAL(aie_metrics_dropped(m), 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(aie_metrics_last_error(m));
     CU_ASSERT_STRING_EQUAL(aie_metrics_last_error(m), "No space left on device");
     aie_metrics_close(&m);
     const char *bad[] = {"novalue"};
@@ -167,6 +170,7 @@ static void test_concurrent_writers(void)
                 _exit(1);
             for (int i = 0; i < RECS; i++)
                 aie_metrics_snapshot(m, i, RECS, 1.0 * i, p);
+            aie_metrics_finish(m);
             int dropped = (int)aie_metrics_dropped(m);
             aie_metrics_close(&m);
             _exit(dropped ? 1 : 0);

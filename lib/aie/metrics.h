@@ -1,8 +1,15 @@
 /*
- * Metrics log (schema v1, man/aie-metrics.5): one JSON object per line,
- * appended with O_APPEND and one write() per record, so concurrent writers
- * never interleave. A failing log never fails the job: failures are counted
- * and reported by aie_metrics_dropped()/aie_metrics_last_error().
+ * Metrics log (schema v1, man/aie-metrics.5): one JSON object per line.
+ *
+ * The log never costs the job its speed or its life. Records go into a bounded
+ * queue (enqueueing never blocks; a full queue drops and counts) drained by a
+ * writer thread, which batches up to 50 records or 1 s and writes each batch as
+ * whole lines in one write() on an O_APPEND descriptor (at most PIPE_BUF bytes
+ * per write on a FIFO), so concurrent writers never interleave. Every write has
+ * a timeout; after N consecutive failures a circuit breaker stops writing for a
+ * recovery period, counting what it drops, then tries again. Closing flushes
+ * with a deadline and then gives up. Failures are reported by
+ * aie_metrics_dropped() and aie_metrics_last_error(), never by the job.
  */
 #ifndef AIE_METRICS_H
 #define AIE_METRICS_H
@@ -53,12 +60,30 @@ typedef struct AieRunInfo {
     const char *options_json; /* normalised options as a JSON object text, or NULL */
 } AieRunInfo;
 
+/* Where batches go. The default writes to the log file; tests inject their own.
+ * write() returns the bytes written or a negative errno (-ETIMEDOUT for a
+ * timeout); it must not block longer than timeout_ms. */
+typedef struct AieMetricsSink {
+    long (*write)(void *opaque, const char *buf, size_t len, int timeout_ms);
+    void *opaque;
+    size_t atomic_max; /* largest write that stays whole among writers; 0 = no limit */
+} AieMetricsSink;
+
 typedef struct AieMetricsConfig {
-    const char *path;         /* the log file */
+    const char *path;         /* the log file (ignored when sink is set) */
     const char *tool, *version;
     const char *const *tags;  /* "key=value" strings */
     int ntags;
     const char *batch_id, *job_id; /* NULL when not run by aie-batch */
+    /* tuning; 0 = default */
+    int queue_max;            /* records queued at most [1000] */
+    int batch_max;            /* records per write [50] */
+    int batch_ms;             /* oldest record waits at most [1000] */
+    int write_timeout_ms;     /* per write [1000] */
+    int flush_deadline_ms;    /* at close [2000] */
+    int breaker_failures;     /* consecutive failures that open the breaker [3] */
+    int breaker_recovery_ms;  /* how long it stays open [30000] */
+    const AieMetricsSink *sink; /* NULL = the file at path */
 } AieMetricsConfig;
 
 typedef struct AieMetrics AieMetrics;
@@ -74,14 +99,31 @@ const char *aie_metrics_run_id(const AieMetrics *m);
 void aie_metrics_run_start(AieMetrics *m, const AieRunInfo *ri);
 void aie_metrics_snapshot(AieMetrics *m, int64_t frames_done, int64_t frames_total, double fps,
                           int in_flight);
+/* Any other event (aie-batch's job_end): fields_json is a JSON object text
+ * whose members are added after the common ones. */
+void aie_metrics_event(AieMetrics *m, const char *event, const char *fields_json);
 /* status: "ok", "failed" or "cancelled"; error may be NULL. quality_json is a
  * JSON object text or NULL. */
 void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineStats *st,
                          const char *status, const char *error, const char *quality_json);
 
-/* Records that could not be written, and why (NULL when none failed). */
+/* Records that could not be written, and why (NULL when none failed). Final
+ * after aie_metrics_finish(). */
 int64_t aie_metrics_dropped(const AieMetrics *m);
 const char *aie_metrics_last_error(const AieMetrics *m);
+
+/* Counters for tests and the snapshot record. */
+typedef struct AieMetricsCounters {
+    int64_t enqueued, written, dropped, dropped_queue_full;
+    int64_t write_failures, breaker_opens;
+    int queued;        /* records waiting now */
+    int breaker_open;  /* 1 while the breaker is open */
+} AieMetricsCounters;
+void aie_metrics_counters(AieMetrics *m, AieMetricsCounters *c);
+
+/* Flush what is queued and stop the writer, waiting at most the flush deadline.
+ * Idempotent; aie_metrics_close() calls it. */
+void aie_metrics_finish(AieMetrics *m);
 
 void aie_metrics_close(AieMetrics **m);
 

@@ -1,12 +1,16 @@
 /* Metrics log writer, schema v1 (man/aie-metrics.5). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +21,13 @@
 #include "aie/metrics.h"
 #include "aie/thread.h"
 
+typedef struct Queue {
+    char **rec;          /* ring of formatted lines (with '\n') */
+    size_t *len;
+    long long *t_us;     /* enqueue time */
+    int head, count, cap;
+} Queue;
+
 struct AieMetrics {
     char *path;
     char tool[64], version[32];
@@ -24,10 +35,29 @@ struct AieMetrics {
     char host[256];
     json_object *tags;
     char *batch_id, *job_id;
-    int fd;
-    int64_t dropped;
+
+    /* writer side */
+    AieMetricsSink sink;
+    int fd;              /* file sink; -1 until opened (lazily, by the writer) */
+    int is_fifo;
+    int batch_max, batch_ms, write_timeout_ms, flush_deadline_ms;
+    int breaker_failures, breaker_recovery_ms;
+
+    pthread_mutex_t lock;
+    pthread_cond_t wake;     /* writer: work or stop */
+    pthread_cond_t idle;     /* closer: the writer finished */
+    Queue q;
+    int stop, writer_done, started, finished, abandoned;
+    int urgent; /* a lifecycle record is queued: write without waiting for a batch */
+    pthread_t thread;
+    AieMetricsCounters n;
+    int consecutive_failures;
+    long long breaker_until_us;
     char last_error[256];
 };
+
+static void *writer_main(void *arg);
+static long file_write(void *opaque, const char *buf, size_t len, int timeout_ms);
 
 /* ---- histogram ---- */
 
@@ -100,7 +130,7 @@ static double now_s(void)
 int aie_metrics_open(AieMetrics **out, const AieMetricsConfig *c, char *err, size_t errlen)
 {
     *out = NULL;
-    if (!c || !c->path || !*c->path || !c->tool) {
+    if (!c || ((!c->path || !*c->path) && !c->sink) || !c->tool) {
         if (err && errlen)
             snprintf(err, errlen, "metrics: no log file named");
         return AIE_EINVAL;
@@ -109,7 +139,7 @@ int aie_metrics_open(AieMetrics **out, const AieMetricsConfig *c, char *err, siz
     if (!m)
         return AIE_ENOMEM;
     m->fd = -1;
-    m->path = strdup(c->path);
+    m->path = strdup(c->path ? c->path : "");
     m->tags = json_object_new_object();
     if (!m->path || !m->tags)
         goto nomem;
@@ -143,9 +173,34 @@ int aie_metrics_open(AieMetrics **out, const AieMetricsConfig *c, char *err, siz
     if (gethostname(m->host, sizeof(m->host)) != 0)
         snprintf(m->host, sizeof(m->host), "unknown");
     m->host[sizeof(m->host) - 1] = 0;
-    m->fd = open(m->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
-    if (m->fd < 0)
-        snprintf(m->last_error, sizeof(m->last_error), "%s", strerror(errno));
+    m->batch_max = c->batch_max > 0 ? c->batch_max : 50;
+    m->batch_ms = c->batch_ms > 0 ? c->batch_ms : 1000;
+    m->write_timeout_ms = c->write_timeout_ms > 0 ? c->write_timeout_ms : 1000;
+    m->flush_deadline_ms = c->flush_deadline_ms > 0 ? c->flush_deadline_ms : 2000;
+    m->breaker_failures = c->breaker_failures > 0 ? c->breaker_failures : 3;
+    m->breaker_recovery_ms = c->breaker_recovery_ms > 0 ? c->breaker_recovery_ms : 30000;
+    m->q.cap = c->queue_max > 0 ? c->queue_max : 1000;
+    m->q.rec = calloc((size_t)m->q.cap, sizeof(*m->q.rec));
+    m->q.len = calloc((size_t)m->q.cap, sizeof(*m->q.len));
+    m->q.t_us = calloc((size_t)m->q.cap, sizeof(*m->q.t_us));
+    if (!m->q.rec || !m->q.len || !m->q.t_us)
+        goto nomem;
+    if (c->sink) {
+        m->sink = *c->sink;
+    } else {
+        m->sink.write = file_write;
+        m->sink.opaque = m;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->wake, NULL);
+    pthread_cond_init(&m->idle, NULL);
+    if (pthread_create(&m->thread, NULL, writer_main, m) != 0) {
+        pthread_mutex_destroy(&m->lock);
+        pthread_cond_destroy(&m->wake);
+        pthread_cond_destroy(&m->idle);
+        goto nomem;
+    }
+    m->started = 1;
     *out = m;
     return 0;
 nomem:
@@ -176,33 +231,246 @@ static json_object *new_record(AieMetrics *m, const char *event)
     return o;
 }
 
-/* One write() per record, O_APPEND: lines from concurrent writers never mix. */
-static void emit(AieMetrics *m, json_object *o)
+/* ---- the writer thread ---- */
+
+/* The default sink: the log file, opened lazily (a FIFO without a reader gives
+ * ENXIO, which counts as a failed write and is tried again after recovery). */
+static long file_write(void *opaque, const char *buf, size_t len, int timeout_ms)
+{
+    AieMetrics *m = opaque;
+    if (m->fd < 0) {
+        m->fd = open(m->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+        if (m->fd < 0)
+            return -errno;
+        struct stat st;
+        m->is_fifo = fstat(m->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+    }
+    long long deadline = aie_time_us() + (long long)timeout_ms * 1000;
+    for (;;) {
+        ssize_t w = write(m->fd, buf, len);
+        if (w >= 0)
+            return (long)w;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN) {
+            int e = errno;
+            if (e == EPIPE) { /* the reader went away: reopen later */
+                close(m->fd);
+                m->fd = -1;
+            }
+            return -e;
+        }
+        /* a stalled FIFO reader: wait for room, within the timeout */
+        long long left = deadline - aie_time_us();
+        if (left <= 0)
+            return -ETIMEDOUT;
+        struct pollfd pfd = {.fd = m->fd, .events = POLLOUT};
+        poll(&pfd, 1, (int)((left + 999) / 1000));
+    }
+}
+
+/* Pop up to batch_max records (and, for FIFOs, at most atomic bytes) into buf.
+ * Called with the lock held. */
+static size_t take_batch(AieMetrics *m, char **buf, size_t *cap, int *nrec)
+{
+    size_t atomic = m->sink.atomic_max ? m->sink.atomic_max : (m->is_fifo ? PIPE_BUF : 0);
+    size_t used = 0;
+    *nrec = 0;
+    while (m->q.count && *nrec < m->batch_max) {
+        int i = m->q.head;
+        size_t l = m->q.len[i];
+        if (atomic && *nrec > 0 && used + l > atomic)
+            break; /* the next record would make the write non-atomic */
+        if (used + l > *cap) {
+            size_t nc = (used + l) * 2;
+            char *nb = realloc(*buf, nc);
+            if (!nb)
+                break;
+            *buf = nb;
+            *cap = nc;
+        }
+        memcpy(*buf + used, m->q.rec[i], l);
+        used += l;
+        free(m->q.rec[i]);
+        m->q.rec[i] = NULL;
+        m->q.head = (m->q.head + 1) % m->q.cap;
+        m->q.count--;
+        (*nrec)++;
+    }
+    return used;
+}
+
+static void note_failure(AieMetrics *m, int err)
+{
+    /* lock held */
+    snprintf(m->last_error, sizeof(m->last_error), "%s",
+             err == ETIMEDOUT ? "write timed out" : strerror(err));
+    m->n.write_failures++;
+    if (++m->consecutive_failures >= m->breaker_failures && !m->n.breaker_open) {
+        m->n.breaker_open = 1;
+        m->n.breaker_opens++;
+        m->breaker_until_us = aie_time_us() + (long long)m->breaker_recovery_ms * 1000;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    AieMetrics *m = arg;
+    char *buf = NULL;
+    size_t cap = 0;
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+        /* wait for a full batch, the oldest record's deadline, or stop */
+        while (!m->stop && !m->urgent && m->q.count < m->batch_max) {
+            long long now = aie_time_us();
+            if (m->q.count && now - m->q.t_us[m->q.head] >= (long long)m->batch_ms * 1000)
+                break;
+            long long until = m->q.count ? m->q.t_us[m->q.head] + (long long)m->batch_ms * 1000
+                                         : now + 3600LL * 1000000;
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            long long wait_us = until - now;
+            ts.tv_sec += (time_t)(wait_us / 1000000);
+            ts.tv_nsec += (long)(wait_us % 1000000) * 1000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&m->wake, &m->lock, &ts);
+        }
+        if (!m->q.count && m->stop)
+            break;
+        if (!m->q.count)
+            continue;
+        int nrec;
+        m->urgent = 0;
+        size_t len = take_batch(m, &buf, &cap, &nrec);
+        if (!nrec) { /* out of memory for the batch: drop one record */
+            free(m->q.rec[m->q.head]);
+            m->q.rec[m->q.head] = NULL;
+            m->q.head = (m->q.head + 1) % m->q.cap;
+            m->q.count--;
+            m->n.dropped++;
+            continue;
+        }
+        if (m->n.breaker_open) {
+            if (aie_time_us() < m->breaker_until_us) {
+                m->n.dropped += nrec; /* open: drop and count */
+                continue;
+            }
+            /* half-open: this batch is the trial */
+        }
+        pthread_mutex_unlock(&m->lock);
+        long w = m->sink.write(m->sink.opaque, buf, len, m->write_timeout_ms);
+        pthread_mutex_lock(&m->lock);
+        if (w == (long)len) {
+            m->n.written += nrec;
+            m->consecutive_failures = 0;
+            m->n.breaker_open = 0;
+        } else {
+            /* a short write leaves at most one torn line, which readers skip */
+            int lines_out = 0;
+            for (long i = 0; i < w; i++)
+                lines_out += buf[i] == '\n';
+            m->n.written += lines_out;
+            m->n.dropped += nrec - lines_out;
+            note_failure(m, w < 0 ? (int)-w : ENOSPC);
+            if (m->n.breaker_open && w >= 0) /* a failed trial re-opens it */
+                m->breaker_until_us = aie_time_us() + (long long)m->breaker_recovery_ms * 1000;
+        }
+    }
+    m->writer_done = 1;
+    pthread_cond_broadcast(&m->idle);
+    pthread_mutex_unlock(&m->lock);
+    free(buf);
+    return NULL;
+}
+
+/* Queue a record; never blocks. Takes the json object. Lifecycle records
+ * (run_start, snapshot, run_end) are urgent: they go out at once, so a run
+ * killed with SIGKILL leaves its evidence; floods of other records batch. */
+static void emit(AieMetrics *m, json_object *o, int urgent)
 {
     const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     size_t n = strlen(s);
     char *line = malloc(n + 2);
-    if (!line || m->fd < 0) {
-        m->dropped++;
+    if (line) {
+        memcpy(line, s, n);
+        line[n] = '\n';
+        line[n + 1] = 0;
+    }
+    json_object_put(o);
+    pthread_mutex_lock(&m->lock);
+    m->n.enqueued++;
+    if (!line || m->q.count == m->q.cap || m->finished) {
+        m->n.dropped++;
         if (!line)
             snprintf(m->last_error, sizeof(m->last_error), "out of memory");
+        else if (m->q.count == m->q.cap) {
+            m->n.dropped_queue_full++;
+            if (!m->last_error[0])
+                snprintf(m->last_error, sizeof(m->last_error), "queue full");
+        }
+        pthread_mutex_unlock(&m->lock);
         free(line);
-        json_object_put(o);
         return;
     }
-    memcpy(line, s, n);
-    line[n] = '\n';
-    ssize_t w;
-    do
-        w = write(m->fd, line, n + 1);
-    while (w < 0 && errno == EINTR);
-    if (w != (ssize_t)(n + 1)) {
-        m->dropped++;
-        snprintf(m->last_error, sizeof(m->last_error), "%s",
-                 w < 0 ? strerror(errno) : "short write");
+    int i = (m->q.head + m->q.count) % m->q.cap;
+    m->q.rec[i] = line;
+    m->q.len[i] = n + 1;
+    m->q.t_us[i] = aie_time_us();
+    m->q.count++;
+    if (urgent)
+        m->urgent = 1;
+    if (urgent || m->q.count >= m->batch_max)
+        pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void aie_metrics_finish(AieMetrics *m)
+{
+    if (!m || !m->started)
+        return;
+    pthread_mutex_lock(&m->lock);
+    if (m->finished) {
+        pthread_mutex_unlock(&m->lock);
+        return;
     }
-    free(line);
-    json_object_put(o);
+    m->finished = 1;
+    m->stop = 1;
+    pthread_cond_signal(&m->wake);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += m->flush_deadline_ms / 1000;
+    ts.tv_nsec += (long)(m->flush_deadline_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    while (!m->writer_done)
+        if (pthread_cond_timedwait(&m->idle, &m->lock, &ts) == ETIMEDOUT)
+            break;
+    if (!m->writer_done) {
+        /* the writer is stuck in a write (a hung mount): give up on it and on
+         * everything still queued; the thread keeps the object alive */
+        m->abandoned = 1;
+        m->n.dropped += m->q.count + 1; /* the queue and the batch in hand */
+        if (!m->last_error[0] || !strcmp(m->last_error, "queue full"))
+            snprintf(m->last_error, sizeof(m->last_error), "flush deadline passed");
+        pthread_mutex_unlock(&m->lock);
+        pthread_detach(m->thread);
+        return;
+    }
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+}
+
+void aie_metrics_counters(AieMetrics *m, AieMetricsCounters *c)
+{
+    pthread_mutex_lock(&m->lock);
+    *c = m->n;
+    c->queued = m->q.count;
+    pthread_mutex_unlock(&m->lock);
 }
 
 static json_object *stream_desc(const AieStreamDesc *d)
@@ -232,13 +500,26 @@ static void add_run_info(json_object *o, const AieRunInfo *ri)
     }
 }
 
+void aie_metrics_event(AieMetrics *m, const char *event, const char *fields_json)
+{
+    if (!m)
+        return;
+    json_object *o = new_record(m, event);
+    json_object *f = fields_json ? json_tokener_parse(fields_json) : NULL;
+    if (f && json_object_is_type(f, json_type_object)) {
+        json_object_object_foreach(f, k, v) json_object_object_add(o, k, json_object_get(v));
+    }
+    json_object_put(f);
+    emit(m, o, 0);
+}
+
 void aie_metrics_run_start(AieMetrics *m, const AieRunInfo *ri)
 {
     if (!m)
         return;
     json_object *o = new_record(m, "run_start");
     add_run_info(o, ri);
-    emit(m, o);
+    emit(m, o, 1);
 }
 
 static long rss_kb_now(void)
@@ -264,12 +545,18 @@ void aie_metrics_snapshot(AieMetrics *m, int64_t done, int64_t total, double fps
     json_object_object_add(o, "frames_total", json_object_new_int64(total));
     json_object_object_add(o, "fps", json_object_new_double(fps));
     json_object_object_add(o, "in_flight", json_object_new_int(in_flight));
+    pthread_mutex_lock(&m->lock);
+    int queued = m->q.count;
+    int64_t dropped = m->n.dropped;
+    pthread_mutex_unlock(&m->lock);
+    json_object_object_add(o, "metrics_queued", json_object_new_int(queued));
+    json_object_object_add(o, "metrics_dropped", json_object_new_int64(dropped));
     json_object_object_add(o, "rss_kb", json_object_new_int64(rss_kb_now()));
     json_object_object_add(o, "cpu_user_ms",
                            json_object_new_int64(ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000));
     json_object_object_add(o, "cpu_sys_ms",
                            json_object_new_int64(ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000));
-    emit(m, o);
+    emit(m, o, 1);
 }
 
 static long mem_total_kb(void)
@@ -321,11 +608,19 @@ void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineS
     json_object *q = quality_json ? json_tokener_parse(quality_json) : NULL;
     json_object_object_add(o, "quality", q ? q : json_object_new_object());
     /* counts the records lost before this one */
-    json_object_object_add(o, "dropped_records", json_object_new_int64(m->dropped));
-    emit(m, o);
+    json_object_object_add(o, "dropped_records", json_object_new_int64(aie_metrics_dropped(m)));
+    emit(m, o, 1);
 }
 
-int64_t aie_metrics_dropped(const AieMetrics *m) { return m ? m->dropped : 0; }
+int64_t aie_metrics_dropped(const AieMetrics *m)
+{
+    if (!m)
+        return 0;
+    pthread_mutex_lock((pthread_mutex_t *)&m->lock);
+    int64_t d = m->n.dropped;
+    pthread_mutex_unlock((pthread_mutex_t *)&m->lock);
+    return d;
+}
 
 const char *aie_metrics_last_error(const AieMetrics *m)
 {
@@ -338,6 +633,19 @@ void aie_metrics_close(AieMetrics **pm)
     if (!m)
         return;
     *pm = NULL;
+    aie_metrics_finish(m);
+    if (m->abandoned)
+        return; /* the stuck writer still uses it; the process is ending */
+    if (m->started) {
+        pthread_mutex_destroy(&m->lock);
+        pthread_cond_destroy(&m->wake);
+        pthread_cond_destroy(&m->idle);
+    }
+    for (int i = 0; i < m->q.cap && m->q.rec; i++)
+        free(m->q.rec[i]);
+    free(m->q.rec);
+    free(m->q.len);
+    free(m->q.t_us);
     if (m->fd >= 0)
         close(m->fd);
     json_object_put(m->tags);

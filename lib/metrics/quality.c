@@ -1,0 +1,122 @@
+/* Per-run accumulators of per-frame quality figures. */
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "aie/error.h"
+#include "aie/quality.h"
+
+enum { MAX_BINS = 4096 };
+
+struct AieQualityAcc {
+    pthread_mutex_t lock;
+    char name[64];
+    double bin, sum, min, max;
+    long n;
+    long *bins; /* MAX_BINS, offset so that negative values fit */
+    int lo, hi; /* bins used */
+};
+
+int aie_quality_create(AieQualityAcc **out, const char *name, double bin)
+{
+    *out = NULL;
+    if (!name || !(bin > 0))
+        return AIE_EINVAL;
+    AieQualityAcc *q = calloc(1, sizeof(*q));
+    if (!q || !(q->bins = calloc(MAX_BINS, sizeof(*q->bins)))) {
+        free(q);
+        return AIE_ENOMEM;
+    }
+    pthread_mutex_init(&q->lock, NULL);
+    snprintf(q->name, sizeof(q->name), "%s", name);
+    q->bin = bin;
+    q->min = DBL_MAX;
+    q->max = -DBL_MAX;
+    q->lo = MAX_BINS;
+    q->hi = -1;
+    *out = q;
+    return 0;
+}
+
+void aie_quality_add(AieQualityAcc *q, double v)
+{
+    if (!q || isnan(v))
+        return;
+    if (isinf(v))
+        v = v > 0 ? 999.0 : -999.0; /* identical frames: PSNR is infinite */
+    long i = (long)floor(v / q->bin) + MAX_BINS / 2;
+    if (i < 0)
+        i = 0;
+    if (i >= MAX_BINS)
+        i = MAX_BINS - 1;
+    pthread_mutex_lock(&q->lock);
+    q->n++;
+    q->sum += v;
+    if (v < q->min)
+        q->min = v;
+    if (v > q->max)
+        q->max = v;
+    q->bins[i]++;
+    if (i < q->lo)
+        q->lo = (int)i;
+    if (i > q->hi)
+        q->hi = (int)i;
+    pthread_mutex_unlock(&q->lock);
+}
+
+long aie_quality_count(const AieQualityAcc *q) { return q ? q->n : 0; }
+
+double aie_quality_mean(const AieQualityAcc *q) { return q && q->n ? q->sum / (double)q->n : NAN; }
+
+int aie_quality_json(const AieQualityAcc *q, char **json)
+{
+    json_object *o = *json ? json_tokener_parse(*json) : json_object_new_object();
+    if (!o)
+        return AIE_ENOMEM;
+    if (q && q->n) {
+        char key[96];
+        json_object_object_add(o, q->name, json_object_new_double(q->sum / (double)q->n));
+        snprintf(key, sizeof(key), "%s_min", q->name);
+        json_object_object_add(o, key, json_object_new_double(q->min));
+        snprintf(key, sizeof(key), "%s_max", q->name);
+        json_object_object_add(o, key, json_object_new_double(q->max));
+        snprintf(key, sizeof(key), "%s_frames", q->name);
+        json_object_object_add(o, key, json_object_new_int64(q->n));
+        snprintf(key, sizeof(key), "%s_hist_bin", q->name);
+        json_object_object_add(o, key, json_object_new_double(q->bin));
+        json_object *h = json_object_new_array();
+        for (int i = q->lo; i <= q->hi; i++) {
+            if (!q->bins[i])
+                continue;
+            json_object *pair = json_object_new_array();
+            json_object_array_add(pair, json_object_new_int(i - MAX_BINS / 2));
+            json_object_array_add(pair, json_object_new_int64(q->bins[i]));
+            json_object_array_add(h, pair);
+        }
+        snprintf(key, sizeof(key), "%s_hist", q->name);
+        json_object_object_add(o, key, h);
+    }
+    char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    if (!s)
+        return AIE_ENOMEM;
+    free(*json);
+    *json = s;
+    return 0;
+}
+
+void aie_quality_free(AieQualityAcc **pq)
+{
+    AieQualityAcc *q = pq ? *pq : NULL;
+    if (!q)
+        return;
+    *pq = NULL;
+    pthread_mutex_destroy(&q->lock);
+    free(q->bins);
+    free(q);
+}

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "aie/metrics.h"
+#include "aie/quality.h"
 #include "tests.h"
 
 static void test_hist_buckets(void)
@@ -198,13 +199,59 @@ static void test_concurrent_writers(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* PSNR against a hand-computed value, and the per-run accumulator. */
+static void test_quality(void)
+{
+    AieFrame *a, *b;
+    CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&a, 33, 7, AIE_LAYOUT_YUV420, 8), 0);
+    CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&b, 33, 7, AIE_LAYOUT_YUV420, 8), 0);
+    for (int p = 0; p < 3; p++)
+        for (int y = 0; y < a->plane_h[p]; y++) {
+            memset(a->data[p] + y * a->stride[p], 100, (size_t)a->plane_w[p]);
+            memset(b->data[p] + y * b->stride[p], p ? 0 : 100, (size_t)b->plane_w[p]);
+        }
+    CU_ASSERT(isinf(aie_frame_psnr(a, b, 0))); /* luma only: chroma differs, luma equal */
+    b->data[0][5] = 110; /* one luma sample off by 10: MSE = 100 / 231 */
+    double want = 10 * log10(255.0 * 255.0 / (100.0 / 231.0));
+    CU_ASSERT_DOUBLE_EQUAL(aie_frame_psnr(a, b, 0), want, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(aie_frame_psnr(a, b, ~0u), want, 1e-9);
+    aie_frame_unref(&b);
+    CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&b, 32, 7, AIE_LAYOUT_YUV420, 8), 0);
+    CU_ASSERT(isnan(aie_frame_psnr(a, b, 0)));
+    aie_frame_unref(&a);
+    aie_frame_unref(&b);
+
+    AieQualityAcc *q;
+    CU_ASSERT_EQUAL(aie_quality_create(&q, "x", 0), -2);
+    CU_ASSERT_EQUAL_FATAL(aie_quality_create(&q, "psnr", 0.25), 0);
+    aie_quality_add(q, 40.1);
+    aie_quality_add(q, 40.2);
+    aie_quality_add(q, 30.0);
+    aie_quality_add(q, NAN); /* ignored */
+    CU_ASSERT_EQUAL(aie_quality_count(q), 3);
+    CU_ASSERT_DOUBLE_EQUAL(aie_quality_mean(q), 36.766666666, 1e-6);
+    char *js = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_quality_json(q, &js), 0);
+    json_object *o = json_tokener_parse(js), *x;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_min", &x) && json_object_get_double(x) == 30.0);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_frames", &x) && json_object_get_int(x) == 3);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_hist", &x));
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN), "[[120,1],[160,2]]");
+    json_object_put(o);
+    free(js);
+    aie_quality_free(&q);
+    CU_ASSERT_PTR_NULL(q);
+}
+
 int test_metrics_register(void)
 {
     CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
     if (!s || !CU_add_test(s, "hist_buckets", test_hist_buckets) ||
         !CU_add_test(s, "hist_quantile", test_hist_quantile) || !CU_add_test(s, "records", test_records) ||
         !CU_add_test(s, "unwritable_log", test_unwritable_log) ||
-        !CU_add_test(s, "concurrent_writers", test_concurrent_writers))
+        !CU_add_test(s, "concurrent_writers", test_concurrent_writers) ||
+        !CU_add_test(s, "quality", test_quality))
         return -1;
     return 0;
 }

@@ -155,6 +155,14 @@ static json_object *job_json(const Upscale *u, const Cli *c, const AieVideoInfo 
     json_object *in = json_object_new_array();
     json_object_array_add(in, json_object_new_string(c->input));
     json_object_object_add(o, "inputs", in);
+    json_object *ii = json_object_new_object();
+    json_object_object_add(ii, "width", json_object_new_int(vi->width));
+    json_object_object_add(ii, "height", json_object_new_int(vi->height));
+    json_object_object_add(ii, "frames", json_object_new_int64(vi->nb_frames));
+    json_object_object_add(ii, "fps", json_object_new_double(vi->fps.den > 0 ? (double)vi->fps.num / vi->fps.den : 0));
+    json_object_object_add(ii, "duration_s", json_object_new_double(vi->duration_us >= 0 ? vi->duration_us / 1e6 : -1));
+    json_object_object_add(ii, "audio_streams", json_object_new_int(vi->audio_streams));
+    json_object_object_add(o, "input", ii);
     json_object *out = json_object_new_array();
     if (c->output)
         json_object_array_add(out, json_object_new_string(c->output));

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aie/error.h"
 #include "aie/io.h"
@@ -328,6 +329,45 @@ static void test_chapters_subtitles(void)
                                    "-of csv=p=0 %s", T("wsr.mkv")), "0.100000");
 }
 
+/* Chunks of --frames ranges join back by stream copy; audio comes once from
+ * the source; with overlap the shared frame is dropped. */
+static void test_join(void)
+{
+    NEED_MEDIA();
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 2 --no-audio --frames %s -i %s -o %s", BIN,
+                                  i ? "12-29" : "0-11", T("clip.mkv"), T(i ? "j2.mkv" : "j1.mkv")), 0);
+    }
+    char c1[512], c2[512], src[512], dst[512], err[512] = "";
+    snprintf(c1, sizeof(c1), "%s", T("j1.mkv"));
+    snprintf(c2, sizeof(c2), "%s", T("j2.mkv"));
+    snprintf(src, sizeof(src), "%s", T("clip.mkv"));
+    snprintf(dst, sizeof(dst), "%s", T("joined.mp4"));
+    const char *chunks[] = {c1, c2};
+    CU_ASSERT_EQUAL_FATAL(aie_io_join(chunks, 2, src, 0, 0, dst, err, sizeof(err)), 0);
+    char a[4096];
+    snprintf(a, sizeof(a), "%s",
+             cmd_out("(ffmpeg -v error -i %s -f framemd5 -; ffmpeg -v error -i %s -f framemd5 -) | "
+                     "grep -v '^#' | cut -d, -f6 | md5sum", c1, c2));
+    CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:v -f framemd5 - | grep -v '^#' | "
+                                      "cut -d, -f6 | md5sum", dst));
+    snprintf(a, sizeof(a), "%s", cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", src));
+    CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", dst));
+    CU_ASSERT_STRING_EQUAL(cmd_out("ffmpeg -v error -i %s -f null - 2>&1", dst), "");
+    /* overlap: one frame fewer; video only */
+    snprintf(dst, sizeof(dst), "%s", T("joined2.mkv"));
+    CU_ASSERT_EQUAL(aie_io_join(chunks, 2, NULL, 0, 1, dst, err, sizeof(err)), 0);
+    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -count_frames -show_entries stream=codec_type,nb_read_frames "
+                                   "-of csv=p=0 %s", dst), "video,29");
+    /* chunks that do not match are refused, and nothing is left */
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 0-3 -i %s -o %s", BIN, src, T("j3.mkv")), 0);
+    const char *bad[] = {c1, T("j3.mkv")};
+    snprintf(dst, sizeof(dst), "%s", T("joined3.mkv"));
+    CU_ASSERT_EQUAL(aie_io_join(bad, 2, NULL, 0, 0, dst, err, sizeof(err)), AIE_EFORMAT);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "does not match"));
+    CU_ASSERT_NOT_EQUAL(access(dst, F_OK), 0);
+}
+
 /* Memory stays bounded: 10x more frames do not need more memory. */
 static void test_memory_bounded(void)
 {
@@ -396,7 +436,7 @@ int test_io_register(void)
         !CU_add_test(s, "threads_identical", test_threads_identical) ||
         !CU_add_test(s, "png_sequence", test_png_sequence) || !CU_add_test(s, "containers", test_containers) ||
         !CU_add_test(s, "memory_bounded", test_memory_bounded) ||
-        !CU_add_test(s, "chapters_subtitles", test_chapters_subtitles) || !CU_add_test(s, "reader_api", test_reader_api))
+        !CU_add_test(s, "chapters_subtitles", test_chapters_subtitles) || !CU_add_test(s, "join", test_join) || !CU_add_test(s, "reader_api", test_reader_api))
         return -1;
     return 0;
 }

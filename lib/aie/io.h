@@ -37,6 +37,8 @@ typedef struct AieVideoInfo {
     int64_t duration_us;    /* -1 when unknown */
     int interlaced;
     int still;              /* a single image */
+    int audio_streams;      /* audio streams the reader carries (0 with no_audio) */
+    int other_streams;      /* all carried streams: audio, subtitle, data */
     char codec[32];         /* source codec name ("h264", "png", ...) */
     char pix_fmt[32];       /* source pixel format name as FFmpeg spells it */
     char container[32];     /* "mov,mp4,...", "yuv4mpegpipe", "png-sequence", ... */
@@ -144,5 +146,21 @@ void aie_writer_close(AieWriter **w);
  * temp-then-rename like every output. For pictures that are not video
  * output: plots, contact sheets. */
 int aie_image_write_png(const char *path, const AieFrame *f, int depth, char *err, size_t errlen);
+
+/* SHA-256 of a file's contents as 64 lowercase hex digits (for content
+ * addressed caches). Returns 0 or an AIE_E* code; err names the file. */
+int aie_io_hash_file(const char *path, char hex[65], char *err, size_t errlen);
+/* SHA-256 of a buffer. */
+void aie_io_hash_buffer(const void *data, size_t len, char hex[65]);
+
+/* Join video chunks (outputs of --frames ranges, same codec and parameters)
+ * into one file by stream copy, without re-encoding: the video packets of the
+ * chunks in order with continuous timestamps, interleaved with the audio,
+ * subtitle and data streams copied once from `source` over the whole duration
+ * (source NULL or no_audio: video only). With overlap, consecutive chunks
+ * share one frame (aie-interp chunks overlap by one source frame) and the last
+ * frame of every chunk but the last is dropped. Written temp-then-rename. */
+int aie_io_join(const char *const *chunks, int nchunks, const char *source, int no_audio,
+                int overlap, const char *output, char *err, size_t errlen);
 
 #endif /* AIE_IO_H */

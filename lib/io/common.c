@@ -94,3 +94,35 @@ void io_silence_libav(void)
      * reach the caller through error codes and detail buffers instead */
     pthread_once(&log_once, install_silent_log);
 }
+
+/* Can this container hold a stream copy of ist? query_codec is not enough
+ * (FLAC passes for .mov but only MP4 takes it), so write a trial header
+ * into memory. */
+int io_stream_muxable(const AVOutputFormat *of, const AVStream *ist)
+{
+    if (avformat_query_codec(of, ist->codecpar->codec_id, FF_COMPLIANCE_EXPERIMENTAL) == 0)
+        return 0;
+    AVFormatContext *t = NULL;
+    if (avformat_alloc_output_context2(&t, of, NULL, NULL) < 0 || !t)
+        return 0;
+    int ok = 0;
+    AVStream *st = avformat_new_stream(t, NULL);
+    if (st && avcodec_parameters_copy(st->codecpar, ist->codecpar) >= 0) {
+        st->codecpar->codec_tag = 0;
+        st->time_base = ist->time_base;
+        t->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
+        if (avio_open_dyn_buf(&t->pb) >= 0) {
+            if (avformat_write_header(t, NULL) >= 0) {
+                ok = 1;
+                av_write_trailer(t);
+            }
+            uint8_t *buf = NULL;
+            avio_close_dyn_buf(t->pb, &buf);
+            av_free(buf);
+            t->pb = NULL;
+        }
+    }
+    avformat_free_context(t);
+    return ok;
+}
+

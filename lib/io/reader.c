@@ -342,6 +342,10 @@ static int open_av(AieReader *r)
         int carry = !r->o.no_audio && (int)i != r->vidx &&
                     (t == AVMEDIA_TYPE_AUDIO || t == AVMEDIA_TYPE_SUBTITLE || t == AVMEDIA_TYPE_DATA);
         r->carry[i] = carry;
+        if (carry) {
+            v->other_streams++;
+            v->audio_streams += t == AVMEDIA_TYPE_AUDIO;
+        }
         if (!carry && (int)i != r->vidx)
             r->fmt->streams[i]->discard = AVDISCARD_ALL;
     }

@@ -55,7 +55,7 @@ CHECKASM_BIN  := $(O)/tests/checkasm/checkasm
 DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
             $(CLI_OBJ:.o=.d) $(TOOLS:%=$(O)/cmd/%.d)
 
-.PHONY: all check check-long bench demo install uninstall clean asan ubsan fuzz \
+.PHONY: all check check-long check-slurm bench demo install uninstall clean asan ubsan fuzz \
         deps tests man-lint FORCE
 .DELETE_ON_ERROR:
 
@@ -105,8 +105,15 @@ check: deps
 
 check-long: check
 	$(Q)AIE_LONG=1 AIE_BIN=$(abspath $(O)) AIE_SRC=$(CURDIR) $(TEST_BIN)
+	$(Q)AIE_BIN=$(abspath $(O)) scripts/check-slurm.sh
 
-bench: deps all $(CHECKASM_BIN)
+# a real one-node Slurm on localhost runs an emitted job array (SKIPs visibly
+# when Slurm cannot start here)
+check-slurm: all
+	$(Q)AIE_BIN=$(abspath $(O)) scripts/check-slurm.sh
+
+bench: all $(CHECKASM_BIN)
+	@scripts/deps.sh --bench
 	$(Q)$(CHECKASM_BIN) --bench
 	$(Q)AIE_BIN=$(abspath $(O)) scripts/bench.sh
 

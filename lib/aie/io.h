@@ -163,10 +163,12 @@ void aie_io_hash_buffer(const void *data, size_t len, char hex[65]);
  * into one file by stream copy, without re-encoding: the video packets of the
  * chunks in order with continuous timestamps, interleaved with the audio,
  * subtitle and data streams copied once from `source` over the whole duration
- * (source NULL or no_audio: video only). With overlap, consecutive chunks
- * share one frame (aie-interp chunks overlap by one source frame) and the last
- * frame of every chunk but the last is dropped. Written temp-then-rename. */
+ * (source NULL or no_audio: video only). Written temp-then-rename.
+ * overlap_src: NULL when chunks do not overlap; else chunk k covered
+ * overlap_src[k] source frames and shares its last one with chunk k + 1 (as
+ * aie-interp chunks do), so chunk k's output frames from that source frame's
+ * time on are dropped: the last round(M / S) of its M frames. */
 int aie_io_join(const char *const *chunks, int nchunks, const char *source, int no_audio,
-                int overlap, const char *output, char *err, size_t errlen);
+                const int64_t *overlap_src, const char *output, char *err, size_t errlen);
 
 #endif /* AIE_IO_H */

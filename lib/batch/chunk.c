@@ -607,8 +607,8 @@ int aie_batch_join(const AieBatchList *l, int g, int *joined, char *err, size_t 
     if (dot && !strcasecmp(dot, ".y4m"))
         e = join_y4m(chunks, src, gr->n, gr->overlap, gr->output, err, errlen);
     else
-        e = aie_io_join(chunks, gr->n, gr->no_audio ? NULL : gr->source, gr->no_audio, gr->overlap,
-                        gr->output, err, errlen);
+        e = aie_io_join(chunks, gr->n, gr->no_audio ? NULL : gr->source, gr->no_audio,
+                        gr->overlap ? src : NULL, gr->output, err, errlen);
     if (e)
         goto done;
     for (int k = 0; k < gr->n; k++)

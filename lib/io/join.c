@@ -18,7 +18,7 @@ typedef struct Join {
     int64_t offset;         /* output video tb: where the current chunk starts */
     int64_t chunk_start;    /* first dts/pts of the current chunk, chunk tb */
     int64_t chunk_end;      /* largest pts + duration seen in the current chunk, output tb */
-    int64_t drop_pts;       /* pts of the frame to drop in this chunk (overlap), or INT64_MIN */
+    int64_t drop_from;      /* drop this chunk's frames with pts >= this (overlap), or INT64_MAX */
     int64_t *dts;           /* decode timestamps of the chunk's video packets, chunk tb */
     int ndts, next_pkt;
 } Join;
@@ -42,16 +42,17 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Scan a chunk's video packets: the last frame's pts (for overlap) and a
- * decode timestamp for every packet. Matroska stores no dts, so they are
+/* Scan a chunk's video packets: where the frames shared with the next chunk
+ * start (drop_frames of them, by pts; INT64_MAX when none) and a decode
+ * timestamp for every packet. Matroska stores no dts, so they are
  * rebuilt the way a decoder sees them: the sorted pts shifted back by the
  * smallest amount that keeps every dts <= its pts, which is monotonic. */
-static int scan_chunk(Join *j, const char *path, int64_t *last)
+static int scan_chunk(Join *j, const char *path, int64_t src_frames, int64_t *drop_from)
 {
     AVFormatContext *f = NULL;
     int e = AIE_EFORMAT, n = 0, cap = 0;
     int64_t *pts = NULL;
-    *last = INT64_MIN;
+    *drop_from = INT64_MAX;
     if (avformat_open_input(&f, path, NULL, NULL) < 0)
         return AIE_EFORMAT;
     int v = av_find_best_stream(f, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
@@ -76,8 +77,6 @@ static int scan_chunk(Join *j, const char *path, int64_t *last)
                 pts = np;
             }
             pts[n++] = t;
-            if (t > *last)
-                *last = t;
         }
         av_packet_unref(p);
     }
@@ -89,6 +88,13 @@ static int scan_chunk(Join *j, const char *path, int64_t *last)
     }
     memcpy(j->dts, pts, (size_t)n * sizeof(*pts));
     qsort(j->dts, (size_t)n, sizeof(*j->dts), cmp64);
+    if (src_frames > 0 && n > 1) {
+        int64_t per = (n + src_frames / 2) / src_frames;
+        if (per < 1)
+            per = 1;
+        if (per < n)
+            *drop_from = j->dts[n - per];
+    }
     int64_t shift = 0;
     for (int i = 0; i < n; i++)
         if (j->dts[i] - pts[i] > shift)
@@ -105,8 +111,8 @@ done:
     return e;
 }
 
-static int next_video(Join *j, const char *const *chunks, int n, int *ci, int overlap, char *err,
-                      size_t errlen)
+static int next_video(Join *j, const char *const *chunks, int n, int *ci, const int64_t *overlap,
+                      char *err, size_t errlen)
 {
     for (;;) {
         if (j->chunk) {
@@ -118,8 +124,8 @@ static int next_video(Join *j, const char *const *chunks, int n, int *ci, int ov
                 }
                 if (j->next_pkt < j->ndts)
                     j->vp->dts = j->dts[j->next_pkt++];
-                if (j->drop_pts != INT64_MIN && j->vp->pts == j->drop_pts) {
-                    av_packet_unref(j->vp); /* the frame the next chunk starts with */
+                if (j->vp->pts != AV_NOPTS_VALUE && j->vp->pts >= j->drop_from) {
+                    av_packet_unref(j->vp); /* frames the next chunk starts with */
                     continue;
                 }
                 AVRational itb = j->chunk->streams[j->chunk_v]->time_base;
@@ -162,14 +168,11 @@ static int next_video(Join *j, const char *const *chunks, int n, int *ci, int ov
             return AIE_EFORMAT;
         }
         j->chunk_start = AV_NOPTS_VALUE;
-        j->drop_pts = INT64_MIN;
-        int64_t last;
-        if ((e = scan_chunk(j, chunks[*ci], &last))) {
+        int64_t src = overlap && *ci < n - 1 ? overlap[*ci] : 0;
+        if ((e = scan_chunk(j, chunks[*ci], src, &j->drop_from))) {
             io_errf(err, errlen, "%s: cannot read its video packets", chunks[*ci]);
             return e;
         }
-        if (overlap && *ci < n - 1)
-            j->drop_pts = last;
     }
 }
 
@@ -201,7 +204,7 @@ static double pkt_seconds(const AVFormatContext *f, const AVPacket *p)
 }
 
 int aie_io_join(const char *const *chunks, int nchunks, const char *source, int no_audio,
-                int overlap, const char *output, char *err, size_t errlen)
+                const int64_t *overlap, const char *output, char *err, size_t errlen)
 {
     io_silence_libav();
     char ebuf[AV_ERROR_MAX_STRING_SIZE];

@@ -233,11 +233,14 @@ static void test_tool_sigkill_evidence(void)
         return;
     }
     const char *log = T("killed.jsonl");
-    /* a slow run with a snapshot every 0.2 s, killed after 1.2 s */
+    /* a slow run with a snapshot every 0.2 s, killed once two snapshots are
+     * in the log (at most 20 s, however loaded the machine is) */
     int rc = tests_run(out, sizeof(out),
-                       "ffmpeg -v error -f lavfi -i testsrc2=s=640x360:r=25 -t 60 -f yuv4mpegpipe - 2>/dev/null | "
+                       "ffmpeg -v error -f lavfi -i testsrc2=s=640x360:r=25 -t 120 -f yuv4mpegpipe - 2>/dev/null | "
                        "{ exec 3<&0; %s/aie-upscale -q -s 4 -m spline36 --metrics %s --metrics-interval 0.2 -i - "
-                       "-o /dev/null <&3 & pid=$!; sleep 1.2; kill -KILL $pid; wait $pid; }", BIN, log);
+                       "-o /dev/null <&3 & pid=$!; i=0; while [ $i -lt 200 ] && "
+                       "[ \"$(grep -c snapshot %s 2>/dev/null)\" -lt 2 ] 2>/dev/null; do sleep 0.1; i=$((i+1)); done; "
+                       "kill -KILL $pid; wait $pid; }", BIN, log, log);
     CU_ASSERT_EQUAL(rc, 137);
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "grep -c '\"event\":\"snapshot\"' %s", log), 0);
     CU_ASSERT(atoi(out) >= 2);

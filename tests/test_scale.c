@@ -360,6 +360,44 @@ static void test_threads_and_cpu(void)
     aie_pool_destroy(&pool);
 }
 
+/* Downscales by the ratios with dedicated kernels (2x, 3x, 4x: period 1;
+ * 1.5x: period 2; 2.5x: period 2 taking the fallback) and others, wide
+ * enough that rows split into edges read from the scratch row and a middle
+ * read in place, odd sizes included: every --cpu level and a pool give the
+ * bytes of C. */
+static void test_downscale_paths(void)
+{
+    AiePool *pool = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_pool_create(&pool, 3), 0);
+    static const struct { int sw, sh, dw, dh; AieLayout l; int depth; } cases[] = {
+        {960, 540, 480, 270, AIE_LAYOUT_GRAY, 8},    {960, 540, 320, 180, AIE_LAYOUT_YUV420, 8},
+        {960, 544, 240, 136, AIE_LAYOUT_GRAY, 8},    {960, 540, 640, 360, AIE_LAYOUT_YUV420, 8},
+        {960, 540, 384, 216, AIE_LAYOUT_GRAY, 8},    {1920, 96, 1024, 51, AIE_LAYOUT_GRAY, 8},
+        {1001, 77, 500, 38, AIE_LAYOUT_YUV444, 8},   {999, 75, 333, 25, AIE_LAYOUT_YUV420, 8},
+        {966, 64, 644, 43, AIE_LAYOUT_RGBA, 8},      {960, 540, 480, 270, AIE_LAYOUT_YUV420, 10},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+        for (int f = AIE_FILTER_BILINEAR; f < AIE_FILTER_COUNT; f++) {
+            AieFrame *src = new_frame(cases[c].sw, cases[c].sh, cases[c].l, cases[c].depth);
+            fill_random(src);
+            const int loc = (int)(c + (size_t)f) % 7;
+            AieFrame *ref = scale(src, cases[c].dw, cases[c].dh, (AieFilter)f, loc, NULL, 0);
+            AieFrame *st = scale(src, cases[c].dw, cases[c].dh, (AieFilter)f, loc, NULL, aie_cpu_flags());
+            AieFrame *mt = scale(src, cases[c].dw, cases[c].dh, (AieFilter)f, loc, pool, aie_cpu_flags());
+            const int ok = frames_equal(ref, st) && frames_equal(ref, mt);
+            if (!ok)
+                fprintf(stderr, "\n%dx%d -> %dx%d %s %s depth %d differs from C\n", cases[c].sw,
+                        cases[c].sh, cases[c].dw, cases[c].dh, aie_layout_name(cases[c].l),
+                        aie_filter_name((AieFilter)f), cases[c].depth);
+            CU_ASSERT(ok);
+            aie_frame_unref(&src);
+            aie_frame_unref(&ref);
+            aie_frame_unref(&st);
+            aie_frame_unref(&mt);
+        }
+    aie_pool_destroy(&pool);
+}
+
 int test_scale_register(void)
 {
     CU_pSuite s = CU_add_suite("scale", NULL, NULL);
@@ -372,7 +410,8 @@ int test_scale_register(void)
         !CU_add_test(s, "identity", test_identity) ||
         !CU_add_test(s, "smooth_psnr", test_smooth_psnr) ||
         !CU_add_test(s, "chroma_siting", test_chroma_siting) ||
-        !CU_add_test(s, "threads_and_cpu", test_threads_and_cpu))
+        !CU_add_test(s, "threads_and_cpu", test_threads_and_cpu) ||
+        !CU_add_test(s, "downscale_paths", test_downscale_paths))
         return -1;
     return 0;
 }

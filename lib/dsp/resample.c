@@ -108,6 +108,25 @@ int aie_resample_filter_period2(const AieResampleFilter *f)
     return 1;
 }
 
+int aie_resample_filter_periodic(const AieResampleFilter *f, int p)
+{
+    if (p < 1 || f->n < p + 1)
+        return 0;
+    const int q = f->pos[p] - f->pos[0];
+    if (q < 1)
+        return 0;
+    for (int i = p; i < f->n; i++) {
+        if (f->pos[i] != f->pos[i - p] + q)
+            return 0;
+        for (int m = 0; m < f->taps / 2; m++) {
+            const int16_t *c = f->coef + 2 * ((size_t)m * (size_t)f->stride);
+            if (c[2 * i] != c[2 * (i - p)] || c[2 * i + 1] != c[2 * (i - p) + 1])
+                return 0;
+        }
+    }
+    return q;
+}
+
 /* Quantise w[0..cnt) (normalised) to integers summing to exactly one; returns
  * the sum of |c|. */
 static int64_t quantise(const double *w, int cnt, int32_t *c, int one)
@@ -220,17 +239,31 @@ fail:
 
 /* ---- C reference kernels ---- */
 
+/* I of output i (8-bit). */
+static inline int16_t h8_output(const uint8_t *src, const int32_t *pos, const int16_t *coef,
+                                ptrdiff_t stride, int taps, int i)
+{
+    const uint8_t *s = src + pos[i];
+    int32_t acc = 1 << 7;
+    for (int m = 0; m < taps / 2; m++) {
+        const int16_t *c = coef + 2 * ((ptrdiff_t)m * stride + i);
+        acc += c[0] * s[2 * m] + c[1] * s[2 * m + 1];
+    }
+    acc >>= 8;
+    return (int16_t)(acc < INT16_MIN ? INT16_MIN : acc > INT16_MAX ? INT16_MAX : acc);
+}
+
 static AIE_HSCALE8_FN(hscale8_c)
 {
+    for (int i = 0; i < w; i++)
+        dst[i] = h8_output(src, pos, coef, stride, taps, i);
+}
+
+static AIE_HPAIR8_FN(hpair8_c)
+{
     for (int i = 0; i < w; i++) {
-        const uint8_t *s = src + pos[i];
-        int32_t acc = 1 << 7;
-        for (int m = 0; m < taps / 2; m++) {
-            const int16_t *c = coef + 2 * ((ptrdiff_t)m * stride + i);
-            acc += c[0] * s[2 * m] + c[1] * s[2 * m + 1];
-        }
-        acc >>= 8;
-        dst[i] = (int16_t)(acc < INT16_MIN ? INT16_MIN : acc > INT16_MAX ? INT16_MAX : acc);
+        dst[2 * i] = h8_output(src_a, pos, coef, stride, taps, i);
+        dst[2 * i + 1] = h8_output(src_b, pos, coef, stride, taps, i);
     }
 }
 
@@ -284,6 +317,8 @@ void aie_resample_dsp_init(AieResampleDSP *dsp, unsigned cpu_flags)
 {
     dsp->hscale8 = hscale8_c;
     dsp->hscale8_x2 = hscale8_c;
+    dsp->hscale8_dn = hscale8_c;
+    dsp->hpair8_dn = hpair8_c;
     dsp->hscale16 = hscale16_c;
     dsp->pair16 = pair16_c;
     dsp->vscale8 = vscale8_c;

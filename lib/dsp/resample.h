@@ -40,12 +40,16 @@
  *   coefficients, so kernels may compute whole vectors past w and store only w.
  *
  * Memory contract of the kernels
- *   - Kernels never allocate, never write outside dst[0 .. w - 1] and never
- *     write their inputs.
- *   - Horizontal kernels read src[pos[i] + k] for 0 <= k < taps +
- *     AIE_RESAMPLE_OVERREAD and i < round_up(w, AIE_RESAMPLE_ALIGN); pos may
- *     be negative. The caller copies each source row into a scratch row with
- *     replicated edges that covers that range (aie_resample_filter_span()).
+ *   - Kernels never allocate (beyond a few KB of stack), never write outside
+ *     dst[0 .. w - 1] (hpair8: dst[0 .. 2w - 1]) and never write their inputs.
+ *   - Horizontal kernels (hpair8: each of its two rows) read src[pos[i] + k]
+ *     for 0 <= k < taps + AIE_RESAMPLE_OVERREAD and i < round_up(w,
+ *     AIE_RESAMPLE_ALIGN); pos may be negative. They may be called for the
+ *     outputs i0 .. i0 + w - 1 of a table, i0 a multiple of
+ *     AIE_RESAMPLE_ALIGN, with pos + i0 and coef + 2 * i0 (same stride). The
+ *     caller passes a row that covers the range read: its own row where the
+ *     range lies inside it, else a scratch row with replicated edges
+ *     (aie_resample_filter_span() bounds the range of a whole table).
  *   - Vertical kernels read src[k][0 .. w - 1] only (src[m][0 .. 2w - 1]
  *     for the pair rows of vscale8).
  */
@@ -71,6 +75,11 @@
 #define AIE_HSCALE16_FN(name)                                                                 \
     void name(int32_t *dst, const uint16_t *src, const int32_t *pos, const int16_t *coef,     \
               ptrdiff_t stride, int taps, int w, int depth)
+/* dst[2i] = I of output i of row src_a, dst[2i + 1] = that of row src_b: the
+ * pair row (see pair16) of two horizontally filtered rows, 8-bit. */
+#define AIE_HPAIR8_FN(name)                                                                   \
+    void name(int16_t *dst, const uint8_t *src_a, const uint8_t *src_b, const int32_t *pos,   \
+              const int16_t *coef, ptrdiff_t stride, int taps, int w)
 /* dst[2x] = a[x], dst[2x + 1] = b[x]: the pair row of rows a and b. */
 #define AIE_PAIR16_FN(name) void name(int16_t *dst, const int16_t *a, const int16_t *b, int w)
 /* dst[x] = sum over m < taps / 2 of coef[2m] * src[m][2x] + coef[2m + 1] *
@@ -84,6 +93,7 @@
 
 typedef AIE_HSCALE8_FN((*AieHScale8Fn));
 typedef AIE_HSCALE16_FN((*AieHScale16Fn));
+typedef AIE_HPAIR8_FN((*AieHPair8Fn));
 typedef AIE_PAIR16_FN((*AiePair16Fn));
 typedef AIE_VSCALE8_FN((*AieVScale8Fn));
 typedef AIE_VSCALE16_FN((*AieVScale16Fn));
@@ -94,6 +104,14 @@ typedef struct AieResampleDSP {
      * pos[i] + 1, output i + 2 has the coefficients of output i, and
      * |pos[1] - pos[0]| <= 1 (aie_resample_filter_period2()). */
     AieHScale8Fn hscale8_x2;
+    /* hscale8 restricted to periodic downscale tables: period 1 with q >= 2
+     * (integer factors) or period 2 with q >= 3 (1.5x, 2.5x, ...), where
+     * period p means pos[i + p] == pos[i] + q and output i + p has the
+     * coefficients of output i (aie_resample_filter_periodic()). */
+    AieHScale8Fn hscale8_dn;
+    /* hscale8_dn of two rows into their pair row: the 8-bit vertical windows
+     * that read pair rows of one parity only take each filtered row once. */
+    AieHPair8Fn hpair8_dn;
     AieHScale16Fn hscale16;
     AiePair16Fn pair16;
     AieVScale8Fn vscale8;
@@ -126,6 +144,11 @@ void aie_resample_filter_free(AieResampleFilter *f);
 
 /* Nonzero when f meets the period-2 precondition of hscale8_x2. */
 int aie_resample_filter_period2(const AieResampleFilter *f);
+
+/* q >= 1 when pos[i + p] == pos[i] + q and output i + p has the coefficients
+ * of output i for every i, else 0 (also for tables of fewer than p + 1
+ * outputs). */
+int aie_resample_filter_periodic(const AieResampleFilter *f, int p);
 
 /* Source index range [*lo, *hi) a horizontal kernel may read for this table,
  * overread included. */

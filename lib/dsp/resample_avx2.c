@@ -7,6 +7,9 @@
  * hscale8_x2 (2x upscales) needs no shuffle before the pmaddwd at all: the
  * dword view of the source shifted by one sample is the tap pair of every
  * other output, and the two phases are interleaved once at the end.
+ * hscale8_dn (integer-factor downscales, period 1) zero-extends or shuffles
+ * the source at q * j + 2m: no per-output offsets; other periodic tables take
+ * hscale8.
  * Vertical: pair rows (pair16) meet one pmaddwd per pair of taps; 16-bit uses
  * pmulld on the int32 rows.
  */
@@ -108,6 +111,8 @@ static AIE_HSCALE8_FN(hscale8_avx2)
     case 4: h8_row(dst, src, pos, coef, stride, 4, w); break;
     case 6: h8_row(dst, src, pos, coef, stride, 6, w); break;
     case 8: h8_row(dst, src, pos, coef, stride, 8, w); break;
+    case 10: h8_row(dst, src, pos, coef, stride, 10, w); break;
+    case 12: h8_row(dst, src, pos, coef, stride, 12, w); break;
     default: h8_row(dst, src, pos, coef, stride, taps, w); break;
     }
 }
@@ -178,6 +183,89 @@ static AIE_HSCALE8_FN(hscale8_x2_avx2)
         X2_CASE(8, 0, 0) X2_CASE(8, 0, 1) X2_CASE(8, 1, 0)
     }
 #undef X2_CASE
+}
+
+/* Integer-factor downscale (period-1 table), q = 2 or 4: output j reads
+ * src[q * j + k], so tap pair m of the 8 outputs j.. is, as dwords, the
+ * source at q * j + 2m zero-extended (q = 2) or bytes 0 and 1 of each dword
+ * (q = 4, one in-lane shuffle): no per-output offsets. Loads of outputs past
+ * w stay within the overread. */
+ALWAYS_INLINE __m256i dn_group(const uint8_t *s, const __m256i *c, int npairs, int q)
+{
+    const __m256i lo = _mm256_add_epi32(_mm256_set1_epi32((int32_t)0x80018000u), dword_offsets());
+    __m256i acc = _mm256_set1_epi32(1 << 7);
+    #pragma GCC unroll 16
+    for (int m = 0; m < npairs; m++) {
+        const __m256i x = q == 2 ? _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(s + 2 * m)))
+                                 : _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(s + 2 * m)), lo);
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, c[m]));
+    }
+    return _mm256_srai_epi32(acc, 8);
+}
+
+ALWAYS_INLINE void dn_row(int16_t *dst, const uint8_t *src, const __m256i *c, int npairs, int q,
+                          int w)
+{
+    for (int j = 0; j < w; j += 16) {
+        const uint8_t *s = src + (ptrdiff_t)q * j;
+        const __m256i a = dn_group(s, c, npairs, q), b = dn_group(s + 8 * q, c, npairs, q);
+        const __m256i r = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+        if (w - j >= 16) {
+            _mm256_storeu_si256((__m256i *)(dst + j), r);
+        } else {
+            int16_t tmp[16];
+            _mm256_storeu_si256((__m256i *)tmp, r);
+            memcpy(dst + j, tmp, sizeof(*dst) * (size_t)(w - j));
+        }
+    }
+}
+
+static AIE_HSCALE8_FN(hscale8_dn_avx2)
+{
+    /* period 1 (the coefficients of output 1 are those of output 0) with q = 2
+     * or 4; period-2 tables take hscale8 */
+    int q = w >= 2 ? pos[1] - pos[0] : 0;
+    if (w >= 3 && pos[2] - pos[1] != q)
+        q = 0;
+    for (int m = 0; m < taps / 2 && q; m++)
+        if (memcmp(coef + 2 * (m * stride), coef + 2 * (m * stride + 1), 2 * sizeof(*coef)))
+            q = 0;
+    if ((q != 2 && q != 4) || taps > 24) {
+        hscale8_avx2(dst, src, pos, coef, stride, taps, w);
+        return;
+    }
+    __m256i c[12];
+    for (int m = 0; m < taps / 2; m++)
+        c[m] = bcast_pair(coef + 2 * (m * stride));
+    src += pos[0];
+#define DN_CASE(np)                                                                            \
+    case np:                                                                                   \
+        if (q == 2)                                                                            \
+            dn_row(dst, src, c, np, 2, w);                                                     \
+        else                                                                                   \
+            dn_row(dst, src, c, np, 4, w);                                                     \
+        break;
+    switch (taps / 2) {
+        DN_CASE(1) DN_CASE(2) DN_CASE(3) DN_CASE(4) DN_CASE(5) DN_CASE(6) DN_CASE(7) DN_CASE(8)
+        DN_CASE(9) DN_CASE(10) DN_CASE(11) DN_CASE(12)
+    }
+#undef DN_CASE
+}
+
+/* Two rows into their pair row: hscale8_dn into chunks of two rows on the
+ * stack, then pair16. */
+static AIE_PAIR16_FN(pair16_avx2);
+
+static AIE_HPAIR8_FN(hpair8_dn_avx2)
+{
+    enum { CH = 256 }; /* a multiple of AIE_RESAMPLE_ALIGN */
+    int16_t a[CH] __attribute__((aligned(32))), b[CH] __attribute__((aligned(32)));
+    for (int i = 0; i < w; i += CH) {
+        const int n = w - i < CH ? w - i : CH;
+        hscale8_dn_avx2(a, src_a, pos + i, coef + 2 * i, stride, taps, n);
+        hscale8_dn_avx2(b, src_b, pos + i, coef + 2 * i, stride, taps, n);
+        pair16_avx2(dst + 2 * i, a, b, n);
+    }
 }
 
 static inline __m256i h16_group(const uint16_t *src, const int32_t *pos, const int16_t *coef,
@@ -294,6 +382,8 @@ static AIE_VSCALE8_FN(vscale8_avx2)
     case 4: v8_row(dst, src, coef, 2, w); break;
     case 6: v8_row(dst, src, coef, 3, w); break;
     case 8: v8_row(dst, src, coef, 4, w); break;
+    case 10: v8_row(dst, src, coef, 5, w); break;
+    case 12: v8_row(dst, src, coef, 6, w); break;
     default: v8_row(dst, src, coef, taps / 2, w); break;
     }
 }
@@ -329,6 +419,8 @@ void aie_resample_dsp_init_avx2(AieResampleDSP *dsp)
 {
     dsp->hscale8 = hscale8_avx2;
     dsp->hscale8_x2 = hscale8_x2_avx2;
+    dsp->hscale8_dn = hscale8_dn_avx2;
+    dsp->hpair8_dn = hpair8_dn_avx2;
     dsp->hscale16 = hscale16_avx2;
     dsp->pair16 = pair16_avx2;
     dsp->vscale8 = vscale8_avx2;

@@ -34,7 +34,9 @@ endif
 ISA_sse4   := -msse4.1
 ISA_avx2   := -mavx2 -mfma
 ISA_avx512 := -mavx2 -mfma -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx512bf16
-isa_flags = $(strip $(foreach i,sse4 avx2 avx512,$(if $(filter %_$(i),$(basename $(notdir $1))),$(ISA_$(i)))))
+# Kernels always build with at least -O2: some intrinsics need their immediate
+# operands constant-folded through inline helpers (sanitizer builds use -O1).
+isa_flags = $(strip $(foreach i,sse4 avx2 avx512,$(if $(filter %_$(i),$(basename $(notdir $1))),$(ISA_$(i)) -O2)))
 
 LIB_SRCS  := $(sort $(shell find lib -name '*.c'))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)

@@ -1,0 +1,229 @@
+/* Report output: temp-then-rename for regular files (DECISIONS.md "Outputs"),
+ * direct writes for stdout, devices and FIFOs; and the render dispatcher. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aie/error.h"
+#include "stats_internal.h"
+
+struct AieStatsOut {
+    char path[PATH_MAX];
+    char tmp[PATH_MAX];
+    FILE *f;
+    int direct, is_stdout;
+};
+
+static void split(const char *path, char *dir, size_t dn, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, dn, ".");
+        *base = path;
+    } else if (slash == path) {
+        snprintf(dir, dn, "/");
+        *base = slash + 1;
+    } else {
+        snprintf(dir, dn, "%.*s", (int)(slash - path), path);
+        *base = slash + 1;
+    }
+}
+
+/* Remove ".BASE.aie-PID.tmp" left by processes that are gone. */
+static void remove_stale(const char *dir, const char *base)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char prefix[NAME_MAX + 8];
+    snprintf(prefix, sizeof(prefix), ".%s.aie-", base);
+    size_t pl = strlen(prefix);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, pl))
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + pl, &end, 10);
+        if (pid <= 0 || strcmp(end, ".tmp"))
+            continue;
+        if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof(full), "%s/%s", dir, e->d_name) < (int)sizeof(full))
+            unlink(full);
+    }
+    closedir(d);
+}
+
+static void errf(char *err, size_t errlen, const char *path, const char *why)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s: %s", path, why);
+}
+
+int aie_stats_out_open(AieStatsOut **out, const char *path, const char *const *inputs, int ninputs,
+                       FILE **fp, char *err, size_t errlen)
+{
+    *out = NULL;
+    *fp = NULL;
+    if (!path || !*path)
+        return AIE_EINVAL;
+    AieStatsOut *o = calloc(1, sizeof(*o));
+    if (!o)
+        return AIE_ENOMEM;
+    int rc = AIE_EINVAL;
+    if (!strcmp(path, "-")) {
+        o->is_stdout = o->direct = 1;
+        o->f = stdout;
+        goto done;
+    }
+    if (strlen(path) >= sizeof(o->path) - 32) {
+        errf(err, errlen, path, "name too long");
+        goto fail;
+    }
+    snprintf(o->path, sizeof(o->path), "%s", path);
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+        errf(err, errlen, path, "is a directory");
+        rc = AIE_EINVAL;
+        goto fail;
+    }
+    for (int i = 0; exists && i < ninputs; i++) {
+        struct stat is;
+        if (inputs[i] && strcmp(inputs[i], "-") && stat(inputs[i], &is) == 0 && is.st_dev == st.st_dev &&
+            is.st_ino == st.st_ino) {
+            errf(err, errlen, path, "output is the same file as an input log");
+            rc = AIE_ESAME;
+            goto fail;
+        }
+    }
+    if (exists && !S_ISREG(st.st_mode)) {
+        /* a device, FIFO or socket: written in place */
+        o->direct = 1;
+        if (!(o->f = fopen(path, "w"))) {
+            rc = aie_error_from_errno(errno);
+            errf(err, errlen, path, strerror(errno));
+            goto fail;
+        }
+        goto done;
+    }
+    char dir[PATH_MAX];
+    const char *base;
+    split(path, dir, sizeof(dir), &base);
+    struct stat ds;
+    if (!*base || stat(dir, &ds) != 0 || !S_ISDIR(ds.st_mode)) {
+        errf(err, errlen, path, *base ? "no such directory" : "not a file name");
+        rc = *base ? AIE_ENOTDIR : AIE_EINVAL;
+        goto fail;
+    }
+    remove_stale(dir, base);
+    if (snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.aie-%ld.tmp", dir, base, (long)getpid()) >= (int)sizeof(o->tmp)) {
+        errf(err, errlen, path, "name too long");
+        o->tmp[0] = 0;
+        goto fail;
+    }
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        rc = aie_error_from_errno(errno);
+        if (err && errlen)
+            snprintf(err, errlen, "%s: cannot create a temporary file in %s: %s", path, dir, strerror(errno));
+        o->tmp[0] = 0;
+        goto fail;
+    }
+    if (exists)
+        (void)fchmod(fd, st.st_mode & 07777);
+    if (!(o->f = fdopen(fd, "w"))) {
+        rc = AIE_ENOMEM;
+        close(fd);
+        goto fail;
+    }
+done:
+    *out = o;
+    *fp = o->f;
+    return 0;
+fail:
+    aie_stats_out_abort(&o);
+    return rc;
+}
+
+static int stream_err(int e)
+{
+    return e == EPIPE ? AIE_EPIPE : e == ENOSPC ? AIE_ENOSPC : AIE_EIO;
+}
+
+int aie_stats_out_commit(AieStatsOut **po, char *err, size_t errlen)
+{
+    AieStatsOut *o = *po;
+    if (!o)
+        return 0;
+    int rc = 0;
+    errno = 0;
+    if (fflush(o->f) != 0 || ferror(o->f)) {
+        rc = stream_err(errno);
+        errf(err, errlen, o->is_stdout ? "standard output" : o->path,
+             errno ? strerror(errno) : "write error");
+        goto out;
+    }
+    if (o->is_stdout) {
+        *po = NULL;
+        free(o);
+        return 0;
+    }
+    if (!o->direct && fsync(fileno(o->f)) != 0 && errno != EINVAL) {
+        rc = stream_err(errno);
+        errf(err, errlen, o->path, strerror(errno));
+        goto out;
+    }
+    FILE *f = o->f;
+    o->f = NULL;
+    if (fclose(f) != 0) {
+        rc = stream_err(errno);
+        errf(err, errlen, o->path, strerror(errno));
+        goto out;
+    }
+    if (!o->direct) {
+        if (rename(o->tmp, o->path) != 0) {
+            rc = aie_error_from_errno(errno);
+            errf(err, errlen, o->path, strerror(errno));
+            goto out;
+        }
+        o->tmp[0] = 0;
+    }
+out:
+    aie_stats_out_abort(po);
+    return rc;
+}
+
+void aie_stats_out_abort(AieStatsOut **po)
+{
+    AieStatsOut *o = po ? *po : NULL;
+    if (!o)
+        return;
+    *po = NULL;
+    if (o->f && !o->is_stdout)
+        fclose(o->f);
+    if (o->tmp[0])
+        unlink(o->tmp);
+    free(o);
+}
+
+int aie_stats_render(const AieStats *s, AieStatsFormat fmt, FILE *f)
+{
+    if (!s->finished)
+        return AIE_EINVAL;
+    switch (fmt) {
+    case AIE_STATS_TEXT: return stats_render_text(s, f);
+    case AIE_STATS_JSON: return stats_render_json(s, f);
+    case AIE_STATS_CSV: return stats_render_csv(s, f);
+    case AIE_STATS_PROM: return stats_render_prom(s, f);
+    }
+    return AIE_EINVAL;
+}

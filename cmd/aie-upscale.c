@@ -1,8 +1,11 @@
-/* aie-upscale: resize video and images (classical resampling). */
+/* aie-upscale: resize video and images (classical resampling or a CNN). */
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -11,10 +14,71 @@
 #include "aie/metrics.h"
 #include "aie/pipeline.h"
 #include "aie/quality.h"
+#include "aie/nn.h"
 #include "aie/scale.h"
+#include "aie/sr_cnn.h"
 #include "cli.h"
 
-enum { OPT_SIZE = 2000, OPT_WIDTH, OPT_HEIGHT };
+enum { OPT_SIZE = 2000, OPT_WIDTH, OPT_HEIGHT, OPT_MODEL, OPT_LIST_MODELS, OPT_TILE, OPT_MAX_MEM };
+
+#define MODELS_HINT "run 'make models' (scripts/fetch-models.sh) to download the pretrained models"
+
+/* The model search path: $AIE_MODEL_DIR, $XDG_CACHE_HOME/aie/models,
+ * ~/.cache/aie/models, then the data directory next to the installed tool
+ * (BINDIR/../share/aie, which is $PREFIX/share/aie after make install). */
+typedef struct ModelPath {
+    char buf[4][PATH_MAX];
+    const char *dirs[4];
+    int n;
+} ModelPath;
+
+static void model_path_init(ModelPath *mp)
+{
+    mp->n = 0;
+    const char *e = getenv("AIE_MODEL_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    if (e && *e)
+        snprintf(mp->buf[mp->n++], PATH_MAX, "%s", e);
+    if (x && *x)
+        snprintf(mp->buf[mp->n++], PATH_MAX, "%s/aie/models", x);
+    if (h && *h)
+        snprintf(mp->buf[mp->n++], PATH_MAX, "%s/.cache/aie/models", h);
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            slash = strrchr(exe, '/');
+            if (slash)
+                *slash = 0;
+            else
+                strcpy(exe, ".");
+            snprintf(mp->buf[mp->n++], PATH_MAX, "%s/share/aie", exe);
+        }
+    }
+    for (int i = 0; i < mp->n; i++)
+        mp->dirs[i] = mp->buf[i];
+}
+
+/* snprintf for messages that may be cut (long paths) */
+static void say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+}
+
+static void model_path_text(const ModelPath *mp, char *out, size_t n)
+{
+    out[0] = 0;
+    for (int i = 0; i < mp->n; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, n - l, "%s%s", i ? ":" : "", mp->dirs[i]);
+    }
+}
 
 typedef struct Upscale {
     Cli *cli;
@@ -22,6 +86,15 @@ typedef struct Upscale {
     int size_w, size_h, width, height;
     AieFilter filter;
     const char *method;
+    int cnn;              /* -m cnn (or --model) */
+    const char *model_arg; /* --model NAME|PATH */
+    char model_name[256];
+    char model_file[PATH_MAX];
+    AieNnModel *model;
+    AieCnnUpscaler *up;
+    int tile;             /* --tile, 0 = automatic */
+    size_t max_mem;       /* --max-mem in bytes, 0 = none */
+    int method_given;
     AieScaler *scaler;
     AieFramePool *frames; /* output frames, recycled */
     int out_w, out_h;
@@ -39,9 +112,50 @@ static const CliOpt opts[] = {
     {OPT_SIZE, "size", "WxH", "output size in pixels", NULL},
     {OPT_WIDTH, "width", "W", "output width; the height keeps the aspect ratio", NULL},
     {OPT_HEIGHT, "height", "H", "output height; the width keeps the aspect ratio", NULL},
-    {'m', "method", "NAME", "nearest, bilinear, bicubic, lanczos or spline36", "lanczos"},
+    {'m', "method", "NAME", "nearest, bilinear, bicubic, lanczos, spline36 or cnn", "lanczos"},
+    {OPT_MODEL, "model", "NAME|PATH", "CNN model: an installed name or a model file (implies -m cnn)", "best installed for the scale"},
+    {OPT_LIST_MODELS, "list-models", NULL, "list the installed CNN models and exit", NULL},
+    {OPT_TILE, "tile", "N", "CNN tile side in input pixels, 16 to 4096", "automatic"},
+    {OPT_MAX_MEM, "max-mem", "MiB", "cap on CNN tile memory (all threads); tiles are halved to fit", "none"},
     {0},
 };
+
+/* --list-models: what is installed, one model a line, on stdout. */
+static int list_models(const Cli *c)
+{
+    ModelPath mp;
+    model_path_init(&mp);
+    int n, found = 0;
+    const AieCnnModelDesc *cat = aie_cnn_catalogue(&n);
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX], err[AIE_ERRBUF_SIZE];
+        if (aie_cnn_model_find(mp.dirs, mp.n, &cat[i], path, sizeof(path)))
+            continue;
+        if (!found++)
+            printf("%-24s %5s  %-9s  %13s  %-12s  %s\n", "NAME", "SCALE", "CONTENT", "GFLOP/MPIXEL", "LICENCE",
+                   "FILE");
+        AieNnModel *m = NULL;
+        if (aie_nn_load(&m, path, err, sizeof(err))) {
+            printf("%-24s %4dx  %-9s  %13s  %-12s  %s\n", cat[i].name, cat[i].scale, cat[i].content, "damaged",
+                   cat[i].licence, path);
+            cli_warn(c, "%s", err);
+            continue;
+        }
+        AieNnInfo info;
+        aie_nn_info(m, &info);
+        printf("%-24s %4dx  %-9s  %13.1f  %-12s  %s\n", cat[i].name, cat[i].scale, cat[i].content,
+               info.flops_per_pixel * 1e6 / 1e9, cat[i].licence, path);
+        aie_nn_free(&m);
+    }
+    fflush(stdout);
+    char sp[4 * PATH_MAX + 4];
+    model_path_text(&mp, sp, sizeof(sp));
+    if (!found)
+        cli_warn(c, "no CNN models installed (search path %s); " MODELS_HINT, sp);
+    else if (!c->quiet)
+        fprintf(stderr, "%s: %d model%s; search path %s\n", c->tool, found, found == 1 ? "" : "s", sp);
+    return 0;
+}
 
 static int handle(void *ctx, int code, const char *arg)
 {
@@ -69,10 +183,22 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_WIDTH: u->width = cli_int(c, "--width", arg, 1, AIE_MAX_DIM); return 0;
     case OPT_HEIGHT: u->height = cli_int(c, "--height", arg, 1, AIE_MAX_DIM); return 0;
     case 'm':
-        if (aie_filter_parse(arg, &u->filter) < 0)
-            cli_usage(c, "--method: unknown method '%s' (nearest, bilinear, bicubic, lanczos, spline36)", arg);
+        if (!strcmp(arg, "cnn")) {
+            u->cnn = 1;
+        } else if (aie_filter_parse(arg, &u->filter) < 0) {
+            cli_usage(c, "--method: unknown method '%s' (nearest, bilinear, bicubic, lanczos, spline36, cnn)", arg);
+        }
         u->method = arg;
+        u->method_given = 1;
         return 0;
+    case OPT_MODEL:
+        if (!*arg)
+            cli_usage(c, "--model: expected a model name or file");
+        u->model_arg = arg;
+        return 0;
+    case OPT_LIST_MODELS: exit(list_models(c) ? EXIT_FAIL : EXIT_OK);
+    case OPT_TILE: u->tile = cli_int(c, "--tile", arg, AIE_NN_MIN_TILE, 4096); return 0;
+    case OPT_MAX_MEM: u->max_mem = (size_t)cli_int(c, "--max-mem", arg, 1, 16 << 20) << 20; return 0;
     }
     return -1;
 }
@@ -120,7 +246,11 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
     int err = aie_frame_pool_get(u->frames, &out);
     if (err)
         return err;
-    if ((err = aie_scaler_scale(u->scaler, in, out, pool))) {
+    if (u->up)
+        err = aie_cnn_upscale(u->up, in, out, pool, &u->cli->cancel);
+    else
+        err = aie_scaler_scale(u->scaler, in, out, pool);
+    if (err) {
         aie_frame_unref(&out);
         return err;
     }
@@ -168,7 +298,13 @@ static json_object *job_json(const Upscale *u, const Cli *c, const AieVideoInfo 
         json_object_array_add(out, json_object_new_string(c->output));
     json_object_object_add(o, "outputs", out);
     json_object *p = json_object_new_object();
-    json_object_object_add(p, "method", json_object_new_string(aie_filter_name(u->filter)));
+    json_object_object_add(p, "method", json_object_new_string(u->cnn ? "cnn" : aie_filter_name(u->filter)));
+    if (u->cnn) {
+        json_object_object_add(p, "model", json_object_new_string(u->model_name));
+        json_object_object_add(p, "model_file", json_object_new_string(u->model_file));
+        json_object_object_add(p, "tile", json_object_new_int(u->tile));
+        json_object_object_add(p, "max_mem_mib", json_object_new_int64((int64_t)(u->max_mem >> 20)));
+    }
     json_object_object_add(p, "width", json_object_new_int(u->out_w));
     json_object_object_add(p, "height", json_object_new_int(u->out_h));
     json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
@@ -220,7 +356,7 @@ int main(int argc, char **argv)
     static Cli cli;
     Upscale u = {.cli = &cli, .filter = AIE_FILTER_LANCZOS};
     cli.tool = "aie-upscale";
-    cli.purpose = "Upscale (or resize) video and images with classical resampling.";
+    cli.purpose = "Upscale (or resize) video and images with classical resampling or a CNN.";
     cli.usage_args = "-i INPUT -o OUTPUT";
     cli.features = CLI_MEDIA;
     cli.opts = opts;
@@ -231,6 +367,18 @@ int main(int argc, char **argv)
         cli_usage(&cli, "--scale conflicts with --size/--width/--height");
     if (u.size_w && (u.width || u.height))
         cli_usage(&cli, "--size conflicts with --width/--height");
+    if (u.model_arg) {
+        if (u.method_given && !u.cnn)
+            cli_usage(&cli, "--model goes with -m cnn, not -m %s", u.method);
+        u.cnn = 1;
+        u.method = "cnn";
+    }
+    if (!u.cnn && (u.tile || u.max_mem))
+        cli_usage(&cli, "--tile and --max-mem go with -m cnn");
+    const int model_is_path = u.model_arg && (strchr(u.model_arg, '/') || strstr(u.model_arg, ".json") ||
+                                              strstr(u.model_arg, ".param"));
+    if (u.model_arg && !model_is_path && !aie_cnn_model_desc(u.model_arg))
+        cli_usage(&cli, "--model: unknown model '%s' (see --list-models, or give a file)", u.model_arg);
     if (!cli.dry_run)
         cli_check_output_tty(&cli);
 
@@ -243,10 +391,40 @@ int main(int argc, char **argv)
     AiePool *pool = NULL;
     AieMetrics *metrics = cli.dry_run ? NULL : cli_metrics_open(&cli);
     AiePipelineStats stats = {0};
-    AieRunInfo ri = {.method = aie_filter_name(u.filter), .threads = threads};
+    AieRunInfo ri = {.method = u.cnn ? "cnn" : aie_filter_name(u.filter), .threads = threads};
     char out_fmt[32] = "";
     ri.input.name = cli.input;
     ri.output.name = cli.output;
+    ModelPath mp;
+    model_path_init(&mp);
+    char search[4 * PATH_MAX + 4];
+    model_path_text(&mp, search, sizeof(search));
+
+    /* -m cnn needs a model: fail before reading anything when there is none */
+    if (u.cnn && model_is_path) {
+        snprintf(u.model_file, sizeof(u.model_file), "%s", u.model_arg);
+        const char *base = strrchr(u.model_arg, '/');
+        snprintf(u.model_name, sizeof(u.model_name), "%s", base ? base + 1 : u.model_arg);
+        char *dot = strrchr(u.model_name, '.');
+        if (dot && dot != u.model_name)
+            *dot = 0;
+        ri.model = u.model_name;
+    } else if (u.cnn && u.model_arg) {
+        snprintf(u.model_name, sizeof(u.model_name), "%s", u.model_arg);
+        ri.model = u.model_name;
+        if ((err = aie_cnn_model_find(mp.dirs, mp.n, aie_cnn_model_desc(u.model_arg), u.model_file,
+                                      sizeof(u.model_file)))) {
+            say(msg, sizeof(msg), "--model %s: not installed (search path %s); " MODELS_HINT, u.model_arg,
+                     search);
+            goto done;
+        }
+    } else if (u.cnn) {
+        const AieCnnModelDesc *d;
+        if ((err = aie_cnn_model_pick(mp.dirs, mp.n, 0, &d, u.model_file, sizeof(u.model_file)))) {
+            say(msg, sizeof(msg), "-m cnn: no CNN model installed (search path %s); " MODELS_HINT, search);
+            goto done;
+        }
+    }
 
     AieReaderOpts ro = cli_reader_opts(&cli);
     if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
@@ -258,6 +436,17 @@ int main(int argc, char **argv)
         snprintf(msg, sizeof(msg), "%s: %s", cli.input, why);
         err = AIE_ETOOBIG;
         goto done;
+    }
+    if (u.cnn && !u.model_arg) {
+        /* the best installed model for the scale asked */
+        double sw = (double)u.out_w / vi->width, sh = (double)u.out_h / vi->height;
+        const AieCnnModelDesc *d;
+        if ((err = aie_cnn_model_pick(mp.dirs, mp.n, sw > sh ? sw : sh, &d, u.model_file, sizeof(u.model_file)))) {
+            say(msg, sizeof(msg), "-m cnn: no CNN model installed (search path %s); " MODELS_HINT, search);
+            goto done;
+        }
+        snprintf(u.model_name, sizeof(u.model_name), "%s", d->name);
+        ri.model = u.model_name;
     }
     if (cli.dry_run) {
         json_object *j = job_json(&u, &cli, vi);
@@ -274,7 +463,24 @@ int main(int argc, char **argv)
         .layout = vi->layout, .depth = vi->depth, .filter = u.filter,
         .chroma_loc = vi->color.chroma_loc,
     };
-    if ((err = aie_scaler_create(&u.scaler, &sp, cli.cpu_flags))) {
+    if (u.cnn) {
+        char why2[AIE_ERRBUF_SIZE];
+        long long t0 = aie_time_us();
+        if ((err = aie_nn_load(&u.model, u.model_file, msg, sizeof(msg))))
+            goto done;
+        AieCnnParams cp = {
+            .src_w = vi->width, .src_h = vi->height, .dst_w = u.out_w, .dst_h = u.out_h,
+            .layout = vi->layout, .depth = vi->depth, .color = vi->color, .tile = u.tile,
+            .max_mem = u.max_mem, .threads = threads + 1,
+        };
+        if ((err = aie_cnn_create(&u.up, u.model, &cp, cli.cpu_flags, why2, sizeof(why2)))) {
+            say(msg, sizeof(msg), "%s: %s", u.model_file, why2);
+            goto done;
+        }
+        if (cli.verbose)
+            cli_info(&cli, "model %s (%s), loaded in %.2f s, tile %d", u.model_name, u.model_file,
+                     (aie_time_us() - t0) / 1e6, aie_cnn_tile(u.up));
+    } else if ((err = aie_scaler_create(&u.scaler, &sp, cli.cpu_flags))) {
         snprintf(msg, sizeof(msg), "%s: cannot scale %dx%d to %dx%d: %s", cli.input, vi->width,
                  vi->height, u.out_w, u.out_h, aie_strerror(err));
         goto done;
@@ -314,7 +520,7 @@ int main(int argc, char **argv)
     if (cli.verbose)
         cli_info(&cli, "%s: %dx%d %s -> %dx%d %s %s, %s, %d threads, cpu %s", cli.input, vi->width,
                  vi->height, vi->pix_fmt, u.out_w, u.out_h, aie_writer_codec(writer), out_fmt,
-                 aie_filter_name(u.filter), threads, aie_cpu_name(cli.cpu_flags));
+                 u.cnn ? u.model_name : aie_filter_name(u.filter), threads, aie_cpu_name(cli.cpu_flags));
 
     AiePipelineCallbacks cb = {.ctx = &u, .process = process};
     SnapCtx sc = {metrics};
@@ -331,6 +537,10 @@ int main(int argc, char **argv)
         cli_warn(&cli, "%s: %lld damaged frame%s skipped (--ignore-errors)", cli.input,
                  (long long)aie_reader_frames_lost(reader),
                  aie_reader_frames_lost(reader) == 1 ? "" : "s");
+    if (u.up && aie_cnn_halvings(u.up))
+        cli_warn(&cli, "tile memory: the tile was halved %d time%s, to %d input pixels%s",
+                 aie_cnn_halvings(u.up), aie_cnn_halvings(u.up) == 1 ? "" : "s", aie_cnn_tile(u.up),
+                 u.max_mem ? " (--max-mem)" : "");
     if (!err && cli.verbose)
         cli_info(&cli, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out,
                  stats.wall_ms / 1000, stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
@@ -355,6 +565,8 @@ done:
     aie_writer_close(&writer);
     aie_pool_destroy(&pool);
     aie_scaler_free(&u.scaler);
+    aie_cnn_free(&u.up);
+    aie_nn_free(&u.model);
     aie_frame_pool_free(&u.frames);
     aie_scaler_free(&u.down);
     aie_frame_pool_free(&u.back);

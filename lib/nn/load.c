@@ -1,0 +1,167 @@
+/* Model loading: read the file, tell the format, hand it to its loader. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "aie/error.h"
+#include "aie/nn.h"
+#include "nn/graph.h"
+#include "nn/nn_internal.h"
+
+int aie_nn_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+    *text = NULL;
+    *len = 0;
+    int e = 0;
+    char *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        e = aie_error_from_errno(errno);
+        snprintf(err, errlen, "%s: %s", path, aie_strerror(e));
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        e = S_ISDIR(st.st_mode) ? AIE_EMODEL : AIE_EIO;
+        snprintf(err, errlen, "%s: not a regular file", path);
+        goto fail;
+    }
+    size_t n = (size_t)st.st_size;
+    buf = malloc(n + 1);
+    if (!buf) {
+        e = AIE_ENOMEM;
+        snprintf(err, errlen, "%s: %s", path, aie_strerror(e));
+        goto fail;
+    }
+    if (n && fread(buf, 1, n, f) != n) {
+        e = AIE_EIO;
+        snprintf(err, errlen, "%s: read error", path);
+        goto fail;
+    }
+    buf[n] = 0;
+    fclose(f);
+    *text = buf;
+    *len = n;
+    return 0;
+fail:
+    if (f)
+        fclose(f);
+    free(buf);
+    return e;
+}
+
+int aie_nn_json_parse(const char *path, const char *text, size_t len, json_object **out, char *err,
+                      size_t errlen)
+{
+    *out = NULL;
+    json_tokener *tok = json_tokener_new_ex(64);
+    if (!tok) {
+        snprintf(err, errlen, "%s: %s", path, aie_strerror(AIE_ENOMEM));
+        return AIE_ENOMEM;
+    }
+    json_object *o = json_tokener_parse_ex(tok, text, (int)len);
+    enum json_tokener_error je = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    int e = 0;
+    if (!o || je != json_tokener_success) {
+        size_t line = 1, col = 1;
+        for (size_t i = 0; i < end && i < len; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        snprintf(err, errlen, "%s: malformed JSON at line %zu, column %zu: %s", path, line, col,
+                 je == json_tokener_continue ? "unexpected end of file" : json_tokener_error_desc(je));
+        json_object_put(o);
+        e = AIE_EMODEL;
+    } else {
+        while (end < len && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r' || text[end] == '\t'))
+            end++;
+        if (end < len) {
+            snprintf(err, errlen, "%s: malformed JSON: extra data after the top-level value", path);
+            json_object_put(o);
+            e = AIE_EMODEL;
+        } else {
+            *out = o;
+        }
+    }
+    json_tokener_free(tok);
+    return e;
+}
+
+float aie_nn_half(unsigned short h)
+{
+    unsigned sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    union {
+        unsigned u;
+        float f;
+    } v;
+    if (exp == 0) {
+        if (!mant) {
+            v.u = sign << 31;
+            return v.f;
+        }
+        /* subnormal: normalise */
+        int e = -1;
+        do {
+            e++;
+            mant <<= 1;
+        } while (!(mant & 0x400));
+        mant &= 0x3ff;
+        v.u = (sign << 31) | ((unsigned)(127 - 15 - e) << 23) | (mant << 13);
+        return v.f;
+    }
+    if (exp == 31)
+        v.u = (sign << 31) | 0x7f800000u | (mant << 13);
+    else
+        v.u = (sign << 31) | ((exp - 15 + 127) << 23) | (mant << 13);
+    return v.f;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+int aie_nn_load(AieNnModel **out, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    NnGraph g = {0};
+    int e = aie_nn_read_file(path, &text, &len, err, errlen);
+    if (e)
+        return e;
+    const char *p = text;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (ends_with(path, ".bin")) {
+        e = AIE_EMODEL;
+        snprintf(err, errlen, "%s: an ncnn weight file: give the .param next to it", path);
+    } else if (ends_with(path, ".param") || !strncmp(p, "7767517", 7)) {
+        e = aie_nn_load_ncnn(&g, path, text, len, err, errlen);
+    } else if (*p == '[') {
+        e = aie_nn_load_waifu2x(&g, path, text, len, err, errlen);
+    } else if (*p == '{') {
+        e = aie_nn_load_anime4k(&g, path, text, len, err, errlen);
+    } else {
+        e = AIE_EMODEL;
+        snprintf(err, errlen, "%s: not a model file (expected waifu2x JSON, Anime4K JSON or an ncnn .param)",
+                 path);
+    }
+    free(text);
+    if (!e && (e = aie_nn_model_from_graph(out, &g)))
+        snprintf(err, errlen, "%s: %s", path, e == AIE_ENOMEM ? aie_strerror(e) : "the network has no valid shape");
+    if (e && e != AIE_ENOMEM && e != AIE_ENOENT && e != AIE_EACCES && e != AIE_EIO)
+        e = AIE_EMODEL;
+    aie_nn_graph_clear(&g);
+    return e;
+}

@@ -7,6 +7,7 @@
  * 1 / (output rate x slow-motion factor), and carries pts k in 1 / rate. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,14 @@
 
 enum { OPT_FPS = 2000, OPT_SLOWMO, OPT_METHOD, OPT_SCENE, OPT_FLOW_PNG };
 
+#define FEAT_SLOTS 32 /* more than the frames of the jobs in flight */
+typedef struct FeatSlot {
+    int used;
+    int64_t index, pts;
+    const void *data;
+    AieSceneFeat f;
+} FeatSlot;
+
 typedef struct Interp {
     Cli *cli;
     /* options */
@@ -42,7 +51,9 @@ typedef struct Interp {
     double tol;         /* coincidence tolerance (s) */
     AieQualityAcc *unreliable;
     atomic_long cuts;
-    atomic_long aux_lost;
+    pthread_mutex_t feat_lock;
+    FeatSlot *feat; /* FEAT_SLOTS, NULL when it could not be allocated */
+    int feat_next;
     atomic_int audio_seen; /* --slowmo met another stream */
     atomic_int single;     /* the input had one frame */
     atomic_int png_failed;
@@ -171,34 +182,51 @@ static void write_flow_png(Interp *u, const AieFlow *flow, int64_t k)
 }
 
 /* Move the aux packets of the window's frames to the first output frame at or
- * after each one's time (consecutive frames when several land on one). Only
+ * after each one's time; when several frames land on one output (a lowered
+ * rate) their packets are merged into it, oldest first, so none is lost. Only
  * the job whose range holds that output touches a frame's packets. */
-static void claim_aux(Interp *u, AieFrame *const *cand, int ncand, AieFrame **outs, int64_t k_lo,
-                      int nout)
+static int claim_aux(Interp *u, AieFrame *const *cand, int ncand, AieFrame **outs, int64_t k_lo,
+                     int nout)
 {
-    int64_t next = k_lo;
     for (int i = ncand - 1; i >= 0; i--) { /* oldest first */
         AieFrame *f = cand[i];
-        if (!f)
+        if (!f || !f->aux)
             continue;
         int64_t k = first_k(u, frame_time(u, f));
         if (k < k_lo || k >= k_lo + nout)
             continue; /* another job's */
-        if (!f->aux)
-            continue;
-        if (k < next)
-            k = next;
-        if (k >= k_lo + nout) {
-            atomic_fetch_add(&u->aux_lost, 1);
-            continue;
-        }
-        AieFrame *o = outs[k - k_lo];
-        o->aux = f->aux;
-        o->aux_free = f->aux_free;
-        f->aux = NULL;
-        f->aux_free = NULL;
-        next = k + 1;
+        int err = aie_frame_append_aux(outs[k - k_lo], f);
+        if (err)
+            return err;
     }
+    return 0;
+}
+
+/* The cut detector's features of a frame; each frame is in five windows, so
+ * they are kept in a small cache (keyed by the frame's index, timestamp and
+ * pixels) shared by the jobs. */
+static void scene_features(Interp *u, const AieFrame *f, AieSceneFeat *out)
+{
+    pthread_mutex_lock(&u->feat_lock);
+    for (int i = 0; i < FEAT_SLOTS; i++) {
+        FeatSlot *s = &u->feat[i];
+        if (s->used && s->index == f->index && s->pts == f->pts && s->data == f->data[0]) {
+            *out = s->f;
+            pthread_mutex_unlock(&u->feat_lock);
+            return;
+        }
+    }
+    pthread_mutex_unlock(&u->feat_lock);
+    aie_scene_features(f, out);
+    pthread_mutex_lock(&u->feat_lock);
+    FeatSlot *s = &u->feat[u->feat_next];
+    u->feat_next = (u->feat_next + 1) % FEAT_SLOTS;
+    s->used = 1;
+    s->index = f->index;
+    s->pts = f->pts;
+    s->data = f->data[0];
+    s->f = *out;
+    pthread_mutex_unlock(&u->feat_lock);
 }
 
 static int is_cut(Interp *u, AieFrame *const win[AIE_SCENE_WINDOW])
@@ -210,7 +238,10 @@ static int is_cut(Interp *u, AieFrame *const win[AIE_SCENE_WINDOW])
     for (int i = 0; i < AIE_SCENE_WINDOW; i++) {
         w[i] = NULL;
         if (win[i]) {
-            aie_scene_features(win[i], &feat[i]);
+            if (u->feat)
+                scene_features(u, win[i], &feat[i]);
+            else
+                aie_scene_features(win[i], &feat[i]);
             w[i] = &feat[i];
         }
     }
@@ -272,7 +303,7 @@ static int render(Interp *u, AieJob *job, AiePool *pool, AieFrame *a, AieFrame *
                 goto fail;
             }
             if (pm && u->unreliable)
-                aie_quality_add(u->unreliable, 100.0 * pm->unreliable);
+                aie_quality_add(u->unreliable, 100.0 * aie_pair_motion_unreliable(pm, pool));
         } else if (err) {
             goto fail;
         } else if (ft) {
@@ -286,7 +317,8 @@ static int render(Interp *u, AieJob *job, AiePool *pool, AieFrame *a, AieFrame *
             write_flow_png(u, ft, k);
         outs[k - k_lo] = o;
     }
-    claim_aux(u, claim, nclaim, outs, k_lo, nout);
+    if ((err = claim_aux(u, claim, nclaim, outs, k_lo, nout)))
+        goto fail;
     for (int i = 0; i < nout; i++) {
         err = err ? err : aie_job_emit(job, outs[i]);
         if (err)
@@ -509,7 +541,7 @@ int main(int argc, char **argv)
     ri.input.name = cli.input;
     ri.output.name = cli.output;
     atomic_init(&u.cuts, 0);
-    atomic_init(&u.aux_lost, 0);
+    pthread_mutex_init(&u.feat_lock, NULL);
 
     AieReaderOpts ro = cli_reader_opts(&cli);
     if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
@@ -520,6 +552,12 @@ int main(int argc, char **argv)
     if (plan_rates(&u, vi, why, sizeof(why)) < 0) {
         cli_usage(&cli, "%s", why);
     }
+    /* audio cannot follow slow motion: refuse before any work (and before an
+     * output exists) unless told to drop it */
+    if (u.slowmo.num && !cli.no_audio && vi->other_streams > 0)
+        cli_usage(&cli, "%s has %s, which cannot follow --slowmo; add --no-audio to drop %s", cli.input,
+                  vi->audio_streams > 0 ? "audio" : "subtitle or data streams",
+                  vi->other_streams > 1 ? "them" : "it");
     if (cli.dry_run) {
         json_object *j = job_json(&u, &cli, vi);
         if (cli.json) {
@@ -540,6 +578,7 @@ int main(int argc, char **argv)
     }
     if ((err = aie_frame_pool_create(&u.frames, vi->width, vi->height, vi->layout, vi->depth)))
         goto done;
+    u.feat = calloc(FEAT_SLOTS, sizeof(*u.feat));
     if (metrics)
         aie_quality_create(&u.unreliable, "unreliable_motion_pct", 1.0);
     AieVideoInfo ovi = *vi;
@@ -587,9 +626,6 @@ int main(int argc, char **argv)
         cli_warn(&cli, "%s: only one frame, nothing to interpolate: copied it through", cli.input);
     if (!err && atomic_load(&u.png_failed))
         cli_warn(&cli, "--flow-png: %s", u.png_err);
-    if (!err && atomic_load(&u.aux_lost))
-        cli_warn(&cli, "%s: the packets of %ld frames of other streams were dropped (rate lowered too far)",
-                 cli.input, (long)atomic_load(&u.aux_lost));
     if (!err && aie_reader_frames_lost(reader) > 0)
         cli_warn(&cli, "%s: %lld damaged frame%s skipped (--ignore-errors)", cli.input,
                  (long long)aie_reader_frames_lost(reader),
@@ -630,6 +666,8 @@ done:
     aie_interp_free(&u.ip);
     aie_frame_pool_free(&u.frames);
     aie_quality_free(&u.unreliable);
+    free(u.feat);
+    pthread_mutex_destroy(&u.feat_lock);
     aie_reader_close(&reader);
     cli_metrics_close(&cli, &metrics);
     if (usage && !cli_signal(&cli))

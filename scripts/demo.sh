@@ -24,3 +24,18 @@ echo "frames:   $frames in $(echo "scale=2; $wall / 1000" | bc) s = $(echo "scal
 echo "stages:   $(echo "$rec" | sed -n 's/.*"stages_ms":{\([^}]*\)}.*/\1/p') (ms, thread time)"
 echo "memory:   peak RSS $(num maxrss_kb) kB"
 echo "metrics:  $out/metrics.jsonl (schema: man -l man/aie-metrics.5)"
+
+# A learned model too, when `make models` has installed some (offline otherwise).
+if "$bin/aie-upscale" --list-models 2>/dev/null | grep -q '^anime4k-2x-m-rl '; then
+    echo
+    echo "demo: models are installed: aie-upscale -m cnn --model anime4k-2x-m-rl on one frame"
+    "$bin/aie-upscale" -q -s 1 --frames 100-100 -i "$out/in.mkv" -o "$out/frame.png"
+    t0=$(date +%s.%N)
+    "$bin/aie-upscale" -q -m cnn --model anime4k-2x-m-rl -i "$out/frame.png" -o "$out/frame-cnn.png"
+    t1=$(date +%s.%N)
+    "$bin/aie-upscale" -q -s 2 -i "$out/frame.png" -o "$out/frame-lanczos.png"
+    echo "output:   $out/frame-cnn.png ($(echo "scale=2; ($t1 - $t0) / 1" | bc) s; lanczos for comparison: $out/frame-lanczos.png)"
+else
+    echo
+    echo "demo: no learned models installed; 'make models' downloads them (then make demo shows one)"
+fi

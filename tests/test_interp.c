@@ -235,6 +235,16 @@ static void test_slowmo_audio(void)
     const char *dur = cmd_out("ffprobe -v error -select_streams a -show_entries packet=pts_time -of csv=p=0 %s | tail -1",
                               T("a50.mkv"));
     CU_ASSERT(atof(dur) > 0.9 && atof(dur) < 1.05);
+    /* lowering the rate merges the packets of the frames that share an output
+     * frame: every audio packet arrives */
+    rc = tests_run(out, sizeof(out), INTERP "--fps 9 -i %s -o %s", BIN, T("audio.mkv"), T("a10.mkv"));
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char na[64];
+    snprintf(na, sizeof(na), "%s", cmd_out("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 %s | wc -l",
+                                           T("audio.mkv")));
+    CU_ASSERT(atoi(na) > 10);
+    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 %s | wc -l",
+                                   T("a10.mkv")), na);
 }
 
 static void test_resolution_change(void)

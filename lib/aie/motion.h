@@ -10,9 +10,9 @@
  * (j + 0.5) * 2^s - 0.5).
  *
  * Estimation is a coarse-to-fine pyramid of inverse-search patch flow (DIS,
- * Kroeger et al. 2016) with mean-normalised patches, densification by
- * photometric weights, and a variational refinement at every level
- * (brightness and gradient constancy, robust smoothness).
+ * Kroeger et al. 2016) with mean-normalised patches and damped Gauss-Newton
+ * steps, densification by photometric weights, and a variational refinement
+ * at every level (brightness and gradient constancy, robust smoothness).
  *
  * Everything here works on the luma plane of YUV and GRAY frames, and on G
  * of RGB(A) frames; synthesis writes every plane, chroma with the luma
@@ -64,7 +64,8 @@ void aie_motion_free(AieMotion **m);
 /* The grid of the fields this estimator produces. */
 void aie_motion_field_size(const AieMotion *m, int *w, int *h, int *scale_log2);
 
-/* Dense flow from a to b (ab) and from b to a (ba); either may be NULL. The
+/* Dense flow from a to b (ab) and from b to a (ba); either may be NULL (ba
+ * skips the variational refinement at the finest level). The
  * fields must come from aie_flow_alloc() with the estimator's grid. Frames
  * must have the estimator's size and one layout and depth between them.
  * Returns 0, AIE_EINVAL or AIE_ENOMEM. */
@@ -126,7 +127,8 @@ int aie_scene_cut(const AieSceneFeat *const win[AIE_SCENE_WINDOW], double thresh
 /* Motion of one pair of frames, estimated once and used for every t. */
 typedef struct AiePairMotion {
     AieFlow *ab, *ba;
-    double unreliable; /* aie_flow_unreliable(ab, ba) */
+    double unreliable; /* aie_flow_unreliable(ab, ba) once aie_pair_motion_unreliable()
+                        * has run, -1 before (it costs a pass over the fields) */
 } AiePairMotion;
 
 typedef struct AieInterp AieInterp;
@@ -136,10 +138,15 @@ int aie_interp_create(AieInterp **out, int width, int height, AieLayout layout, 
                       const AieMotionParams *p, unsigned cpu_flags);
 void aie_interp_free(AieInterp **ip);
 
-/* Estimate the motion of the pair (a, b). Free with aie_pair_motion_free(). */
+/* Estimate the motion of the pair (a, b). Free with aie_pair_motion_free(),
+ * before the synthesiser (freed pairs are kept for reuse by the synthesiser,
+ * so a stream of pairs allocates no memory). */
 int aie_interp_analyse(AieInterp *ip, const AieFrame *a, const AieFrame *b,
                        AiePairMotion **out, AiePool *pool);
 void aie_pair_motion_free(AiePairMotion **pm);
+
+/* pm->unreliable, computed on the first call (rows split over the pool). */
+double aie_pair_motion_unreliable(AiePairMotion *pm, AiePool *pool);
 
 /* Write the frame at time t in (0, 1) between a (t = 0) and b (t = 1) into
  * dst (allocated by the caller with the synthesiser's geometry): both frames

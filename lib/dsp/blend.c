@@ -47,7 +47,14 @@ void aie_blend_dsp_init(AieBlendDSP *dsp, unsigned cpu_flags)
     dsp->mc16 = mc16_c;
     dsp->mix8 = mix8_c;
     dsp->mix16 = mix16_c;
+#if defined(__x86_64__) || defined(__i386__)
     if (!(cpu_flags & AIE_CPU_AVX2))
         return;
     aie_blend_dsp_init_avx2(dsp);
+    if (!(cpu_flags & AIE_CPU_AVX512))
+        return;
+    aie_blend_dsp_init_avx512(dsp);
+#else
+    (void)cpu_flags;
+#endif
 }

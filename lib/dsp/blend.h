@@ -8,7 +8,7 @@
  *   p = pa + t * (pb - pa)               (the plain blend, same position)
  *   o = p + r * (m - p)
  *   dst = (int)(clamp(o, 0, maxv) + 0.5)
- * evaluated in that order without FMA contraction; the AVX2 versions are
+ * evaluated in that order without FMA contraction; the SIMD versions are
  * bit-exact with C (checkasm checks equality).
  *
  * mix8/mix16 (integer, bit-exact): the plain blend with a fixed weight,
@@ -49,5 +49,6 @@ typedef struct AieBlendDSP {
 
 void aie_blend_dsp_init(AieBlendDSP *dsp, unsigned cpu_flags);
 void aie_blend_dsp_init_avx2(AieBlendDSP *dsp);
+void aie_blend_dsp_init_avx512(AieBlendDSP *dsp);
 
 #endif /* AIE_DSP_BLEND_H */

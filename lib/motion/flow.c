@@ -9,6 +9,10 @@
 #include "motion_internal.h"
 
 #define P AIE_DIS_PATCH
+/* damping of the DIS Gauss-Newton steps (added to the Hessian's diagonal,
+ * samples in 0..255): weakly textured patches, whose steps would follow noise
+ * and flicker, stay near their initial flow (+0.15 dB on noisy real clips) */
+#define DIS_LAMBDA 1000.0f
 
 /* variational refinement: weights of brightness, gradient and smoothness
  * terms for samples in 0..255, the robust epsilon and the SOR factor */
@@ -193,7 +197,7 @@ static int work_alloc(const AieMotion *m, MotionWork **out)
 {
     MotionWork *w = calloc(1, sizeof(*w));
     int err = w ? 0 : AIE_ENOMEM;
-    for (int l = 0; !err && l < m->levels; l++) {
+    for (int l = m->finest >= 1; !err && l < m->levels; l++) {
         err = plane_alloc(&w->pa[l], m->lw[l], m->lh[l]);
         if (!err)
             err = plane_alloc(&w->pb[l], m->lw[l], m->lh[l]);
@@ -281,10 +285,49 @@ static void down_rows(void *ctx, int i, int worker)
                         c->src->stride, c->dst->w);
 }
 
+typedef struct Down8Ctx {
+    const AieMotion *m;
+    const AieFrame *f;
+    Plane *dst;
+} Down8Ctx;
+
+/* The first level straight from the frame's samples. */
+static void down_frame_rows(void *ctx, int i, int worker)
+{
+    (void)worker;
+    Down8Ctx *c = ctx;
+    const AieFrame *f = c->f;
+    int pl = luma_plane(f), H = f->height;
+    int y0 = i * 16, y1 = y0 + 16 < c->dst->h ? y0 + 16 : c->dst->h;
+    float k = (f->depth > 8 ? 255.0f / (float)((1 << f->depth) - 1) : 1.0f) / 64.0f;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *r[4];
+        for (int j = 0; j < 4; j++) {
+            int sy = 2 * y - 1 + j;
+            sy = sy < 0 ? 0 : sy > H - 1 ? H - 1 : sy;
+            r[j] = f->data[pl] + (ptrdiff_t)sy * f->stride[pl];
+        }
+        float *d = c->dst->data + y * c->dst->stride;
+        if (f->depth > 8)
+            c->m->dsp.down2_16(d, (const uint16_t *)(const void *)r[0], (const uint16_t *)(const void *)r[1],
+                               (const uint16_t *)(const void *)r[2], (const uint16_t *)(const void *)r[3],
+                               f->width, c->dst->w, k);
+        else
+            c->m->dsp.down2_8(d, r[0], r[1], r[2], r[3], f->width, c->dst->w, k);
+    }
+}
+
 static void build_pyramid(const AieMotion *m, const AieFrame *f, Plane *lv, AiePool *pool)
 {
-    motion_load_luma(m, f, &lv[0]);
-    for (int l = 1; l < m->levels; l++) {
+    if (m->finest >= 1) {
+        /* the full-size level is not used: start at level 1 */
+        Down8Ctx c = {m, f, &lv[1]};
+        aie_pool_parallel_for(pool, (lv[1].h + 15) / 16, down_frame_rows, &c);
+        plane_pad(&lv[1]);
+    } else {
+        motion_load_luma(m, f, &lv[0]);
+    }
+    for (int l = 2 - (m->finest < 1); l < m->levels; l++) {
         DownCtx c = {m, &lv[l - 1], &lv[l]};
         aie_pool_parallel_for(pool, (lv[l].h + 15) / 16, down_rows, &c);
         plane_pad(&lv[l]);
@@ -301,6 +344,7 @@ typedef struct DisCtx {
     const Plane *ui, *vi; /* initial flow (level units) */
     int nx, ny, stride, iters;
     int w_, h_;
+    float lambda;
 } DisCtx;
 
 static inline int patch_pos(int i, int s, int n) { return i * s < n - P ? i * s : n - P; }
@@ -315,38 +359,21 @@ static void dis_patch_row(void *ctx, int j, int worker)
     int y0 = patch_pos(j, c->stride, c->h_);
     for (int i = 0; i < c->nx; i++) {
         int x0 = patch_pos(i, c->stride, c->w_);
-        /* initial flow: the mean of the coarser estimate over the patch */
-        float u = 0, v = 0;
-        for (int y = 0; y < P; y++)
-            for (int x = 0; x < P; x++) {
-                u += c->ui->data[(y0 + y) * c->ui->stride + x0 + x];
-                v += c->vi->data[(y0 + y) * c->vi->stride + x0 + x];
-            }
-        u *= 1.0f / (P * P);
-        v *= 1.0f / (P * P);
-        float sgx = 0, sgy = 0, hxx = 0, hxy = 0, hyy = 0;
-        for (int y = 0; y < P; y++) {
-            const float *r = i0->data + (y0 + y) * i0->stride + x0;
-            for (int x = 0; x < P; x++) {
-                float dx = 0.5f * (r[x + 1] - r[x - 1]);
-                float dy = 0.5f * (r[x + i0->stride] - r[x - i0->stride]);
-                tmpl[y * P + x] = r[x];
-                gx[y * P + x] = dx;
-                gy[y * P + x] = dy;
-                sgx += dx;
-                sgy += dy;
-                hxx += dx * dx;
-                hxy += dx * dy;
-                hyy += dy * dy;
-            }
-        }
+        /* the template, its gradients and sums, and the initial flow: the
+         * mean of the coarser estimate over the patch */
+        float sums[7];
+        dsp->dis_prep(tmpl, gx, gy, sums, i0->data + y0 * i0->stride + x0, i0->stride,
+                      c->ui->data + y0 * c->ui->stride + x0, c->vi->data + y0 * c->vi->stride + x0,
+                      c->ui->stride);
+        float sgx = sums[0], sgy = sums[1], hxx = sums[2], hxy = sums[3], hyy = sums[4];
+        float u = sums[5] * (1.0f / (P * P)), v = sums[6] * (1.0f / (P * P));
         /* the Hessian of the mean-normalised SSD */
         const float inv = 1.0f / (P * P);
         hxx -= sgx * sgx * inv;
         hxy -= sgx * sgy * inv;
         hyy -= sgy * sgy * inv;
-        hxx += 1e-2f;
-        hyy += 1e-2f;
+        hxx += c->lambda;
+        hyy += c->lambda;
         float det = hxx * hyy - hxy * hxy;
         float u0 = u, v0 = v, ssd0 = -1, ssd = 0;
         const float lox = (float)(-PLANE_PAD - x0), hix = (float)(i1->w + PLANE_PAD - P - 2 - x0);
@@ -379,58 +406,53 @@ static void dis_patch_row(void *ctx, int j, int worker)
                 v = v0;
             }
         }
+        /* inside the padding, for the densification's reads */
+        u = u < lox ? lox : u > hix ? hix : u;
+        v = v < loy ? loy : v > hiy ? hiy : v;
         c->w->pu[j * c->nx + i] = u;
         c->w->pv[j * c->nx + i] = v;
     }
 }
 
+/* Densification: every pixel's flow is the mean of the flows of the patches
+ * covering it, each weighted by how well it matches there (1 / max(|I1(x +
+ * u) - I0(x)|, 1)). Patch rows in order, patches in order, per pixel. */
 static void dis_densify_rows(void *ctx, int band, int worker)
 {
     (void)worker;
     DisCtx *c = ctx;
     MotionWork *w = c->w;
+    Plane *acc = &w->sx; /* the weights' sum (scratch) */
     int y0 = band * 8, y1 = y0 + 8 < c->h_ ? y0 + 8 : c->h_;
     for (int y = y0; y < y1; y++) {
-        const float *r0 = c->i0->data + y * c->i0->stride;
         float *ou = c->u->data + y * c->u->stride, *ov = c->v->data + y * c->v->stride;
+        float *ow = acc->data + y * acc->stride;
+        memset(ou, 0, (size_t)c->w_ * sizeof(float));
+        memset(ov, 0, (size_t)c->w_ * sizeof(float));
+        memset(ow, 0, (size_t)c->w_ * sizeof(float));
+        for (int j = w->row_lo[y]; j <= w->row_hi[y]; j++)
+            c->m->dsp.densify(ou, ov, ow, c->i0->data + y * c->i0->stride, c->i1->data,
+                              c->i1->stride, y, w->pu + j * c->nx, w->pv + j * c->nx, w->col_lo,
+                              c->nx);
         for (int x = 0; x < c->w_; x++) {
-            float su = 0, sv = 0, sw = 0;
-            for (int j = w->row_lo[y]; j <= w->row_hi[y]; j++)
-                for (int i = w->col_lo[x]; i <= w->col_hi[x]; i++) {
-                    float pu = w->pu[j * c->nx + i], pv = w->pv[j * c->nx + i];
-                    float d = plane_bilinear(c->i1, (float)x + pu, (float)y + pv) - r0[x];
-                    float ad = fabsf(d);
-                    float wt = 1.0f / (ad > 1.0f ? ad : 1.0f);
-                    su += wt * pu;
-                    sv += wt * pv;
-                    sw += wt;
-                }
-            ou[x] = su / sw;
-            ov[x] = sv / sw;
+            float iw = 1.0f / ow[x];
+            ou[x] *= iw;
+            ov[x] *= iw;
         }
     }
 }
 
 static void dis_level(const AieMotion *m, MotionWork *w, const Plane *i0, const Plane *i1,
                       Plane *u, Plane *v, const Plane *ui, const Plane *vi, int iters,
-                      AiePool *pool)
+                      float lambda, AiePool *pool)
 {
     DisCtx c = {.m = m, .w = w, .i0 = i0, .i1 = i1, .u = u, .v = v, .ui = ui, .vi = vi,
-                .stride = m->p.patch_stride, .iters = iters, .w_ = i0->w, .h_ = i0->h};
+                .stride = m->p.patch_stride, .iters = iters, .w_ = i0->w, .h_ = i0->h,
+                .lambda = lambda};
     c.nx = (i0->w - P + c.stride - 1) / c.stride + 1;
     c.ny = (i0->h - P + c.stride - 1) / c.stride + 1;
-    for (int x = 0; x < i0->w; x++) {
-        int lo = c.nx, hi = -1;
-        for (int i = 0; i < c.nx; i++) {
-            int p0 = patch_pos(i, c.stride, i0->w);
-            if (x >= p0 && x < p0 + P) {
-                lo = i < lo ? i : lo;
-                hi = i;
-            }
-        }
-        w->col_lo[x] = lo;
-        w->col_hi[x] = hi;
-    }
+    for (int i = 0; i < c.nx; i++)
+        w->col_lo[i] = patch_pos(i, c.stride, i0->w); /* left column of each patch */
     for (int y = 0; y < i0->h; y++) {
         int lo = c.ny, hi = -1;
         for (int j = 0; j < c.ny; j++) {
@@ -444,6 +466,8 @@ static void dis_level(const AieMotion *m, MotionWork *w, const Plane *i0, const 
         w->row_hi[y] = hi;
     }
     aie_pool_parallel_for(pool, c.ny, dis_patch_row, &c);
+    w->sx.w = i0->w;
+    w->sx.h = i0->h;
     aie_pool_parallel_for(pool, (i0->h + 7) / 8, dis_densify_rows, &c);
 }
 
@@ -459,6 +483,9 @@ typedef struct VarCtx {
 
 static inline float at(const Plane *p, int x, int y) { return p->data[y * p->stride + x]; }
 static inline float *atp(Plane *p, int x, int y) { return p->data + y * p->stride + x; }
+
+static const float var_k[5] = {0.5f * VAR_DELTA, 0.5f * VAR_GAMMA, 0.5f * VAR_ALPHA, VAR_EPS2,
+                               VAR_ZETA2};
 
 /* I1 warped by the current flow. */
 static void var_warp_rows(void *ctx, int band, int worker)
@@ -481,41 +508,8 @@ static void var_warp_rows(void *ctx, int band, int worker)
         }
 }
 
-/* The derivatives of the linearised data terms and their robust weights. */
-static void var_prepare_rows(void *ctx, int band, int worker)
-{
-    (void)worker;
-    VarCtx *c = ctx;
-    MotionWork *w = c->w;
-    int W = c->i0->w, H = c->i0->h;
-    int y0 = band * 8, y1 = y0 + 8 < H ? y0 + 8 : H;
-    const ptrdiff_t s = c->i0->stride, sw = w->iw.stride;
-    for (int y = y0; y < y1; y++) {
-        const float *r = c->i0->data + y * s, *q = w->iw.data + y * sw;
-        for (int x = 0; x < W; x++) {
-            float i0x = 0.5f * (r[x + 1] - r[x - 1]), i0y = 0.5f * (r[x + s] - r[x - s]);
-            float i1x = 0.5f * (q[x + 1] - q[x - 1]), i1y = 0.5f * (q[x + sw] - q[x - sw]);
-            float ixx = q[x + 1] + q[x - 1] - 2 * q[x];
-            float iyy = q[x + sw] + q[x - sw] - 2 * q[x];
-            float ixy = 0.25f * (q[x + sw + 1] - q[x + sw - 1] - q[x - sw + 1] + q[x - sw - 1]);
-            float ix = 0.5f * (i1x + i0x), iy = 0.5f * (i1y + i0y);
-            float iz = q[x] - r[x];
-            float ixz = i1x - i0x, iyz = i1y - i0y;
-            float pb = VAR_DELTA * 0.5f / sqrtf(iz * iz + VAR_EPS2);
-            float pg = VAR_GAMMA * 0.5f / sqrtf(ixz * ixz + iyz * iyz + VAR_EPS2);
-            pb /= ix * ix + iy * iy + VAR_ZETA2;
-            pg /= ixx * ixx + ixy * ixy + iyy * iyy + VAR_ZETA2;
-            *atp(&w->a11, x, y) = pb * ix * ix + pg * (ixx * ixx + ixy * ixy);
-            *atp(&w->a12, x, y) = pb * ix * iy + pg * (ixx * ixy + ixy * iyy);
-            *atp(&w->a22, x, y) = pb * iy * iy + pg * (ixy * ixy + iyy * iyy);
-            *atp(&w->b1, x, y) = -(pb * ix * iz + pg * (ixx * ixz + ixy * iyz));
-            *atp(&w->b2, x, y) = -(pb * iy * iz + pg * (ixy * ixz + iyy * iyz));
-        }
-    }
-}
-
 /* Smoothness weights between each sample and its right (sx) and lower (sy)
- * neighbour. */
+ * neighbour (the increment is 0 when they are taken). */
 static void var_smooth_rows(void *ctx, int band, int worker)
 {
     (void)worker;
@@ -523,17 +517,27 @@ static void var_smooth_rows(void *ctx, int band, int worker)
     MotionWork *w = c->w;
     int W = c->i0->w, H = c->i0->h;
     int y0 = band * 8, y1 = y0 + 8 < H ? y0 + 8 : H;
+    for (int y = y0; y < y1; y++) {
+        int last = y + 1 >= H, yd = last ? y : y + 1;
+        c->m->dsp.var_smooth(atp(&w->sx, 0, y), atp(&w->sy, 0, y), atp(c->u, 0, y),
+                             atp(c->v, 0, y), atp(c->u, 0, yd), atp(c->v, 0, yd), W, last, var_k);
+    }
+}
+
+/* The data terms folded with the smoothness into each sample's 2x2 system. */
+static void var_prepare_rows(void *ctx, int band, int worker)
+{
+    (void)worker;
+    VarCtx *c = ctx;
+    MotionWork *w = c->w;
+    int W = c->i0->w, H = c->i0->h;
+    int y0 = band * 8, y1 = y0 + 8 < H ? y0 + 8 : H;
     for (int y = y0; y < y1; y++)
-        for (int x = 0; x < W; x++) {
-            float u0 = at(c->u, x, y) + at(&w->du, x, y), v0 = at(c->v, x, y) + at(&w->dv, x, y);
-            int xr = x + 1 < W ? x + 1 : x, yd = y + 1 < H ? y + 1 : y;
-            float ux = at(c->u, xr, y) + at(&w->du, xr, y) - u0, vx = at(c->v, xr, y) + at(&w->dv, xr, y) - v0;
-            float uy = at(c->u, x, yd) + at(&w->du, x, yd) - u0, vy = at(c->v, x, yd) + at(&w->dv, x, yd) - v0;
-            float g = ux * ux + vx * vx + uy * uy + vy * vy;
-            float wt = VAR_ALPHA * 0.5f / sqrtf(g + VAR_EPS2);
-            *atp(&w->sx, x, y) = x + 1 < W ? wt : 0;
-            *atp(&w->sy, x, y) = y + 1 < H ? wt : 0;
-        }
+        c->m->dsp.var_prepare(atp(&w->a12, 0, y), atp(&w->b1, 0, y), atp(&w->b2, 0, y),
+                              atp(&w->a11, 0, y), atp(&w->a22, 0, y),
+                              c->i0->data + y * c->i0->stride, atp(&w->iw, 0, y), atp(c->u, 0, y),
+                              atp(c->v, 0, y), atp(&w->sx, 0, y), atp(&w->sy, 0, y), w->a12.stride,
+                              W, var_k);
 }
 
 static void var_sor_rows(void *ctx, int band, int worker)
@@ -544,32 +548,10 @@ static void var_sor_rows(void *ctx, int band, int worker)
     int W = c->i0->w, H = c->i0->h;
     int y0 = band * 8, y1 = y0 + 8 < H ? y0 + 8 : H;
     for (int y = y0; y < y1; y++)
-        for (int x = (y + c->color) & 1; x < W; x += 2) {
-            float su = 0, sv = 0, sw = 0;
-            float u0 = at(c->u, x, y), v0 = at(c->v, x, y);
-#define NB(xx, yy, wt)                                                                        \
-    do {                                                                                      \
-        float ww = (wt);                                                                      \
-        su += ww * (at(c->u, xx, yy) + at(&w->du, xx, yy) - u0);                              \
-        sv += ww * (at(c->v, xx, yy) + at(&w->dv, xx, yy) - v0);                              \
-        sw += ww;                                                                             \
-    } while (0)
-            if (x > 0)
-                NB(x - 1, y, at(&w->sx, x - 1, y));
-            if (x + 1 < W)
-                NB(x + 1, y, at(&w->sx, x, y));
-            if (y > 0)
-                NB(x, y - 1, at(&w->sy, x, y - 1));
-            if (y + 1 < H)
-                NB(x, y + 1, at(&w->sy, x, y));
-#undef NB
-            float a11 = at(&w->a11, x, y), a12 = at(&w->a12, x, y), a22 = at(&w->a22, x, y);
-            float *du = atp(&w->du, x, y), *dv = atp(&w->dv, x, y);
-            float nu = (at(&w->b1, x, y) - a12 * *dv + su) / (a11 + sw + 1e-9f);
-            *du += VAR_OMEGA * (nu - *du);
-            float nv = (at(&w->b2, x, y) - a12 * *du + sv) / (a22 + sw + 1e-9f);
-            *dv += VAR_OMEGA * (nv - *dv);
-        }
+        c->m->dsp.var_sor(atp(&w->du, 0, y), atp(&w->dv, 0, y), atp(&w->a12, 0, y),
+                          atp(&w->b1, 0, y), atp(&w->b2, 0, y), atp(&w->a11, 0, y),
+                          atp(&w->a22, 0, y), atp(&w->sx, 0, y), atp(&w->sy, 0, y), w->du.stride,
+                          W, (y + c->color) & 1, VAR_OMEGA);
 }
 
 static void var_apply_rows(void *ctx, int band, int worker)
@@ -579,53 +561,63 @@ static void var_apply_rows(void *ctx, int band, int worker)
     MotionWork *w = c->w;
     int W = c->i0->w, H = c->i0->h;
     int y0 = band * 8, y1 = y0 + 8 < H ? y0 + 8 : H;
-    for (int y = y0; y < y1; y++)
+    for (int y = y0; y < y1; y++) {
+        float *u = atp(c->u, 0, y), *v = atp(c->v, 0, y);
+        const float *du = atp(&w->du, 0, y), *dv = atp(&w->dv, 0, y);
         for (int x = 0; x < W; x++) {
-            *atp(c->u, x, y) += at(&w->du, x, y);
-            *atp(c->v, x, y) += at(&w->dv, x, y);
-            *atp(&w->du, x, y) = 0;
-            *atp(&w->dv, x, y) = 0;
+            u[x] += du[x];
+            v[x] += dv[x];
         }
+    }
+}
+
+/* Zero rows y0 .. y1 - 1, columns x0 .. x1 - 1 of p (may reach into the
+ * padding). */
+static void plane_zero(Plane *p, int x0, int x1, int y0, int y1)
+{
+    for (int y = y0; y < y1; y++)
+        memset(p->data + y * p->stride + x0, 0, (size_t)(x1 - x0) * sizeof(float));
 }
 
 static void var_refine(const AieMotion *m, MotionWork *w, const Plane *i0, const Plane *i1,
-                       Plane *u, Plane *v, AiePool *pool)
+                       Plane *u, Plane *v, int iterations, AiePool *pool)
 {
-    if (m->p.var_iterations <= 0)
+    if (iterations <= 0)
         return;
-    Plane *ps[] = {&w->du, &w->dv, &w->a11, &w->a12, &w->a22, &w->b1, &w->b2, &w->sx, &w->sy};
+    int W = i0->w, H = i0->h;
+    Plane *ps[] = {&w->du, &w->dv, &w->a11, &w->a12, &w->a22, &w->b1, &w->b2, &w->sx, &w->sy, &w->iw};
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++) {
-        ps[i]->w = i0->w;
-        ps[i]->h = i0->h;
+        ps[i]->w = W;
+        ps[i]->h = H;
     }
-    for (int y = 0; y < i0->h; y++) {
-        memset(atp(&w->du, 0, y), 0, (size_t)i0->w * sizeof(float));
-        memset(atp(&w->dv, 0, y), 0, (size_t)i0->w * sizeof(float));
-    }
+    /* the increments start at 0, with a ring of zeros around them; the
+     * smoothness weights are 0 across the field's edges */
+    plane_zero(&w->du, -1, W + 1, -1, H + 1);
+    plane_zero(&w->dv, -1, W + 1, -1, H + 1);
+    plane_zero(&w->sx, -1, 0, 0, H);
+    plane_zero(&w->sy, -1, W + 1, -1, 0);
+    plane_pad(u);
+    plane_pad(v);
     VarCtx c = {m, w, i0, i1, u, v, 0};
-    int bands = (i0->h + 7) / 8;
-    for (int outer = 0; outer < VAR_OUTER; outer++) {
-        /* linearise around u (the increment is folded in after each outer step) */
-        w->iw.w = i0->w;
-        w->iw.h = i0->h;
-        aie_pool_parallel_for(pool, bands, var_warp_rows, &c);
-        plane_pad(&w->iw);
-        aie_pool_parallel_for(pool, bands, var_prepare_rows, &c);
-        aie_pool_parallel_for(pool, bands, var_smooth_rows, &c);
-        for (int it = 0; it < m->p.var_iterations; it++) {
-            c.color = 0;
-            aie_pool_parallel_for(pool, bands, var_sor_rows, &c);
-            c.color = 1;
-            aie_pool_parallel_for(pool, bands, var_sor_rows, &c);
-        }
-        aie_pool_parallel_for(pool, bands, var_apply_rows, &c);
+    int bands = (H + 7) / 8;
+    aie_pool_parallel_for(pool, bands, var_warp_rows, &c);
+    plane_pad(&w->iw);
+    aie_pool_parallel_for(pool, bands, var_smooth_rows, &c);
+    aie_pool_parallel_for(pool, bands, var_prepare_rows, &c);
+    for (int it = 0; it < iterations; it++) {
+        c.color = 0;
+        aie_pool_parallel_for(pool, bands, var_sor_rows, &c);
+        c.color = 1;
+        aie_pool_parallel_for(pool, bands, var_sor_rows, &c);
     }
+    aie_pool_parallel_for(pool, bands, var_apply_rows, &c);
 }
 
 /* ---- coarse to fine ---- */
 
 typedef struct UpCtx {
-    const Plane *su, *sv;
+    const AieMotion *m;
+    const Plane *su, *sv; /* padded */
     Plane *du, *dv;
 } UpCtx;
 
@@ -635,17 +627,20 @@ static void up_rows(void *ctx, int band, int worker)
     UpCtx *c = ctx;
     int y0 = band * 16, y1 = y0 + 16 < c->du->h ? y0 + 16 : c->du->h;
     for (int y = y0; y < y1; y++) {
-        float sy = ((float)y + 0.5f) * 0.5f - 0.5f;
-        for (int x = 0; x < c->du->w; x++) {
-            float sx = ((float)x + 0.5f) * 0.5f - 0.5f;
-            *atp(c->du, x, y) = 2.0f * plane_bilinear(c->su, sx, sy);
-            *atp(c->dv, x, y) = 2.0f * plane_bilinear(c->sv, sx, sy);
-        }
+        int k = y >> 1, far = y & 1 ? k + 1 : k - 1;
+        c->m->dsp.up2(atp(c->du, 0, y), c->su->data + k * c->su->stride,
+                      c->su->data + far * c->su->stride, c->du->w);
+        c->m->dsp.up2(atp(c->dv, 0, y), c->sv->data + k * c->sv->stride,
+                      c->sv->data + far * c->sv->stride, c->dv->w);
     }
 }
 
+/* One direction of the flow. The backward one (b -> a) skips the variational
+ * refinement at the finest level: it serves the visibility checks and the
+ * motion seen from b, which tolerate it, and it saves 8% of the time at 720p
+ * (within 0.03 dB on the development clips). */
 static void flow_one_way(const AieMotion *m, MotionWork *w, const Plane *p0, const Plane *p1,
-                         AieFlow *out, AiePool *pool)
+                         AieFlow *out, int backward, AiePool *pool)
 {
     int top = m->levels - 1;
     Plane *u = &w->u, *v = &w->v, *u2 = &w->u2, *v2 = &w->v2;
@@ -665,7 +660,11 @@ static void flow_one_way(const AieMotion *m, MotionWork *w, const Plane *p0, con
             cu.w = cv.w = m->lw[l + 1];
             cu.h = cv.h = m->lh[l + 1];
             Plane tu = *u, tv = *v;
-            UpCtx uc = {&cu, &cv, &tu, &tv};
+            tu.w = tv.w = m->lw[l];
+            tu.h = tv.h = m->lh[l];
+            plane_pad(&cu);
+            plane_pad(&cv);
+            UpCtx uc = {m, &cu, &cv, &tu, &tv};
             aie_pool_parallel_for(pool, (m->lh[l] + 15) / 16, up_rows, &uc);
             /* swap buffers: initial flow in (u2, v2) sized for level l */
             Plane t = *u;
@@ -682,8 +681,9 @@ static void flow_one_way(const AieMotion *m, MotionWork *w, const Plane *p0, con
         u->w = v->w = m->lw[l];
         u->h = v->h = m->lh[l];
         int iters = m->p.iterations + (l == top ? 4 : 0);
-        dis_level(m, w, &p0[l], &p1[l], u, v, &ui, &vi, iters, pool);
-        var_refine(m, w, &p0[l], &p1[l], u, v, pool);
+        dis_level(m, w, &p0[l], &p1[l], u, v, &ui, &vi, iters, DIS_LAMBDA, pool);
+        var_refine(m, w, &p0[l], &p1[l], u, v, backward && l == m->finest ? 0 : m->p.var_iterations,
+                   pool);
         /* the result becomes the coarser flow of the next level */
         Plane t = *u;
         *u = *u2;
@@ -735,9 +735,9 @@ int motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, Aie
     build_pyramid(m, a, w->pa, pool);
     build_pyramid(m, b, w->pb, pool);
     if (ab)
-        flow_one_way(m, w, w->pa, w->pb, ab, pool);
+        flow_one_way(m, w, w->pa, w->pb, ab, 0, pool);
     if (ba)
-        flow_one_way(m, w, w->pb, w->pa, ba, pool);
+        flow_one_way(m, w, w->pb, w->pa, ba, 1, pool);
     if (la)
         plane_copy(la, &w->pa[m->finest]);
     if (lb)
@@ -748,13 +748,20 @@ int motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, Aie
 
 /* ---- checks and pictures ---- */
 
-double aie_flow_unreliable(const AieFlow *ab, const AieFlow *ba)
+typedef struct UnrelCtx {
+    const AieFlow *ab, *ba;
+    long *bad; /* per band of 8 rows */
+} UnrelCtx;
+
+static void unreliable_rows(void *ctx, int band, int worker)
 {
-    if (!ab || !ba || ab->width != ba->width || ab->height != ba->height)
-        return 0;
+    (void)worker;
+    UnrelCtx *c = ctx;
+    const AieFlow *ab = c->ab, *ba = c->ba;
     const float s = (float)(1 << ab->scale_log2);
     long bad = 0;
-    for (int y = 0; y < ab->height; y++)
+    int ya = band * 8, yb = ya + 8 < ab->height ? ya + 8 : ab->height;
+    for (int y = ya; y < yb; y++)
         for (int x = 0; x < ab->width; x++) {
             float u = ab->u[y * ab->stride + x], v = ab->v[y * ab->stride + x];
             float tx = (float)x + u / s, ty = (float)y + v / s;
@@ -778,7 +785,28 @@ double aie_flow_unreliable(const AieFlow *ab, const AieFlow *ba)
             if (du * du + dv * dv > lim * lim)
                 bad++;
         }
-    return (double)bad / ((double)ab->width * ab->height);
+    c->bad[band] = bad;
+}
+
+double motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool)
+{
+    if (!ab || !ba || ab->width != ba->width || ab->height != ba->height)
+        return 0;
+    int bands = (ab->height + 7) / 8;
+    long *bad = calloc((size_t)bands, sizeof(long)), total = 0;
+    if (!bad)
+        return 0;
+    UnrelCtx c = {ab, ba, bad};
+    aie_pool_parallel_for(pool, bands, unreliable_rows, &c);
+    for (int i = 0; i < bands; i++)
+        total += bad[i];
+    free(bad);
+    return (double)total / ((double)ab->width * ab->height);
+}
+
+double aie_flow_unreliable(const AieFlow *ab, const AieFlow *ba)
+{
+    return motion_unreliable(ab, ba, NULL);
 }
 
 double aie_flow_epe(const AieFlow *f, const AieFlow *ref, int border)

@@ -74,4 +74,7 @@ void motion_load_luma(const AieMotion *m, const AieFrame *f, Plane *p);
 int motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
                          AieFlow *ba, Plane *la, Plane *lb, AiePool *pool);
 
+/* aie_flow_unreliable() with the rows split over the pool. */
+double motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool);
+
 #endif

@@ -18,9 +18,20 @@
 #include "motion_internal.h"
 
 #define ROWCHUNK 512
-#define FP_ITERS 3
-#define VIS_TAU 1.0f     /* forward-backward error (grid samples) of half visibility */
+#define FP_ITERS 2
+#define VIS_TAU2 16.0f   /* squared forward-backward error (grid samples) of half visibility */
 #define REL_LO 0.15f     /* best visibility under which the motion is unreliable */
+
+/* Private part of a pair: the luma planes at the field's level and the
+ * per-t scratch fields. Freed pairs wait in their synthesiser's list for the
+ * next analyse(), so no memory is allocated (and zeroed) per pair. */
+typedef struct PairPriv {
+    AiePairMotion pub;
+    struct AieInterp *owner;
+    struct PairPriv *next;
+    Plane la, lb;
+    Plane tu, tv, twa, trel, tmp; /* motion at t (grid units), weight of a, reliability */
+} PairPriv;
 
 struct AieInterp {
     int width, height, depth;
@@ -29,15 +40,21 @@ struct AieInterp {
     AieWarpDSP warp;
     AieBlendDSP blend;
     int fw, fh, fs;
+    int *xi[2];   /* per column of a luma [0] and a chroma [1] plane: grid column */
+    float *xw[2]; /* and the weight of the next one */
+    pthread_mutex_t lock;
+    PairPriv *free_pairs;
 };
 
-/* Private part of a pair: the luma planes at the field's level and the
- * per-t scratch fields. */
-typedef struct PairPriv {
-    AiePairMotion pub;
-    Plane la, lb;
-    Plane tu, tv, twa, trel, tmp; /* motion at t (grid units), weight of a, reliability */
-} PairPriv;
+static void pair_destroy(PairPriv *p)
+{
+    aie_flow_free(&p->pub.ab);
+    aie_flow_free(&p->pub.ba);
+    Plane *ps[] = {&p->la, &p->lb, &p->tu, &p->tv, &p->twa, &p->trel, &p->tmp};
+    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
+        plane_free(ps[i]);
+    free(p);
+}
 
 int aie_interp_create(AieInterp **out, int width, int height, AieLayout layout, int depth,
                       const AieMotionParams *p, unsigned cpu_flags)
@@ -60,6 +77,26 @@ int aie_interp_create(AieInterp **out, int width, int height, AieLayout layout, 
     aie_warp_dsp_init(&ip->warp, cpu_flags);
     aie_blend_dsp_init(&ip->blend, cpu_flags);
     aie_motion_field_size(ip->m, &ip->fw, &ip->fh, &ip->fs);
+    int sx, sy;
+    aie_layout_chroma_shift(layout, &sx, &sy);
+    for (int k = 0; k < 2; k++) {
+        int shift = k ? sx : 0, pw = (width + (1 << shift) - 1) >> shift;
+        ip->xi[k] = malloc(sizeof(int) * (size_t)pw);
+        ip->xw[k] = malloc(sizeof(float) * (size_t)pw);
+        if (!ip->xi[k] || !ip->xw[k]) {
+            pthread_mutex_init(&ip->lock, NULL);
+            aie_interp_free(&ip);
+            return AIE_ENOMEM;
+        }
+        for (int x = 0; x < pw; x++) {
+            float lx = ((float)x + 0.5f) * (float)(1 << shift) - 0.5f;
+            float gx = (lx + 0.5f) / (float)(1 << ip->fs) - 0.5f;
+            gx = gx < 0 ? 0 : gx > (float)(ip->fw - 1) ? (float)(ip->fw - 1) : gx;
+            ip->xi[k][x] = (int)gx;
+            ip->xw[k][x] = gx - (float)ip->xi[k][x];
+        }
+    }
+    pthread_mutex_init(&ip->lock, NULL);
     *out = ip;
     return 0;
 }
@@ -68,8 +105,19 @@ void aie_interp_free(AieInterp **ip)
 {
     if (!ip || !*ip)
         return;
-    aie_motion_free(&(*ip)->m);
-    free(*ip);
+    AieInterp *s = *ip;
+    while (s->free_pairs) {
+        PairPriv *p = s->free_pairs;
+        s->free_pairs = p->next;
+        pair_destroy(p);
+    }
+    pthread_mutex_destroy(&s->lock);
+    for (int k = 0; k < 2; k++) {
+        free(s->xi[k]);
+        free(s->xw[k]);
+    }
+    aie_motion_free(&s->m);
+    free(s);
     *ip = NULL;
 }
 
@@ -80,13 +128,41 @@ void aie_pair_motion_free(AiePairMotion **pm)
     if (!pm || !*pm)
         return;
     PairPriv *p = (PairPriv *)*pm;
-    aie_flow_free(&p->pub.ab);
-    aie_flow_free(&p->pub.ba);
-    Plane *ps[] = {&p->la, &p->lb, &p->tu, &p->tv, &p->twa, &p->trel, &p->tmp};
-    for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
-        plane_free(ps[i]);
-    free(p);
+    AieInterp *ip = p->owner;
+    pthread_mutex_lock(&ip->lock);
+    p->next = ip->free_pairs;
+    ip->free_pairs = p;
+    pthread_mutex_unlock(&ip->lock);
     *pm = NULL;
+}
+
+static int pair_get(AieInterp *ip, PairPriv **out)
+{
+    pthread_mutex_lock(&ip->lock);
+    PairPriv *p = ip->free_pairs;
+    if (p)
+        ip->free_pairs = p->next;
+    pthread_mutex_unlock(&ip->lock);
+    if (p) {
+        *out = p;
+        return 0;
+    }
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return AIE_ENOMEM;
+    p->owner = ip;
+    int err = aie_flow_alloc(&p->pub.ab, ip->width, ip->height, ip->fs);
+    if (!err)
+        err = aie_flow_alloc(&p->pub.ba, ip->width, ip->height, ip->fs);
+    Plane *ps[] = {&p->la, &p->lb, &p->tu, &p->tv, &p->twa, &p->trel, &p->tmp};
+    for (size_t i = 0; !err && i < sizeof(ps) / sizeof(ps[0]); i++)
+        err = plane_alloc(ps[i], ip->fw, ip->fh);
+    if (err) {
+        pair_destroy(p);
+        return err;
+    }
+    *out = p;
+    return 0;
 }
 
 int aie_interp_analyse(AieInterp *ip, const AieFrame *a, const AieFrame *b, AiePairMotion **out,
@@ -97,25 +173,26 @@ int aie_interp_analyse(AieInterp *ip, const AieFrame *a, const AieFrame *b, AieP
         a->depth != ip->depth || b->width != ip->width || b->height != ip->height ||
         b->layout != ip->layout || b->depth != ip->depth)
         return AIE_EINVAL;
-    PairPriv *p = calloc(1, sizeof(*p));
-    if (!p)
-        return AIE_ENOMEM;
-    int err = aie_flow_alloc(&p->pub.ab, ip->width, ip->height, ip->fs);
-    if (!err)
-        err = aie_flow_alloc(&p->pub.ba, ip->width, ip->height, ip->fs);
-    Plane *ps[] = {&p->la, &p->lb, &p->tu, &p->tv, &p->twa, &p->trel, &p->tmp};
-    for (size_t i = 0; !err && i < sizeof(ps) / sizeof(ps[0]); i++)
-        err = plane_alloc(ps[i], ip->fw, ip->fh);
-    if (!err)
-        err = motion_estimate_keep(ip->m, a, b, p->pub.ab, p->pub.ba, &p->la, &p->lb, pool);
+    PairPriv *p;
+    int err = pair_get(ip, &p);
+    if (err)
+        return err;
+    err = motion_estimate_keep(ip->m, a, b, p->pub.ab, p->pub.ba, &p->la, &p->lb, pool);
     if (err) {
         AiePairMotion *pm = &p->pub;
         aie_pair_motion_free(&pm);
         return err;
     }
-    p->pub.unreliable = aie_flow_unreliable(p->pub.ab, p->pub.ba);
+    p->pub.unreliable = -1;
     *out = &p->pub;
     return 0;
+}
+
+double aie_pair_motion_unreliable(AiePairMotion *pm, AiePool *pool)
+{
+    if (pm->unreliable < 0)
+        pm->unreliable = motion_unreliable(pm->ab, pm->ba, pool);
+    return pm->unreliable;
 }
 
 /* ---- the grid pass ---- */
@@ -127,99 +204,24 @@ typedef struct GridCtx {
     int extrapolate; /* t > 1 */
 } GridCtx;
 
-/* Bilinear sample of a field component in grid units at grid position. */
-static inline float field_at(const float *f, ptrdiff_t stride, int w, int h, float x, float y)
-{
-    x = x < 0 ? 0 : x > (float)(w - 1) ? (float)(w - 1) : x;
-    y = y < 0 ? 0 : y > (float)(h - 1) ? (float)(h - 1) : y;
-    int ix = (int)x, iy = (int)y;
-    float fx = x - (float)ix, fy = y - (float)iy;
-    int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
-    const float *r0 = f + iy * stride, *r1 = f + iy1 * stride;
-    float a = r0[ix] + fx * (r0[ix1] - r0[ix]);
-    float b = r1[ix] + fx * (r1[ix1] - r1[ix]);
-    return a + fy * (b - a);
-}
-
 static void grid_rows(void *ctx, int band, int worker)
 {
     (void)worker;
     GridCtx *c = ctx;
     const AieFlow *ab = c->p->pub.ab, *ba = c->p->pub.ba;
-    const int W = ab->width, H = ab->height;
-    const float is = 1.0f / (float)(1 << ab->scale_log2); /* full-res px -> grid */
-    const float t = c->t, t1 = 1.0f - t;
-    int y0 = band * 8, y1 = y0 + 8 < H ? y0 + 8 : H;
+    PairPriv *p = c->p;
+    const AieFlowTArgs args = {
+        .fu = ab->u, .fv = ab->v, .gu = ba->u, .gv = ba->v, .fstride = ab->stride,
+        .fw = ab->width, .fh = ab->height, .la = p->la.data, .lb = p->lb.data,
+        .lstride = p->la.stride, .t = c->t, .is = 1.0f / (float)(1 << ab->scale_log2),
+        .tau2 = VIS_TAU2, .rel_lo = REL_LO, .iters = FP_ITERS,
+        .extrapolate = c->extrapolate,
+    };
+    int y0 = band * 8, y1 = y0 + 8 < ab->height ? y0 + 8 : ab->height;
     for (int y = y0; y < y1; y++)
-        for (int x = 0; x < W; x++) {
-            const float px = (float)x, py = (float)y;
-            /* from a: x_a + t ab(x_a) = p (not past b: b alone extrapolates) */
-            float ua = 0, va = 0, qx = px, qy = py;
-            for (int k = 0; k < FP_ITERS && !c->extrapolate; k++) {
-                ua = field_at(ab->u, ab->stride, W, H, qx, qy) * is;
-                va = field_at(ab->v, ab->stride, W, H, qx, qy) * is;
-                qx = px - t * ua;
-                qy = py - t * va;
-            }
-            /* from b: y_b + (1 - t) ba(y_b) = p; the a -> b motion is -ba */
-            float ub = 0, vb = 0;
-            qx = px;
-            qy = py;
-            for (int k = 0; k < FP_ITERS; k++) {
-                ub = -field_at(ba->u, ba->stride, W, H, qx, qy) * is;
-                vb = -field_at(ba->v, ba->stride, W, H, qx, qy) * is;
-                qx = px + t1 * ub;
-                qy = py + t1 * vb;
-            }
-            /* the two candidates agree, or the one whose two ends look more
-             * alike wins */
-            float u, v;
-            float dd = (ua - ub) * (ua - ub) + (va - vb) * (va - vb);
-            if (c->extrapolate) {
-                u = ub;
-                v = vb;
-            } else if (dd < 0.25f) {
-                u = 0.5f * (ua + ub);
-                v = 0.5f * (va + vb);
-            } else {
-                float ea = fabsf(plane_bilinear(&c->p->la, px - t * ua, py - t * va) -
-                                 plane_bilinear(&c->p->lb, px + t1 * ua, py + t1 * va));
-                float eb = fabsf(plane_bilinear(&c->p->la, px - t * ub, py - t * vb) -
-                                 plane_bilinear(&c->p->lb, px + t1 * ub, py + t1 * vb));
-                u = ea <= eb ? ua : ub;
-                v = ea <= eb ? va : vb;
-            }
-            /* visibility of each end: its own motion agrees with (u, v) */
-            float ax = px - t * u, ay = py - t * v, bx = px + t1 * u, by = py + t1 * v;
-            float da = 0, db = 0;
-            {
-                float fu = field_at(ab->u, ab->stride, W, H, ax, ay) * is - u;
-                float fv = field_at(ab->v, ab->stride, W, H, ax, ay) * is - v;
-                da = fu * fu + fv * fv;
-                float gu = field_at(ba->u, ba->stride, W, H, bx, by) * is + u;
-                float gv = field_at(ba->v, ba->stride, W, H, bx, by) * is + v;
-                db = gu * gu + gv * gv;
-            }
-            float vis_a = 1.0f / (1.0f + da / (VIS_TAU * VIS_TAU));
-            float vis_b = 1.0f / (1.0f + db / (VIS_TAU * VIS_TAU));
-            const float lo = -0.5f, hx = (float)W - 0.5f, hy = (float)H - 0.5f;
-            if (ax < lo || ay < lo || ax > hx || ay > hy)
-                vis_a = 0;
-            if (bx < lo || by < lo || bx > hx || by > hy)
-                vis_b = 0;
-            if (c->extrapolate) {
-                vis_a = 0;
-                vis_b = 1;
-            }
-            float wa = t1 * vis_a, wb = t * vis_b;
-            float a_share = wa + wb > 1e-4f ? wa / (wa + wb) : t1;
-            float best = vis_a > vis_b ? vis_a : vis_b;
-            float rel = best >= REL_LO ? 1.0f : best / REL_LO;
-            c->p->tu.data[y * c->p->tu.stride + x] = u;
-            c->p->tv.data[y * c->p->tv.stride + x] = v;
-            c->p->twa.data[y * c->p->twa.stride + x] = a_share;
-            c->p->tmp.data[y * c->p->tmp.stride + x] = rel;
-        }
+        c->ip->warp.flow_t(p->tu.data + y * p->tu.stride, p->tv.data + y * p->tv.stride,
+                           p->twa.data + y * p->twa.stride, p->tmp.data + y * p->tmp.stride,
+                           &args, y);
 }
 
 /* 3x3 box of the reliability, so fall-backs fade in and out softly. */
@@ -260,13 +262,12 @@ static void full_rows(void *ctx, int band, int worker)
     FullCtx *c = ctx;
     const PairPriv *p = c->p;
     const int fw = p->tu.w, fh = p->tu.h, fs = c->ip->fs;
-    const float t = c->t, t1 = 1.0f - t;
+    const float t = c->t;
     /* grid units -> plane samples */
     const float kx = (float)(1 << fs) / (float)(1 << c->sx), ky = (float)(1 << fs) / (float)(1 << c->sy);
-    float ru[ROWCHUNK], rv[ROWCHUNK], rw[ROWCHUNK], rr[ROWCHUNK];
-    float gu[ROWCHUNK], gv[ROWCHUNK], gw[ROWCHUNK], gr[ROWCHUNK];
-    float xa[ROWCHUNK], ya[ROWCHUNK], xb[ROWCHUNK], yb[ROWCHUNK], ca[ROWCHUNK], cb[ROWCHUNK];
-    (void)fw;
+    float rw[ROWCHUNK], rr[ROWCHUNK], xa[ROWCHUNK], ya[ROWCHUNK], xb[ROWCHUNK], yb[ROWCHUNK];
+    float ca[ROWCHUNK], cb[ROWCHUNK];
+    float gbuf[4][2 * ROWCHUNK + 32]; /* the grid may be finer than a chroma plane */
     int y0 = band * 8, y1 = y0 + 8 < c->ph ? y0 + 8 : c->ph;
     const int pl = c->plane, bps = c->ip->depth > 8 ? 2 : 1;
     for (int y = y0; y < y1; y++) {
@@ -281,35 +282,23 @@ static void full_rows(void *ctx, int band, int worker)
         uint8_t *rowd = c->dst->data[pl] + (ptrdiff_t)y * c->dst->stride[pl];
         for (int x0 = 0; x0 < c->pw; x0 += ROWCHUNK) {
             int n = c->pw - x0 < ROWCHUNK ? c->pw - x0 : ROWCHUNK;
-            /* the grid columns this chunk needs, vertically interpolated */
+            /* the grid columns this chunk needs, vertically interpolated (and
+             * the last one repeated, for the kernel's reads past it) */
             int g0 = c->xi[x0], g1 = c->xi[x0 + n - 1] + 1;
             if (g1 > fw - 1)
                 g1 = fw - 1;
             int gn = g1 - g0 + 1;
-            if (gn > ROWCHUNK)
-                gn = ROWCHUNK; /* cannot happen: the grid is coarser than the plane */
             const Plane *src[4] = {&p->tu, &p->tv, &p->twa, &p->trel};
-            float *dstv[4] = {gu, gv, gw, gr};
             for (int k = 0; k < 4; k++) {
-                const float *r0 = src[k]->data + iy * src[k]->stride + g0;
-                const float *r1 = src[k]->data + iy1 * src[k]->stride + g0;
-                for (int i = 0; i < gn; i++)
-                    dstv[k][i] = r0[i] + fy * (r1[i] - r0[i]);
+                float *d = gbuf[k];
+                c->ip->warp.lerp(d, src[k]->data + iy * src[k]->stride + g0,
+                                 src[k]->data + iy1 * src[k]->stride + g0, fy, gn);
+                for (int i = gn; i < gn + 17; i++)
+                    d[i] = d[gn - 1];
             }
-            for (int i = 0; i < n; i++) {
-                int gi = c->xi[x0 + i] - g0, gj = gi + 1 < gn ? gi + 1 : gi;
-                float fx = c->xw[x0 + i];
-                ru[i] = gu[gi] + fx * (gu[gj] - gu[gi]);
-                rv[i] = gv[gi] + fx * (gv[gj] - gv[gi]);
-                rw[i] = gw[gi] + fx * (gw[gj] - gw[gi]);
-                rr[i] = gr[gi] + fx * (gr[gj] - gr[gi]);
-                float mu = ru[i] * kx, mv = rv[i] * ky;
-                float px = (float)(x0 + i), py = (float)y;
-                xa[i] = px - t * mu;
-                ya[i] = py - t * mv;
-                xb[i] = px + t1 * mu;
-                yb[i] = py + t1 * mv;
-            }
+            const float *const g[4] = {gbuf[0] - g0, gbuf[1] - g0, gbuf[2] - g0, gbuf[3] - g0};
+            c->ip->warp.coords(xa, ya, xb, yb, rw, rr, g, c->xi + x0, c->xw + x0, x0, (float)y, kx,
+                               ky, t, n);
             if (bps == 1) {
                 c->ip->warp.bicubic8(ca, c->a->data[pl], c->a->stride[pl], c->pw, c->ph, xa, ya, n);
                 c->ip->warp.bicubic8(cb, c->b->data[pl], c->b->stride[pl], c->pw, c->ph, xb, yb, n);
@@ -389,28 +378,12 @@ int aie_interp_synth(AieInterp *ip, const AiePairMotion *pm, const AieFrame *a,
     plane_pad(&p->trel);
     int sx, sy;
     aie_layout_chroma_shift(ip->layout, &sx, &sy);
-    int *xi = malloc(sizeof(int) * (size_t)ip->width);
-    float *xw = malloc(sizeof(float) * (size_t)ip->width);
-    if (!xi || !xw) {
-        free(xi);
-        free(xw);
-        return AIE_ENOMEM;
-    }
     for (int pl = 0; pl < dst->nplanes; pl++) {
         int chroma = ip->layout <= AIE_LAYOUT_YUV444 && (pl == 1 || pl == 2);
         FullCtx fc = {ip, p, a, b, dst, (float)t, pl, dst->plane_w[pl], dst->plane_h[pl],
-                      chroma ? sx : 0, chroma ? sy : 0, xi, xw};
-        for (int x = 0; x < fc.pw; x++) {
-            float lx = ((float)x + 0.5f) * (float)(1 << fc.sx) - 0.5f;
-            float gx = (lx + 0.5f) / (float)(1 << ip->fs) - 0.5f;
-            gx = gx < 0 ? 0 : gx > (float)(ip->fw - 1) ? (float)(ip->fw - 1) : gx;
-            xi[x] = (int)gx;
-            xw[x] = gx - (float)xi[x];
-        }
+                      chroma ? sx : 0, chroma ? sy : 0, ip->xi[chroma], ip->xw[chroma]};
         aie_pool_parallel_for(pool, (fc.ph + 7) / 8, full_rows, &fc);
     }
-    free(xi);
-    free(xw);
     if (flow_t) {
         float s = (float)(1 << ip->fs);
         for (int y = 0; y < flow_t->height; y++)

@@ -4,6 +4,7 @@
  * blends (bit-exact), over random widths (1-7, odd, long), unaligned rows,
  * weights including 0 and the maximum, canaries around dst.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,33 @@ static void check_mix(const AieBlendDSP *d, int hbd)
     checkasm_report(name);
 }
 
+static void bench(const AieBlendDSP *d)
+{
+    enum { N = 1280 };
+    static void *done;
+    if (done == (void *)d->mc8)
+        return;
+    done = (void *)d->mc8;
+    static float ca[N], cb[N], wa[N], r[N];
+    static uint8_t pa[N], pb[N], o[N];
+    for (int i = 0; i < N; i++) {
+        ca[i] = (float)(i % 251);
+        cb[i] = (float)(i % 241);
+        wa[i] = rand_unit();
+        r[i] = rand_unit();
+        pa[i] = (uint8_t)(i * 7);
+        pb[i] = (uint8_t)(i * 11);
+    }
+    uint64_t best = UINT64_MAX;
+    for (int k = 0; k < 20; k++) {
+        uint64_t t0 = checkasm_ticks();
+        d->mc8(o, ca, cb, wa, r, pa, pb, 0.5f, N);
+        uint64_t t = checkasm_ticks() - t0;
+        best = t < best ? t : best;
+    }
+    checkasm_bench_report("blend_mc8", (double)best, N);
+}
+
 void checkasm_check_blend(void)
 {
     AieBlendDSP d;
@@ -131,4 +159,6 @@ void checkasm_check_blend(void)
     check_mc(&d, 1);
     check_mix(&d, 0);
     check_mix(&d, 1);
+    if (checkasm_benchmarking())
+        bench(&d);
 }

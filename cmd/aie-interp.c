@@ -392,19 +392,11 @@ static json_object *rational_json(AieRational r)
 
 static json_object *job_json(const Interp *u, const Cli *c, const AieVideoInfo *vi)
 {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "tool", json_object_new_string("aie-interp"));
-    json_object_object_add(o, "version", json_object_new_string(AIE_VERSION));
-    json_object *in = json_object_new_array();
-    json_object_array_add(in, json_object_new_string(c->input));
-    json_object_object_add(o, "inputs", in);
-    json_object *out = json_object_new_array();
-    if (c->output)
-        json_object_array_add(out, json_object_new_string(c->output));
-    if (u->flow_png)
+    void *tool_opts;
+    json_object *o = cli_job_json(c, vi, vi->width, vi->height, &tool_opts), *p = tool_opts;
+    json_object *out;
+    if (u->flow_png && json_object_object_get_ex(o, "outputs", &out))
         json_object_array_add(out, json_object_new_string(u->flow_png));
-    json_object_object_add(o, "outputs", out);
-    json_object *p = json_object_new_object();
     json_object_object_add(p, "method", json_object_new_string(u->blend ? "blend" : "mc"));
     json_object_object_add(p, "fps", rational_json(u->out_fps));
     json_object_object_add(p, "input_fps", rational_json(vi->fps));
@@ -412,50 +404,9 @@ static json_object *job_json(const Interp *u, const Cli *c, const AieVideoInfo *
     json_object_object_add(p, "slowmo", u->slowmo.num ? rational_json(u->slowmo) : NULL);
     json_object_object_add(p, "scene_threshold", json_object_new_double(u->scene_threshold));
     json_object_object_add(p, "flow_png", u->flow_png ? json_object_new_string(u->flow_png) : NULL);
-    json_object_object_add(p, "width", json_object_new_int(vi->width));
-    json_object_object_add(p, "height", json_object_new_int(vi->height));
-    json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
-    json_object_object_add(p, "frames_last", json_object_new_int64(c->last));
-    AieWriterOpts wo = cli_writer_opts((Cli *)c);
-    AieOutputPlan plan = {0};
-    if (c->output && aie_writer_plan(c->output, &wo, &plan) == 0) {
-        json_object_object_add(p, "container", json_object_new_string(plan.container));
-        json_object_object_add(p, "codec", json_object_new_string(plan.codec));
-        json_object_object_add(p, "crf", plan.crf >= 0 ? json_object_new_int(plan.crf) : NULL);
-    }
-    json_object_object_add(p, "preset", c->preset ? json_object_new_string(c->preset) : NULL);
-    json_object *eo = json_object_new_array();
-    for (int i = 0; i < c->n_enc_opts; i++)
-        json_object_array_add(eo, json_object_new_string(c->enc_opts[i]));
-    json_object_object_add(p, "encoder_opts", eo);
-    json_object_object_add(p, "lossless", json_object_new_boolean(c->lossless));
-    json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
-    json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
-    json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
-    json_object_object_add(o, "options", p);
     return o;
 }
 
-static void stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps,
-                        const char *pix_fmt)
-{
-    d->name = name;
-    d->width = w;
-    d->height = h;
-    d->fps = fps.den > 0 ? (double)fps.num / fps.den : 0;
-    d->pix_fmt = pix_fmt;
-}
-
-typedef struct SnapCtx {
-    AieMetrics *m;
-} SnapCtx;
-
-static void on_snapshot(void *opaque, const AieProgress *p, const AiePipelineStats *s)
-{
-    SnapCtx *sc = opaque;
-    (void)s;
-    aie_metrics_snapshot(sc->m, p->frames_in, p->frames_total, p->fps, p->in_flight);
-}
 
 /* The output rate and the input time between output frames; 0 or a usage
  * message. */
@@ -547,7 +498,7 @@ int main(int argc, char **argv)
     if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
         goto done;
     const AieVideoInfo *vi = aie_reader_info(reader);
-    stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    cli_stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
     char why[256];
     if (plan_rates(&u, vi, why, sizeof(why)) < 0) {
         cli_usage(&cli, "%s", why);
@@ -597,7 +548,7 @@ int main(int argc, char **argv)
         goto done;
     }
     snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
-    stream_desc(&ri.output, cli.output, vi->width, vi->height, u.out_fps, out_fmt);
+    cli_stream_desc(&ri.output, cli.output, vi->width, vi->height, u.out_fps, out_fmt);
     aie_metrics_run_start(metrics, &ri);
     if (cli.verbose)
         cli_info(&cli, "%s: %dx%d %s %d/%d fps -> %d/%d fps%s, %s, %d threads, cpu %s", cli.input,
@@ -606,10 +557,9 @@ int main(int argc, char **argv)
                  threads, aie_cpu_name(cli.cpu_flags));
 
     AiePipelineCallbacks cb = {.ctx = &u, .process = process, .history = 4, .flush_job = 1};
-    SnapCtx sc = {metrics};
     AiePipelineOpts po = {
         .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
-        .snapshot = metrics ? on_snapshot : NULL, .snapshot_opaque = &sc,
+        .snapshot = metrics ? cli_snapshot : NULL, .snapshot_opaque = metrics,
         .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
     };
     err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));

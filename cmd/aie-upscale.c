@@ -318,25 +318,8 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
 
 static json_object *job_json(const Upscale *u, const Cli *c, const AieVideoInfo *vi)
 {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "tool", json_object_new_string("aie-upscale"));
-    json_object_object_add(o, "version", json_object_new_string(AIE_VERSION));
-    json_object *in = json_object_new_array();
-    json_object_array_add(in, json_object_new_string(c->input));
-    json_object_object_add(o, "inputs", in);
-    json_object *ii = json_object_new_object();
-    json_object_object_add(ii, "width", json_object_new_int(vi->width));
-    json_object_object_add(ii, "height", json_object_new_int(vi->height));
-    json_object_object_add(ii, "frames", json_object_new_int64(vi->nb_frames));
-    json_object_object_add(ii, "fps", json_object_new_double(vi->fps.den > 0 ? (double)vi->fps.num / vi->fps.den : 0));
-    json_object_object_add(ii, "duration_s", json_object_new_double(vi->duration_us >= 0 ? vi->duration_us / 1e6 : -1));
-    json_object_object_add(ii, "audio_streams", json_object_new_int(vi->audio_streams));
-    json_object_object_add(o, "input", ii);
-    json_object *out = json_object_new_array();
-    if (c->output)
-        json_object_array_add(out, json_object_new_string(c->output));
-    json_object_object_add(o, "outputs", out);
-    json_object *p = json_object_new_object();
+    void *tool_opts;
+    json_object *o = cli_job_json(c, vi, u->out_w, u->out_h, &tool_opts), *p = tool_opts;
     json_object_object_add(p, "method", json_object_new_string(u->cnn ? "cnn" : aie_filter_name(u->filter)));
     if (u->cnn) {
         json_object_object_add(p, "model", json_object_new_string(u->model_name));
@@ -344,51 +327,9 @@ static json_object *job_json(const Upscale *u, const Cli *c, const AieVideoInfo 
         json_object_object_add(p, "tile", json_object_new_int(u->tile));
         json_object_object_add(p, "max_mem_mib", json_object_new_int64((int64_t)(u->max_mem >> 20)));
     }
-    json_object_object_add(p, "width", json_object_new_int(u->out_w));
-    json_object_object_add(p, "height", json_object_new_int(u->out_h));
-    json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
-    json_object_object_add(p, "frames_last", json_object_new_int64(c->last));
-    /* the encoder and quality the writer will use, defaults resolved */
-    AieWriterOpts wo = cli_writer_opts((Cli *)c);
-    AieOutputPlan plan = {0};
-    if (c->output && aie_writer_plan(c->output, &wo, &plan) == 0) {
-        json_object_object_add(p, "container", json_object_new_string(plan.container));
-        json_object_object_add(p, "codec", json_object_new_string(plan.codec));
-        json_object_object_add(p, "crf", plan.crf >= 0 ? json_object_new_int(plan.crf) : NULL);
-    }
-    json_object_object_add(p, "preset", c->preset ? json_object_new_string(c->preset) : NULL);
-    json_object *eo = json_object_new_array();
-    for (int i = 0; i < c->n_enc_opts; i++)
-        json_object_array_add(eo, json_object_new_string(c->enc_opts[i]));
-    json_object_object_add(p, "encoder_opts", eo);
-    json_object_object_add(p, "lossless", json_object_new_boolean(c->lossless));
-    json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
-    json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
-    json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
-    json_object_object_add(o, "options", p);
     return o;
 }
 
-static void stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps,
-                        const char *pix_fmt)
-{
-    d->name = name;
-    d->width = w;
-    d->height = h;
-    d->fps = fps.den > 0 ? (double)fps.num / fps.den : 0;
-    d->pix_fmt = pix_fmt;
-}
-
-typedef struct SnapCtx {
-    AieMetrics *m;
-} SnapCtx;
-
-static void on_snapshot(void *opaque, const AieProgress *p, const AiePipelineStats *s)
-{
-    SnapCtx *sc = opaque;
-    (void)s;
-    aie_metrics_snapshot(sc->m, p->frames_in, p->frames_total, p->fps, p->in_flight);
-}
 
 int main(int argc, char **argv)
 {
@@ -469,7 +410,7 @@ int main(int argc, char **argv)
     if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
         goto done;
     const AieVideoInfo *vi = aie_reader_info(reader);
-    stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    cli_stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
     char why[256];
     if (output_size(&u, vi, why, sizeof(why)) < 0) {
         snprintf(msg, sizeof(msg), "%s: %s", cli.input, why);
@@ -557,7 +498,7 @@ int main(int argc, char **argv)
         goto done;
     }
     snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
-    stream_desc(&ri.output, cli.output, u.out_w, u.out_h, vi->fps, out_fmt);
+    cli_stream_desc(&ri.output, cli.output, u.out_w, u.out_h, vi->fps, out_fmt);
     aie_metrics_run_start(metrics, &ri);
     if (cli.verbose)
         cli_info(&cli, "%s: %dx%d %s -> %dx%d %s %s, %s, %d threads, cpu %s", cli.input, vi->width,
@@ -565,10 +506,9 @@ int main(int argc, char **argv)
                  u.cnn ? u.model_name : aie_filter_name(u.filter), threads, aie_cpu_name(cli.cpu_flags));
 
     AiePipelineCallbacks cb = {.ctx = &u, .process = process};
-    SnapCtx sc = {metrics};
     AiePipelineOpts po = {
         .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
-        .snapshot = metrics ? on_snapshot : NULL, .snapshot_opaque = &sc,
+        .snapshot = metrics ? cli_snapshot : NULL, .snapshot_opaque = metrics,
         .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
     };
     err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));

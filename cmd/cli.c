@@ -576,3 +576,66 @@ void cli_print_json(void *obj)
                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
 }
+
+void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, void **opts)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "tool", json_object_new_string(c->tool));
+    json_object_object_add(o, "version", json_object_new_string(AIE_VERSION));
+    json_object *in = json_object_new_array();
+    json_object_array_add(in, json_object_new_string(c->input));
+    json_object_object_add(o, "inputs", in);
+    json_object *ii = json_object_new_object();
+    json_object_object_add(ii, "width", json_object_new_int(vi->width));
+    json_object_object_add(ii, "height", json_object_new_int(vi->height));
+    json_object_object_add(ii, "frames", json_object_new_int64(vi->nb_frames));
+    json_object_object_add(ii, "fps", json_object_new_double(vi->fps.den > 0 ? (double)vi->fps.num / vi->fps.den : 0));
+    json_object_object_add(ii, "duration_s", json_object_new_double(vi->duration_us >= 0 ? vi->duration_us / 1e6 : -1));
+    json_object_object_add(ii, "audio_streams", json_object_new_int(vi->audio_streams));
+    json_object_object_add(o, "input", ii);
+    json_object *out = json_object_new_array();
+    if (c->output)
+        json_object_array_add(out, json_object_new_string(c->output));
+    json_object_object_add(o, "outputs", out);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "width", json_object_new_int(out_w));
+    json_object_object_add(p, "height", json_object_new_int(out_h));
+    json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
+    json_object_object_add(p, "frames_last", json_object_new_int64(c->last));
+    /* the encoder and quality the writer will use, defaults resolved */
+    AieWriterOpts wo = cli_writer_opts((Cli *)c);
+    AieOutputPlan plan = {0};
+    if (c->output && aie_writer_plan(c->output, &wo, &plan) == 0) {
+        json_object_object_add(p, "container", json_object_new_string(plan.container));
+        json_object_object_add(p, "codec", json_object_new_string(plan.codec));
+        json_object_object_add(p, "crf", plan.crf >= 0 ? json_object_new_int(plan.crf) : NULL);
+    }
+    json_object_object_add(p, "preset", c->preset ? json_object_new_string(c->preset) : NULL);
+    json_object *eo = json_object_new_array();
+    for (int i = 0; i < c->n_enc_opts; i++)
+        json_object_array_add(eo, json_object_new_string(c->enc_opts[i]));
+    json_object_object_add(p, "encoder_opts", eo);
+    json_object_object_add(p, "lossless", json_object_new_boolean(c->lossless));
+    json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
+    json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
+    json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
+    json_object_object_add(o, "options", p);
+    *opts = p;
+    return o;
+}
+
+void cli_stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps,
+                     const char *pix_fmt)
+{
+    d->name = name;
+    d->width = w;
+    d->height = h;
+    d->fps = fps.den > 0 ? (double)fps.num / fps.den : 0;
+    d->pix_fmt = pix_fmt;
+}
+
+void cli_snapshot(void *metrics, const AieProgress *p, const AiePipelineStats *s)
+{
+    (void)s;
+    aie_metrics_snapshot(metrics, p->frames_in, p->frames_total, p->fps, p->in_flight);
+}

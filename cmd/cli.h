@@ -121,4 +121,18 @@ void cli_check_output_tty(const Cli *c);
 /* Print a JSON value (json-c object) for --dry-run --json, then free it. */
 void cli_print_json(void *json_object_ptr);
 
+/* The normalised job for --dry-run (a json-c object): tool, version, inputs,
+ * the input's facts (size, frames, fps, duration, audio streams), outputs, and
+ * "options" holding the shared ones (output size, frame range, the encoder
+ * plan with defaults resolved, ...). *opts receives that "options" object so
+ * the tool adds its own. */
+void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, void **opts);
+
+/* Fill a metrics stream description. */
+void cli_stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps,
+                     const char *pix_fmt);
+
+/* AiePipelineOpts.snapshot callback; the opaque pointer is the AieMetrics. */
+void cli_snapshot(void *metrics, const AieProgress *p, const AiePipelineStats *s);
+
 #endif

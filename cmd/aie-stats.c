@@ -252,21 +252,21 @@ int main(int argc, char **argv)
         cli_warn(&cli, "%lld runs without run_end were forgotten (more than %d open at once; --max-open-runs)",
                  (long long)c.runs_forgotten, st.o.max_open_runs ? st.o.max_open_runs : AIE_STATS_DEFAULT_OPEN_RUNS);
 
-    AieStatsOut *out = NULL;
+    AieOutFile *out = NULL;
     FILE *f = NULL;
     const char *opath = st.output ? st.output : "-";
     err[0] = 0;
-    if ((rc = aie_stats_out_open(&out, opath, (const char *const *)logs, nlogs, &f, err, sizeof(err)))) {
+    if ((rc = aie_outfile_open(&out, opath, (const char *const *)logs, nlogs, 0, &f, err, sizeof(err)))) {
         cli_error(&cli, "%s", err[0] ? err : aie_strerror(rc));
         aie_stats_free(&s);
         return EXIT_FAIL;
     }
     rc = aie_stats_render(s, st.nfmt ? st.fmt : AIE_STATS_TEXT, f);
     if (rc) {
-        aie_stats_out_abort(&out);
+        aie_outfile_abort(&out);
     } else {
         err[0] = 0;
-        rc = aie_stats_out_commit(&out, err, sizeof(err));
+        rc = aie_outfile_commit(&out, err, sizeof(err));
     }
     if (rc) {
         if (rc != AIE_EPIPE)

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "aie/frame.h"
 #include "aie/thread.h"
@@ -147,6 +148,18 @@ const char *aie_writer_error(const AieWriter *w);
 
 /* Abort if not finished (removing the temporary file) and free. Accepts NULL. */
 void aie_writer_close(AieWriter **w);
+
+/* A file written through stdio, temp-then-rename (".NAME.aie-PID.tmp" in
+ * its directory, stale temps of dead processes removed): reports, plots,
+ * cache entries. "-" is stdout; devices, FIFOs and sockets are written in
+ * place. inputs[0..ninputs) must not be the same file; no_clobber refuses an
+ * existing regular file. Commit flushes, fsyncs and renames; abort (or a
+ * failed commit) removes the temporary file. */
+typedef struct AieOutFile AieOutFile;
+int aie_outfile_open(AieOutFile **out, const char *path, const char *const *inputs, int ninputs,
+                     int no_clobber, FILE **fp, char *err, size_t errlen);
+int aie_outfile_commit(AieOutFile **f, char *err, size_t errlen);
+void aie_outfile_abort(AieOutFile **f);
 
 /* Write one frame as a PNG file (8 or 16 bit; YUV is converted to RGB),
  * temp-then-rename like every output. For pictures that are not video

@@ -127,17 +127,6 @@ int aie_stats_parse_time(const char *s, int64_t now_ms, int64_t *out_ms);
 /* Is key a valid --by / --where key? */
 int aie_stats_key_valid(const char *key);
 
-/* ---- atomic report output (DECISIONS.md "Outputs") ----
- * A regular file (or a new name) is written to ".NAME.aie-PID.tmp" in its
- * directory and renamed by commit; stale temporaries of dead processes are
- * removed. "-" is standard output; devices and FIFOs are written in place.
- * inputs: files the output must not be (AIE_ESAME). */
-typedef struct AieStatsOut AieStatsOut;
-int aie_stats_out_open(AieStatsOut **out, const char *path, const char *const *inputs,
-                       int ninputs, FILE **fp, char *err, size_t errlen);
-/* Flush, close and rename into place; frees *o. AIE_EPIPE for a closed pipe. */
-int aie_stats_out_commit(AieStatsOut **o, char *err, size_t errlen);
-/* Remove the temporary file (if any) and free. Accepts NULL. */
-void aie_stats_out_abort(AieStatsOut **o);
+/* Reports and plots are written with aie_outfile_* (lib/aie/io.h). */
 
 #endif /* AIE_STATS_H */

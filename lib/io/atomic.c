@@ -10,7 +10,7 @@
 
 #include "io_internal.h"
 
-static void split_path(const char *path, char *dir, size_t dn, const char **base)
+void io_split_path(const char *path, char *dir, size_t dn, const char **base)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) {
@@ -26,7 +26,7 @@ static void split_path(const char *path, char *dir, size_t dn, const char **base
 }
 
 /* Remove ".BASE.aie-PID.tmp" files left by runs that died. */
-static void remove_stale(const char *dir, const char *base)
+void io_remove_stale_temps(const char *dir, const char *base)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -87,7 +87,7 @@ int atomic_prepare(AtomicOut *a, const char *path, const char *in_path, int no_c
     }
     char dir[PATH_MAX];
     const char *base;
-    split_path(path, dir, sizeof(dir), &base);
+    io_split_path(path, dir, sizeof(dir), &base);
     if (!*base) {
         io_errf(err, errlen, "%s: not a file name", path);
         return AIE_EINVAL;
@@ -105,7 +105,7 @@ int atomic_prepare(AtomicOut *a, const char *path, const char *in_path, int no_c
         io_errf(err, errlen, "%s: read-only file system", path);
         return AIE_EACCES;
     }
-    remove_stale(dir, base);
+    io_remove_stale_temps(dir, base);
     int n = snprintf(a->tmp, sizeof(a->tmp), "%s/.%s.aie-%ld.tmp", strcmp(dir, "/") ? dir : "",
                      base, (long)getpid());
     if (n < 0 || n >= (int)sizeof(a->tmp)) {

@@ -74,6 +74,10 @@ const char *atomic_target(AtomicOut *a);
 int atomic_commit(AtomicOut *a, char *err, size_t errlen);
 void atomic_abort(AtomicOut *a);
 
+/* Directory and base name of path; ".NAME.aie-PID.tmp" files of dead PIDs. */
+void io_split_path(const char *path, char *dir, size_t dn, const char **base);
+void io_remove_stale_temps(const char *dir, const char *base);
+
 /* ---- messages ---- */
 void io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int io_averror(int averr);                   /* AVERROR -> AIE_E* */

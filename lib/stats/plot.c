@@ -597,15 +597,15 @@ int aie_stats_plot(const AieStats *s, const char *path, char *err, size_t errlen
     Scene sc = {0};
     int rc = build(s, &sc);
     if (!rc && svg) {
-        AieStatsOut *o = NULL;
+        AieOutFile *o = NULL;
         FILE *f;
         const char *const *logs = (const char *const *)s->logs;
-        if (!(rc = aie_stats_out_open(&o, path, logs, s->nlogs, &f, err, errlen))) {
+        if (!(rc = aie_outfile_open(&o, path, logs, s->nlogs, 0, &f, err, errlen))) {
             rc = write_svg(&sc, f);
             if (rc)
-                aie_stats_out_abort(&o);
+                aie_outfile_abort(&o);
             else
-                rc = aie_stats_out_commit(&o, err, errlen);
+                rc = aie_outfile_commit(&o, err, errlen);
         }
     } else if (!rc) {
         rc = write_png(&sc, path, err, errlen);

@@ -3,6 +3,7 @@
 #   | clean | asan | ubsan | fuzz        variables: PREFIX DESTDIR O=builddir V=1
 
 PREFIX  ?= /usr/local
+FUZZ_SECONDS ?= 60
 DESTDIR ?=
 O       ?= build
 VERSION := 0.1.0
@@ -139,8 +140,9 @@ ubsan:
 	$(Q)AIE_SANITIZER=ubsan $(MAKE) --no-print-directory O=$(O)-ubsan OPT='-O1 -g' \
 	    SAN='-fsanitize=undefined -fno-sanitize-recover=undefined' check
 
+# libFuzzer campaign over every tests/fuzz/fuzz_<target>.c (FUZZ_SECONDS each)
 fuzz:
-	@echo "make fuzz: no fuzz targets yet (hardening issue)"; exit 1
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -165,6 +167,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/share/aie 2>/dev/null
 
 clean:
-	rm -rf $(O) $(O)-asan $(O)-ubsan
+	rm -rf $(O) $(O)-asan $(O)-ubsan build-fuzz
 
 -include $(DEPFILES)

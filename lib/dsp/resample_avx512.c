@@ -229,6 +229,31 @@ static AIE_HSCALE8_FN(hscale8_x2_avx512)
  * The phase rows cost one zero-extension (q = 2), one load and a shuffle per
  * phase (q = 4) or two zero-extensions and a two-source vpermw per phase
  * (q = 3) per 16 outputs. */
+/* valignd with the shift as a literal in every case, so compilers that do not
+ * fold an inlined argument into the immediate (clang) still build it; in the
+ * unrolled loops below k is a constant and the switch disappears. */
+ALWAYS_INLINE __m512i alignr32(__m512i hi, __m512i lo, int k)
+{
+    switch (k) {
+    case 1: return _mm512_alignr_epi32(hi, lo, 1);
+    case 2: return _mm512_alignr_epi32(hi, lo, 2);
+    case 3: return _mm512_alignr_epi32(hi, lo, 3);
+    case 4: return _mm512_alignr_epi32(hi, lo, 4);
+    case 5: return _mm512_alignr_epi32(hi, lo, 5);
+    case 6: return _mm512_alignr_epi32(hi, lo, 6);
+    case 7: return _mm512_alignr_epi32(hi, lo, 7);
+    case 8: return _mm512_alignr_epi32(hi, lo, 8);
+    case 9: return _mm512_alignr_epi32(hi, lo, 9);
+    case 10: return _mm512_alignr_epi32(hi, lo, 10);
+    case 11: return _mm512_alignr_epi32(hi, lo, 11);
+    case 12: return _mm512_alignr_epi32(hi, lo, 12);
+    case 13: return _mm512_alignr_epi32(hi, lo, 13);
+    case 14: return _mm512_alignr_epi32(hi, lo, 14);
+    case 15: return _mm512_alignr_epi32(hi, lo, 15);
+    default: return lo;
+    }
+}
+
 enum { DN_CHUNK = 256, DN_ES = DN_CHUNK + 32 }; /* outputs per chunk (a multiple of 32), phase row stride */
 
 ALWAYS_INLINE __m512i dn_group(const int32_t *e, const __m512i *c, int npairs, int q)
@@ -244,7 +269,7 @@ ALWAYS_INLINE __m512i dn_group(const int32_t *e, const __m512i *c, int npairs, i
     #pragma GCC unroll 16
     for (int m = 0; m < npairs; m++) {
         const int r = 2 * m % q, k = 2 * m / q;
-        const __m512i x = k ? _mm512_alignr_epi32(a1[r], a0[r], k) : a0[r];
+        const __m512i x = alignr32(a1[r], a0[r], k);
         acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, c[m]));
     }
     return _mm512_srai_epi32(acc, 8);
@@ -341,7 +366,7 @@ ALWAYS_INLINE __m512i d2_group(const int32_t *e, const __m512i *c, int npairs, i
     #pragma GCC unroll 16
     for (int m = 0; m < npairs; m++) {
         const int r = (2 * m + d) % 3, k = (2 * m + d) / 3;
-        const __m512i x = k ? _mm512_alignr_epi32(a1[r], a0[r], k) : a0[r];
+        const __m512i x = alignr32(a1[r], a0[r], k);
         acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, c[m]));
     }
     return _mm512_srai_epi32(acc, 8);

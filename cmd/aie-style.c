@@ -1,0 +1,476 @@
+/* aie-style: give footage a look (colour LUTs, colour transfer from a reference). */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "aie/cpu.h"
+#include "aie/io.h"
+#include "aie/look.h"
+#include "aie/metrics.h"
+#include "aie/pipeline.h"
+#include "aie/quality.h"
+#include "cli.h"
+
+enum { OPT_LUT = 2000, OPT_INTERP, OPT_REFERENCE, OPT_TRANSFER, OPT_STRENGTH, OPT_EXPORT_LUT, OPT_SHOT, OPT_LOOK, OPT_LEVELS, OPT_ITER, OPT_SPATIAL, OPT_RANGE, OPT_EDGE, OPT_DAMPING };
+
+#define LUT_FILE_MAX (64 << 20)
+
+typedef struct Style {
+    Cli *cli;
+    const char *lut_path;
+    AieLutInterp interp;
+    AieLut *lut;
+    const char *ref_path, *export_path;
+    AieTransfer transfer;
+    double strength;
+    int shot;             /* --shot, 0 = not given (first shot) */
+    AieFrame *reference;
+    AieLookParams look;
+    int look_set[8];      /* which look parameters were given */
+    AieStyle *style;
+    AieFramePool *frames;
+    AieFramePool *scratch;  /* re-rendered previous outputs for the flicker figure */
+    AieQualityAcc *flicker;
+    int quality_every;
+} Style;
+
+static const CliOpt opts[] = {
+    {OPT_LUT, "lut", "FILE.cube", "apply a 1D or 3D colour LUT (Adobe/Resolve .cube)", NULL},
+    {OPT_INTERP, "interp", "NAME", "3D LUT interpolation: tetrahedral or trilinear", "tetrahedral"},
+    {OPT_REFERENCE, "reference", "IMAGE", "transfer the colours of IMAGE (any picture or video; its first frame)", NULL},
+    {OPT_TRANSFER, "transfer", "NAME", "colour transfer: mkl (Monge-Kantorovich) or reinhard", "mkl"},
+    {OPT_STRENGTH, "strength", "S", "strength of the colour transfer, 0 to 1", "1"},
+    {OPT_EXPORT_LUT, "export-lut", "FILE.cube", "also write the colour transfer of one shot as a 33-point 3D LUT", NULL},
+    {OPT_SHOT, "shot", "N", "with --export-lut: the shot to export (1-based)", "1"},
+    {OPT_LOOK, "look", "NAME", "artistic look: toon, sketch or oil", NULL},
+    {OPT_LEVELS, "levels", "N", "toon: luminance levels, 2 to 32", "8"},
+    {OPT_ITER, "iterations", "N", "toon: bilateral filter iterations, 1 to 8", "2"},
+    {OPT_SPATIAL, "spatial", "PX", "toon: bilateral spatial sigma; oil: filter radius (0.5 to 16)", "toon 2, oil 3"},
+    {OPT_RANGE, "range", "R", "toon: bilateral range sigma on luma 0..1", "0.1"},
+    {OPT_EDGE, "edge", "E", "toon and sketch: line strength, 0 to 1", "1"},
+    {OPT_DAMPING, "damping", "D", "temporal damping of the look in still areas, 0 to 1", "0.6"},
+    {0},
+};
+
+static int handle(void *ctx, int code, const char *arg)
+{
+    Style *s = ctx;
+    switch (code) {
+    case OPT_LUT:
+        if (!*arg)
+            cli_usage(s->cli, "--lut: expected a .cube file");
+        s->lut_path = arg;
+        return 0;
+    case OPT_INTERP:
+        if (aie_lut_interp_parse(arg, &s->interp) < 0)
+            cli_usage(s->cli, "--interp: unknown interpolation '%s' (tetrahedral, trilinear)", arg);
+        return 0;
+    case OPT_REFERENCE:
+        if (!*arg)
+            cli_usage(s->cli, "--reference: expected an image");
+        s->ref_path = arg;
+        return 0;
+    case OPT_TRANSFER:
+        if (aie_transfer_parse(arg, &s->transfer) < 0)
+            cli_usage(s->cli, "--transfer: unknown method '%s' (mkl, reinhard)", arg);
+        return 0;
+    case OPT_STRENGTH: s->strength = cli_double(s->cli, "--strength", arg, 0.0, 1.0); return 0;
+    case OPT_EXPORT_LUT:
+        if (!*arg)
+            cli_usage(s->cli, "--export-lut: expected a file name");
+        s->export_path = arg;
+        return 0;
+    case OPT_SHOT: s->shot = cli_int(s->cli, "--shot", arg, 1, INT_MAX); return 0;
+    case OPT_LOOK:
+        if (aie_look_parse(arg, &s->look.look) < 0)
+            cli_usage(s->cli, "--look: unknown look '%s' (toon, sketch, oil)", arg);
+        return 0;
+    case OPT_LEVELS: s->look.levels = cli_int(s->cli, "--levels", arg, 2, 32); s->look_set[0] = 1; return 0;
+    case OPT_ITER: s->look.iterations = cli_int(s->cli, "--iterations", arg, 1, 8); s->look_set[1] = 1; return 0;
+    case OPT_SPATIAL: s->look.sigma_s = cli_double(s->cli, "--spatial", arg, 0.5, 16); s->look_set[2] = 1; return 0;
+    case OPT_RANGE: s->look.sigma_r = cli_double(s->cli, "--range", arg, 0.001, 1); s->look_set[3] = 1; return 0;
+    case OPT_EDGE: s->look.edge = cli_double(s->cli, "--edge", arg, 0, 1); s->look_set[4] = 1; return 0;
+    case OPT_DAMPING: s->look.damping = cli_double(s->cli, "--damping", arg, 0, 1); s->look_set[5] = 1; return 0;
+    }
+    return -1;
+}
+
+/* Read and parse the .cube file; msg gets "FILE: line N: reason". */
+static int load_lut(Style *s, char *msg, size_t n)
+{
+    FILE *f = fopen(s->lut_path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(msg, n, "%s: %s", s->lut_path, strerror(e));
+        return aie_error_from_errno(e);
+    }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int err = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 1 << 16;
+            char *nb = cap <= LUT_FILE_MAX ? realloc(buf, cap) : NULL;
+            if (!nb) {
+                snprintf(msg, n, "%s: file too large for a LUT", s->lut_path);
+                err = AIE_ETOOBIG;
+                goto done;
+            }
+            buf = nb;
+        }
+        size_t k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(msg, n, "%s: read error", s->lut_path);
+        err = AIE_EIO;
+        goto done;
+    }
+    char why[256];
+    if ((err = aie_lut_parse(&s->lut, buf, len, why, sizeof(why))))
+        snprintf(msg, n, "%.200s: %s", s->lut_path, why[0] ? why : aie_strerror(err));
+done:
+    free(buf);
+    fclose(f);
+    return err;
+}
+
+/* The first frame of the reference picture; msg gets "FILE: reason". */
+static int load_reference(Style *s, char *msg, size_t n)
+{
+    AieReaderOpts ro = {0};
+    AieReader *r = NULL;
+    char why[256] = "";
+    int err = aie_reader_open(&r, s->ref_path, &ro, why, sizeof(why));
+    if (!err && (err = aie_reader_read(r, &s->reference)) == AIE_EOF)
+        err = AIE_EEMPTY;
+    if (err) {
+        if (why[0])
+            snprintf(msg, n, "--reference: %s", why);
+        else
+            snprintf(msg, n, "--reference %.300s: %s", s->ref_path, aie_strerror(err));
+    }
+    aie_reader_close(&r);
+    return err;
+}
+
+/* Write the colour transfer of the chosen shot, temp-then-rename. */
+static int export_lut(Style *s, char *msg, size_t n)
+{
+    const int shots = aie_style_shots(s->style), shot = s->shot ? s->shot : 1;
+    if (shot > shots) {
+        snprintf(msg, n, "--shot %d: the clip has %d shot%s", shot, shots, shots == 1 ? "" : "s");
+        return AIE_EINVAL;
+    }
+    char *text = NULL;
+    int err = aie_style_export_cube(s->style, shot, 33, &text);
+    if (err) {
+        snprintf(msg, n, "%.300s: %s", s->export_path, aie_strerror(err));
+        return err;
+    }
+    char dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX + 64];
+    snprintf(dir, sizeof(dir), "%s", s->export_path);
+    snprintf(base, sizeof(base), "%s", s->export_path);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.aie-%ld.tmp", dirname(dir), basename(base), (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f || fputs(text, f) == EOF || fclose(f) != 0 || rename(tmp, s->export_path) != 0) {
+        int e = errno;
+        snprintf(msg, n, "%.300s: %s", s->export_path, strerror(e));
+        err = aie_error_from_errno(e);
+        unlink(tmp);
+    }
+    free(text);
+    return err;
+}
+
+static int process(void *ctx, AieJob *job, AiePool *pool)
+{
+    Style *s = ctx;
+    AieFrame *in = job->in, *out;
+    int err = aie_frame_pool_get(s->frames, &out);
+    if (err)
+        return err;
+    int nprev = 0;
+    while (nprev < AIE_STYLE_HISTORY && job->prev[nprev])
+        nprev++;
+    if ((err = aie_style_process(s->style, job->seq, in, job->prev, nprev, out, pool))) {
+        aie_frame_unref(&out);
+        return err;
+    }
+    aie_frame_copy_props(out, in);
+    if (s->flicker && job->prev[0] && job->seq % s->quality_every == 0) {
+        AieFrame *prev_out = NULL;
+        if (aie_frame_pool_get(s->scratch, &prev_out) == 0 &&
+            aie_style_process(s->style, job->seq - 1, job->prev[0], job->prev + 1, nprev - 1, prev_out, pool) == 0) {
+            double f = aie_style_flicker(job->prev[0], in, prev_out, out);
+            if (isfinite(f))
+                aie_quality_add(s->flicker, f);
+        }
+        aie_frame_unref(&prev_out);
+    }
+    return aie_job_emit(job, out);
+}
+
+static json_object *job_json(const Style *s, const Cli *c, const AieVideoInfo *vi)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "tool", json_object_new_string("aie-style"));
+    json_object_object_add(o, "version", json_object_new_string(AIE_VERSION));
+    json_object *in = json_object_new_array();
+    json_object_array_add(in, json_object_new_string(c->input));
+    if (s->lut_path)
+        json_object_array_add(in, json_object_new_string(s->lut_path));
+    if (s->ref_path)
+        json_object_array_add(in, json_object_new_string(s->ref_path));
+    json_object_object_add(o, "inputs", in);
+    json_object *ii = json_object_new_object();
+    json_object_object_add(ii, "width", json_object_new_int(vi->width));
+    json_object_object_add(ii, "height", json_object_new_int(vi->height));
+    json_object_object_add(ii, "frames", json_object_new_int64(vi->nb_frames));
+    json_object_object_add(ii, "fps", json_object_new_double(vi->fps.den > 0 ? (double)vi->fps.num / vi->fps.den : 0));
+    json_object_object_add(ii, "duration_s", json_object_new_double(vi->duration_us >= 0 ? vi->duration_us / 1e6 : -1));
+    json_object_object_add(ii, "audio_streams", json_object_new_int(vi->audio_streams));
+    json_object_object_add(o, "input", ii);
+    json_object *out = json_object_new_array();
+    if (c->output)
+        json_object_array_add(out, json_object_new_string(c->output));
+    if (s->export_path)
+        json_object_array_add(out, json_object_new_string(s->export_path));
+    json_object_object_add(o, "outputs", out);
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "lut", s->lut_path ? json_object_new_string(s->lut_path) : NULL);
+    if (s->lut) {
+        AieLutInfo li;
+        aie_lut_info(s->lut, &li);
+        json_object_object_add(p, "lut_dims", json_object_new_int(li.dims));
+        json_object_object_add(p, "lut_size", json_object_new_int(li.size));
+        json_object_object_add(p, "lut_title", json_object_new_string(li.title));
+    }
+    json_object_object_add(p, "interp", json_object_new_string(aie_lut_interp_name(s->interp)));
+    json_object_object_add(p, "reference", s->ref_path ? json_object_new_string(s->ref_path) : NULL);
+    json_object_object_add(p, "transfer", json_object_new_string(aie_transfer_name(s->transfer)));
+    json_object_object_add(p, "strength", json_object_new_double(s->strength));
+    json_object_object_add(p, "export_lut", s->export_path ? json_object_new_string(s->export_path) : NULL);
+    json_object_object_add(p, "shot", json_object_new_int(s->shot ? s->shot : 1));
+    json_object_object_add(p, "look", s->look.look ? json_object_new_string(aie_look_name(s->look.look)) : NULL);
+    if (s->look.look) {
+        json_object_object_add(p, "levels", json_object_new_int(s->look.levels));
+        json_object_object_add(p, "iterations", json_object_new_int(s->look.iterations));
+        json_object_object_add(p, "spatial", json_object_new_double(s->look.sigma_s));
+        json_object_object_add(p, "range", json_object_new_double(s->look.sigma_r));
+        json_object_object_add(p, "edge", json_object_new_double(s->look.edge));
+        json_object_object_add(p, "damping", json_object_new_double(s->look.damping));
+    }
+    json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
+    json_object_object_add(p, "frames_last", json_object_new_int64(c->last));
+    AieWriterOpts wo = cli_writer_opts((Cli *)c);
+    AieOutputPlan plan = {0};
+    if (c->output && aie_writer_plan(c->output, &wo, &plan) == 0) {
+        json_object_object_add(p, "container", json_object_new_string(plan.container));
+        json_object_object_add(p, "codec", json_object_new_string(plan.codec));
+        json_object_object_add(p, "crf", plan.crf >= 0 ? json_object_new_int(plan.crf) : NULL);
+    }
+    json_object_object_add(p, "preset", c->preset ? json_object_new_string(c->preset) : NULL);
+    json_object *eo = json_object_new_array();
+    for (int i = 0; i < c->n_enc_opts; i++)
+        json_object_array_add(eo, json_object_new_string(c->enc_opts[i]));
+    json_object_object_add(p, "encoder_opts", eo);
+    json_object_object_add(p, "lossless", json_object_new_boolean(c->lossless));
+    json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
+    json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
+    json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
+    json_object_object_add(o, "options", p);
+    return o;
+}
+
+static void stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps, const char *pix_fmt)
+{
+    d->name = name;
+    d->width = w;
+    d->height = h;
+    d->fps = fps.den > 0 ? (double)fps.num / fps.den : 0;
+    d->pix_fmt = pix_fmt;
+}
+
+static void on_snapshot(void *opaque, const AieProgress *p, const AiePipelineStats *st)
+{
+    (void)st;
+    aie_metrics_snapshot(opaque, p->frames_in, p->frames_total, p->fps, p->in_flight);
+}
+
+int main(int argc, char **argv)
+{
+    static Cli cli;
+    Style s = {.cli = &cli, .interp = AIE_INTERP_TETRAHEDRAL, .transfer = AIE_TRANSFER_MKL, .strength = 1.0};
+    cli.tool = "aie-style";
+    cli.purpose = "Give video and images a look: colour LUTs, colour transfer from a reference, toon, sketch or oil.";
+    cli.usage_args = "-i INPUT -o OUTPUT";
+    cli.features = CLI_MEDIA;
+    cli.opts = opts;
+    cli.handle = handle;
+    cli.tool_ctx = &s;
+    cli_parse(&cli, argc, argv);
+    {
+        /* look parameters: defaults for the look chosen, then what was given */
+        AieLookParams given = s.look;
+        aie_look_defaults(&s.look);
+        if (s.look_set[0]) s.look.levels = given.levels;
+        if (s.look_set[1]) s.look.iterations = given.iterations;
+        if (s.look_set[2]) s.look.sigma_s = given.sigma_s;
+        if (s.look_set[3]) s.look.sigma_r = given.sigma_r;
+        if (s.look_set[4]) s.look.edge = given.edge;
+        if (s.look_set[5]) s.look.damping = given.damping;
+        int any = 0;
+        for (int i = 0; i < 6; i++)
+            any |= s.look_set[i];
+        if (any && !s.look.look)
+            cli_usage(&cli, "--levels, --iterations, --spatial, --range, --edge and --damping go with --look");
+    }
+    if (!s.lut_path && !s.ref_path && !s.look.look)
+        cli_usage(&cli, "nothing to do: give --lut FILE.cube, --reference IMAGE and/or --look NAME");
+    if (s.export_path && !s.ref_path)
+        cli_usage(&cli, "--export-lut goes with --reference");
+    if (s.shot && !s.export_path)
+        cli_usage(&cli, "--shot goes with --export-lut");
+    if (!cli.dry_run)
+        cli_check_output_tty(&cli);
+
+    static AieWriter *writer;
+    cli_signals_start(&cli, &writer);
+
+    int err = 0, threads = cli.threads ? cli.threads : aie_cpu_count();
+    char msg[AIE_ERRBUF_SIZE] = "";
+    AieReader *reader = NULL;
+    AiePool *pool = NULL;
+    AieMetrics *metrics = cli.dry_run ? NULL : cli_metrics_open(&cli);
+    AiePipelineStats stats = {0};
+    char method[64];
+    snprintf(method, sizeof(method), "%s%s%s%s%s", s.ref_path ? "transfer" : "",
+             s.ref_path && s.lut_path ? "+" : "", s.lut_path ? "lut" : "",
+             s.look.look && (s.ref_path || s.lut_path) ? "+" : "", s.look.look ? aie_look_name(s.look.look) : "");
+    AieRunInfo ri = {.method = method, .threads = threads};
+    char out_fmt[32] = "";
+    ri.input.name = cli.input;
+    ri.output.name = cli.output;
+
+    if (s.lut_path && (err = load_lut(&s, msg, sizeof(msg))))
+        goto done;
+    if (s.ref_path && (err = load_reference(&s, msg, sizeof(msg))))
+        goto done;
+    AieReaderOpts ro = cli_reader_opts(&cli);
+    if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
+        goto done;
+    const AieVideoInfo *vi = aie_reader_info(reader);
+    stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    if (cli.dry_run) {
+        json_object *j = job_json(&s, &cli, vi);
+        if (cli.json) {
+            cli_print_json(j);
+        } else {
+            printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_SPACED));
+            json_object_put(j);
+        }
+        goto done;
+    }
+    AieStyleParams sp = {.lut = s.lut, .interp = s.interp, .reference = s.reference, .transfer = s.transfer,
+                         .strength = s.strength, .look = s.look};
+    if ((err = aie_style_create(&s.style, &sp, vi->width, vi->height, vi->layout, vi->depth, cli.cpu_flags))) {
+        snprintf(msg, sizeof(msg), "%s: cannot style %dx%d %s: %s", cli.input, vi->width, vi->height,
+                 vi->pix_fmt, aie_strerror(err));
+        goto done;
+    }
+    if ((err = aie_frame_pool_create(&s.frames, vi->width, vi->height, vi->layout, vi->depth)))
+        goto done;
+    int history = s.ref_path || s.look.look ? AIE_STYLE_HISTORY : 0;
+    if (metrics && cli.quality_every != 0) {
+        double fps = vi->fps.den > 0 && vi->fps.num > 0 ? (double)vi->fps.num / vi->fps.den : 25;
+        s.quality_every = cli.quality_every > 0 ? cli.quality_every : (int)(fps + 0.5) > 0 ? (int)(fps + 0.5) : 1;
+        if (aie_frame_pool_create(&s.scratch, vi->width, vi->height, vi->layout, vi->depth) == 0 &&
+            aie_quality_create(&s.flicker, "flicker_index", 0.05) == 0)
+            history = history ? history : 1;
+    }
+    AieWriterOpts wo = cli_writer_opts(&cli);
+    if ((err = aie_writer_open(&writer, cli.output, vi, reader, &wo, msg, sizeof(msg))))
+        goto done;
+    if ((err = aie_pool_create(&pool, threads))) {
+        snprintf(msg, sizeof(msg), "cannot start %d threads: %s", threads, aie_strerror(err));
+        goto done;
+    }
+    snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
+    stream_desc(&ri.output, cli.output, vi->width, vi->height, vi->fps, out_fmt);
+    aie_metrics_run_start(metrics, &ri);
+    if (cli.verbose) {
+        char what[600] = "";
+        if (s.ref_path)
+            snprintf(what, sizeof(what), "%s transfer from %.200s at %.2f%s", aie_transfer_name(s.transfer), s.ref_path,
+                     s.strength, s.lut ? ", then " : "");
+        if (s.lut) {
+            AieLutInfo li;
+            aie_lut_info(s.lut, &li);
+            size_t l = strlen(what);
+            snprintf(what + l, sizeof(what) - l, "%dD LUT of %d (%.200s), %s", li.dims, li.size,
+                     li.title[0] ? li.title : s.lut_path, aie_lut_interp_name(s.interp));
+        }
+        if (s.look.look) {
+            size_t l = strlen(what);
+            snprintf(what + l, sizeof(what) - l, "%s%s look", l ? ", then " : "", aie_look_name(s.look.look));
+        }
+        cli_info(&cli, "%s: %dx%d %s -> %s %s, %s, %d threads, cpu %s", cli.input, vi->width, vi->height,
+                 vi->pix_fmt, aie_writer_codec(writer), out_fmt, what, threads, aie_cpu_name(cli.cpu_flags));
+    }
+    AiePipelineCallbacks cb = {.ctx = &s, .process = process, .history = history};
+    AiePipelineOpts po = {
+        .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
+        .snapshot = metrics ? on_snapshot : NULL, .snapshot_opaque = metrics,
+        .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
+    };
+    err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));
+    cli_progress_end(&cli);
+    if (!err && (err = aie_writer_finish(writer)))
+        snprintf(msg, sizeof(msg), "%s", aie_writer_error(writer));
+    if (!err && s.export_path)
+        err = export_lut(&s, msg, sizeof(msg));
+    if (!err && aie_reader_frames_lost(reader) > 0)
+        cli_warn(&cli, "%s: %lld damaged frame%s skipped (--ignore-errors)", cli.input,
+                 (long long)aie_reader_frames_lost(reader), aie_reader_frames_lost(reader) == 1 ? "" : "s");
+    if (!err && cli.verbose)
+        cli_info(&cli, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out, stats.wall_ms / 1000,
+                 stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
+done:
+    if (err) {
+        if (!msg[0])
+            snprintf(msg, sizeof(msg), "%s: %s", cli.input, aie_strerror(err));
+        if (err != AIE_ECANCELLED && err != AIE_EPIPE)
+            cli_error(&cli, "%s", msg);
+        if (err == AIE_ETRUNC)
+            cli_error(&cli, "no output written; --ignore-errors keeps the frames that decoded");
+    }
+    if (!cli.dry_run) {
+        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
+        char *quality = NULL;
+        if (s.flicker)
+            aie_quality_json(s.flicker, &quality);
+        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, quality);
+        free(quality);
+    }
+    aie_writer_close(&writer);
+    aie_pool_destroy(&pool);
+    aie_style_free(&s.style);
+    aie_lut_free(&s.lut);
+    aie_frame_unref(&s.reference);
+    aie_frame_pool_free(&s.frames);
+    aie_frame_pool_free(&s.scratch);
+    aie_quality_free(&s.flicker);
+    aie_reader_close(&reader);
+    cli_metrics_close(&cli, &metrics);
+    return cli_exit_code(&cli, err);
+}

@@ -1,0 +1,12 @@
+/* Artistic abstraction filters on float R'G'B' planes (private to lib/look). */
+#ifndef AIE_LOOK_ABSTRACT_H
+#define AIE_LOOK_ABSTRACT_H
+
+#include "aie/look.h"
+#include "aie/thread.h"
+
+/* Filter planes rgb[0..2] (w x h floats, 0..1, row stride w) in place.
+ * Deterministic: the same bytes for any pool size. Returns 0 or AIE_ENOMEM. */
+int look_abstract(const AieLookParams *p, float *const rgb[3], int w, int h, AiePool *pool);
+
+#endif

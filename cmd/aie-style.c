@@ -222,31 +222,16 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
 
 static json_object *job_json(const Style *s, const Cli *c, const AieVideoInfo *vi)
 {
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "tool", json_object_new_string("aie-style"));
-    json_object_object_add(o, "version", json_object_new_string(AIE_VERSION));
-    json_object *in = json_object_new_array();
-    json_object_array_add(in, json_object_new_string(c->input));
-    if (s->lut_path)
-        json_object_array_add(in, json_object_new_string(s->lut_path));
-    if (s->ref_path)
-        json_object_array_add(in, json_object_new_string(s->ref_path));
-    json_object_object_add(o, "inputs", in);
-    json_object *ii = json_object_new_object();
-    json_object_object_add(ii, "width", json_object_new_int(vi->width));
-    json_object_object_add(ii, "height", json_object_new_int(vi->height));
-    json_object_object_add(ii, "frames", json_object_new_int64(vi->nb_frames));
-    json_object_object_add(ii, "fps", json_object_new_double(vi->fps.den > 0 ? (double)vi->fps.num / vi->fps.den : 0));
-    json_object_object_add(ii, "duration_s", json_object_new_double(vi->duration_us >= 0 ? vi->duration_us / 1e6 : -1));
-    json_object_object_add(ii, "audio_streams", json_object_new_int(vi->audio_streams));
-    json_object_object_add(o, "input", ii);
-    json_object *out = json_object_new_array();
-    if (c->output)
-        json_object_array_add(out, json_object_new_string(c->output));
-    if (s->export_path)
-        json_object_array_add(out, json_object_new_string(s->export_path));
-    json_object_object_add(o, "outputs", out);
-    json_object *p = json_object_new_object();
+    void *tool_opts;
+    json_object *o = cli_job_json(c, vi, vi->width, vi->height, &tool_opts), *p = tool_opts, *arr;
+    if (json_object_object_get_ex(o, "inputs", &arr)) {
+        if (s->lut_path)
+            json_object_array_add(arr, json_object_new_string(s->lut_path));
+        if (s->ref_path)
+            json_object_array_add(arr, json_object_new_string(s->ref_path));
+    }
+    if (s->export_path && json_object_object_get_ex(o, "outputs", &arr))
+        json_object_array_add(arr, json_object_new_string(s->export_path));
     json_object_object_add(p, "lut", s->lut_path ? json_object_new_string(s->lut_path) : NULL);
     if (s->lut) {
         AieLutInfo li;
@@ -270,42 +255,9 @@ static json_object *job_json(const Style *s, const Cli *c, const AieVideoInfo *v
         json_object_object_add(p, "edge", json_object_new_double(s->look.edge));
         json_object_object_add(p, "damping", json_object_new_double(s->look.damping));
     }
-    json_object_object_add(p, "frames_first", json_object_new_int64(c->first));
-    json_object_object_add(p, "frames_last", json_object_new_int64(c->last));
-    AieWriterOpts wo = cli_writer_opts((Cli *)c);
-    AieOutputPlan plan = {0};
-    if (c->output && aie_writer_plan(c->output, &wo, &plan) == 0) {
-        json_object_object_add(p, "container", json_object_new_string(plan.container));
-        json_object_object_add(p, "codec", json_object_new_string(plan.codec));
-        json_object_object_add(p, "crf", plan.crf >= 0 ? json_object_new_int(plan.crf) : NULL);
-    }
-    json_object_object_add(p, "preset", c->preset ? json_object_new_string(c->preset) : NULL);
-    json_object *eo = json_object_new_array();
-    for (int i = 0; i < c->n_enc_opts; i++)
-        json_object_array_add(eo, json_object_new_string(c->enc_opts[i]));
-    json_object_object_add(p, "encoder_opts", eo);
-    json_object_object_add(p, "lossless", json_object_new_boolean(c->lossless));
-    json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
-    json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
-    json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
-    json_object_object_add(o, "options", p);
     return o;
 }
 
-static void stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps, const char *pix_fmt)
-{
-    d->name = name;
-    d->width = w;
-    d->height = h;
-    d->fps = fps.den > 0 ? (double)fps.num / fps.den : 0;
-    d->pix_fmt = pix_fmt;
-}
-
-static void on_snapshot(void *opaque, const AieProgress *p, const AiePipelineStats *st)
-{
-    (void)st;
-    aie_metrics_snapshot(opaque, p->frames_in, p->frames_total, p->fps, p->in_flight);
-}
 
 int main(int argc, char **argv)
 {
@@ -370,15 +322,10 @@ int main(int argc, char **argv)
     if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
         goto done;
     const AieVideoInfo *vi = aie_reader_info(reader);
-    stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    cli_stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
     if (cli.dry_run) {
         json_object *j = job_json(&s, &cli, vi);
-        if (cli.json) {
-            cli_print_json(j);
-        } else {
-            printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_SPACED));
-            json_object_put(j);
-        }
+        cli_print_job(&cli, j);
         goto done;
     }
     AieStyleParams sp = {.lut = s.lut, .interp = s.interp, .reference = s.reference, .transfer = s.transfer,
@@ -406,7 +353,7 @@ int main(int argc, char **argv)
         goto done;
     }
     snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
-    stream_desc(&ri.output, cli.output, vi->width, vi->height, vi->fps, out_fmt);
+    cli_stream_desc(&ri.output, cli.output, vi->width, vi->height, vi->fps, out_fmt);
     aie_metrics_run_start(metrics, &ri);
     if (cli.verbose) {
         char what[600] = "";
@@ -430,7 +377,7 @@ int main(int argc, char **argv)
     AiePipelineCallbacks cb = {.ctx = &s, .process = process, .history = history};
     AiePipelineOpts po = {
         .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
-        .snapshot = metrics ? on_snapshot : NULL, .snapshot_opaque = metrics,
+        .snapshot = metrics ? cli_snapshot : NULL, .snapshot_opaque = metrics,
         .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
     };
     err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));

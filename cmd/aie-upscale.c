@@ -430,12 +430,7 @@ int main(int argc, char **argv)
     }
     if (cli.dry_run) {
         json_object *j = job_json(&u, &cli, vi);
-        if (cli.json) {
-            cli_print_json(j);
-        } else {
-            printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_SPACED));
-            json_object_put(j);
-        }
+        cli_print_job(&cli, j);
         goto done;
     }
     AieScaleParams sp = {

@@ -624,6 +624,16 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     return o;
 }
 
+void cli_print_job(const Cli *c, void *obj)
+{
+    if (c->json) {
+        cli_print_json(obj);
+        return;
+    }
+    printf("%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_SPACED));
+    json_object_put(obj);
+}
+
 void cli_stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps,
                      const char *pix_fmt)
 {

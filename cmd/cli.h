@@ -128,6 +128,10 @@ void cli_print_json(void *json_object_ptr);
  * the tool adds its own. */
 void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, void **opts);
 
+/* Print the normalised job for --dry-run (pretty with --json, one line
+ * otherwise) and free it. */
+void cli_print_job(const Cli *c, void *json_object_ptr);
+
 /* Fill a metrics stream description. */
 void cli_stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRational fps,
                      const char *pix_fmt);

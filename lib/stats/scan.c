@@ -570,7 +570,7 @@ static int tags_member(Sc *s, RStr k, void *ctx)
 static int quality_member(Sc *s, RStr k, void *ctx)
 {
     StatsRec *r = ctx;
-    double dv;
+    double dv = 0;
     int rc = get_dbl(s, &dv);
     if (rc < 0)
         return FALLBACK;

@@ -54,7 +54,8 @@ static void model_path_init(ModelPath *mp)
                 *slash = 0;
             else
                 strcpy(exe, ".");
-            snprintf(mp->buf[mp->n++], PATH_MAX, "%s/share/aie", exe);
+            if (snprintf(mp->buf[mp->n], PATH_MAX, "%s/share/aie", exe) < PATH_MAX)
+                mp->n++;
         }
     }
     for (int i = 0; i < mp->n; i++)

@@ -6,7 +6,9 @@
  * Plain C on purpose: the same code runs at every --cpu level, so the goldens
  * do not depend on it.
  */
+#pragma GCC optimize("O3") /* the row loops vectorise; no fast-math, so the same bits */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,7 @@ struct Pass {
     const float *src[3];
     float *dst[3];
     const float *key;   /* bilateral: range key plane (luma) */
+    const void *tab;    /* oil: Kuwahara kernels (KuTab) */
     float *aux[3];
     /* kernels */
     const float *k;     /* taps 0..r */
@@ -193,48 +196,60 @@ static inline void bil_acc(float *sw, float *sl, float *sa, float *sb, const flo
     }
 }
 
+/* Both passes work on blocks of BIL_BLK pixels so the four sums stay in L1;
+ * per pixel the taps are added in the same order as over a whole row. */
+#define BIL_BLK 256
+
 static void bil_h(const Pass *p, int y)
 {
     const int w = p->w, r = p->r;
     const size_t o = (size_t)y * w;
     const float *L = p->src[0] + o, *A = p->src[1] + o, *B = p->src[2] + o;
     const float c = (float)p->a;
-    float *sw = p->aux[0] + o, *sl = p->dst[0] + o, *sa = p->dst[1] + o, *sb = p->dst[2] + o;
-    for (int x = 0; x < w; x++) {
-        sw[x] = p->k[0];
-        sl[x] = p->k[0] * L[x];
-        sa[x] = p->k[0] * A[x];
-        sb[x] = p->k[0] * B[x];
-    }
-    for (int i = -r; i <= r; i++) {
-        if (!i)
-            continue;
-        const float k = p->k[i < 0 ? -i : i];
-        const int lo = i < 0 ? -i : 0, hi = i > 0 ? w - i : w;
-        for (int x = 0; x < lo && x < w; x++) { /* left border: clamped */
-            const int xx = clampi(x + i, 0, w - 1);
-            const float wt = k * range_w(L[xx] - L[x], c);
-            sw[x] += wt;
-            sl[x] += wt * L[xx];
-            sa[x] += wt * A[xx];
-            sb[x] += wt * B[xx];
+    float swb[BIL_BLK];
+    float *sl = p->dst[0] + o, *sa = p->dst[1] + o, *sb = p->dst[2] + o;
+    for (int x0 = 0; x0 < w; x0 += BIL_BLK) {
+        const int x1 = x0 + BIL_BLK < w ? x0 + BIL_BLK : w;
+        float *sw = swb - x0; /* sw[x] for x in [x0, x1) */
+        for (int x = x0; x < x1; x++) {
+            sw[x] = p->k[0];
+            sl[x] = p->k[0] * L[x];
+            sa[x] = p->k[0] * A[x];
+            sb[x] = p->k[0] * B[x];
         }
-        if (hi > lo) /* shifted by i: L0 = L - i, so L0[x + i] = L[x] */
-            bil_acc(sw - i, sl - i, sa - i, sb - i, L - i, L, A, B, k, c, lo + i, hi + i);
-        for (int x = hi > lo ? hi : lo; x < w; x++) { /* right border */
-            const int xx = clampi(x + i, 0, w - 1);
-            const float wt = k * range_w(L[xx] - L[x], c);
-            sw[x] += wt;
-            sl[x] += wt * L[xx];
-            sa[x] += wt * A[xx];
-            sb[x] += wt * B[xx];
+        for (int i = -r; i <= r; i++) {
+            if (!i)
+                continue;
+            const float k = p->k[i < 0 ? -i : i];
+            const int lo = i < 0 ? -i : 0, hi = i > 0 ? w - i : w;
+            const int le = lo < x1 ? lo : x1;
+            for (int x = x0; x < le; x++) { /* left border: clamped */
+                const int xx = clampi(x + i, 0, w - 1);
+                const float wt = k * range_w(L[xx] - L[x], c);
+                sw[x] += wt;
+                sl[x] += wt * L[xx];
+                sa[x] += wt * A[xx];
+                sb[x] += wt * B[xx];
+            }
+            const int xa = lo > x0 ? lo : x0, xb = hi < x1 ? hi : x1;
+            if (xb > xa) /* shifted by i: L0 = L - i, so L0[x + i] = L[x] */
+                bil_acc(sw - i, sl - i, sa - i, sb - i, L - i, L, A, B, k, c, xa + i, xb + i);
+            const int rs = hi > lo ? hi : lo;
+            for (int x = rs > x0 ? rs : x0; x < x1; x++) { /* right border */
+                const int xx = clampi(x + i, 0, w - 1);
+                const float wt = k * range_w(L[xx] - L[x], c);
+                sw[x] += wt;
+                sl[x] += wt * L[xx];
+                sa[x] += wt * A[xx];
+                sb[x] += wt * B[xx];
+            }
         }
-    }
-    for (int x = 0; x < w; x++) {
-        const float inv = 1.0f / sw[x];
-        sl[x] *= inv;
-        sa[x] *= inv;
-        sb[x] *= inv;
+        for (int x = x0; x < x1; x++) {
+            const float inv = 1.0f / sw[x];
+            sl[x] *= inv;
+            sa[x] *= inv;
+            sb[x] *= inv;
+        }
     }
 }
 
@@ -244,25 +259,30 @@ static void bil_v(const Pass *p, int y)
     const size_t o = (size_t)y * w;
     const float *L0 = p->src[0] + o;
     const float c = (float)p->a;
-    float *sw = p->aux[0] + o, *sl = p->dst[0] + o, *sa = p->dst[1] + o, *sb = p->dst[2] + o;
-    for (int x = 0; x < w; x++) {
-        sw[x] = p->k[0];
-        sl[x] = p->k[0] * L0[x];
-        sa[x] = p->k[0] * p->src[1][o + x];
-        sb[x] = p->k[0] * p->src[2][o + x];
-    }
-    for (int i = -p->r; i <= p->r; i++) {
-        if (!i)
-            continue;
-        const float k = p->k[i < 0 ? -i : i];
-        const size_t q = (size_t)clampi(y + i, 0, p->h - 1) * w;
-        bil_acc(sw, sl, sa, sb, L0, p->src[0] + q, p->src[1] + q, p->src[2] + q, k, c, 0, w);
-    }
-    for (int x = 0; x < w; x++) {
-        const float inv = 1.0f / sw[x];
-        sl[x] *= inv;
-        sa[x] *= inv;
-        sb[x] *= inv;
+    float swb[BIL_BLK];
+    float *sl = p->dst[0] + o, *sa = p->dst[1] + o, *sb = p->dst[2] + o;
+    for (int x0 = 0; x0 < w; x0 += BIL_BLK) {
+        const int x1 = x0 + BIL_BLK < w ? x0 + BIL_BLK : w;
+        float *sw = swb - x0;
+        for (int x = x0; x < x1; x++) {
+            sw[x] = p->k[0];
+            sl[x] = p->k[0] * L0[x];
+            sa[x] = p->k[0] * p->src[1][o + x];
+            sb[x] = p->k[0] * p->src[2][o + x];
+        }
+        for (int i = -p->r; i <= p->r; i++) {
+            if (!i)
+                continue;
+            const float k = p->k[i < 0 ? -i : i];
+            const size_t q = (size_t)clampi(y + i, 0, p->h - 1) * w;
+            bil_acc(sw, sl, sa, sb, L0, p->src[0] + q, p->src[1] + q, p->src[2] + q, k, c, x0, x1);
+        }
+        for (int x = x0; x < x1; x++) {
+            const float inv = 1.0f / sw[x];
+            sl[x] *= inv;
+            sa[x] *= inv;
+            sb[x] *= inv;
+        }
     }
 }
 
@@ -362,18 +382,98 @@ static void tensor(const Pass *p, int y)
 }
 
 /* oil, step 2: anisotropic Kuwahara over 8 sectors of an ellipse aligned with
- * the local structure (src = R'G'B', aux = smoothed tensor). */
+ * the local structure (src = R'G'B', aux = smoothed tensor).
+ *
+ * The ellipse of a pixel depends on its flow angle and anisotropy only, so
+ * both are quantised (KU_NT angles over 180 degrees, KU_NA anisotropy levels)
+ * and the kernels are built once per frame: per kernel, a list of samples
+ * (offset, weight) grouped by sector, so the inner loop is loads, multiplies
+ * and adds into registers, with no per-sample geometry. */
+#define KU_NT 32
+#define KU_NA 8
+
+typedef struct KuTab {
+    int *off;        /* dy * w + dx */
+    short *dx, *dy;
+    float *wt;
+    int start[KU_NT * KU_NA][9]; /* sector k of kernel i: [start[i][k], start[i][k + 1]) */
+    int ext;         /* max |dx|, |dy| */
+} KuTab;
+
+/* Build the kernels for radius `radius` and row stride w; 0 or AIE_ENOMEM. */
+static int ku_build(KuTab *t, float radius, int w)
+{
+    const float alpha = 1.0f;
+    const int R = (int)ceilf(2 * radius) + 1, side = 2 * R + 1;
+    const size_t cap = (size_t)KU_NT * KU_NA * side * side;
+    t->ext = R;
+    t->off = malloc(cap * sizeof(int));
+    t->dx = malloc(cap * sizeof(short));
+    t->dy = malloc(cap * sizeof(short));
+    t->wt = malloc(cap * sizeof(float));
+    if (!t->off || !t->dx || !t->dy || !t->wt)
+        return AIE_ENOMEM;
+    int n = 0;
+    for (int ai = 0; ai < KU_NA; ai++)
+        for (int ti = 0; ti < KU_NT; ti++) {
+            const int i = ai * KU_NT + ti;
+            const float A = (float)ai / (KU_NA - 1);
+            const float th = (float)(M_PI * ti / KU_NT);
+            const float a = radius * (alpha + A) / alpha, b = radius * alpha / (alpha + A);
+            const float c = cosf(th), s = sinf(th); /* flow direction */
+            const float m00 = c / a, m01 = s / a, m10 = -s / b, m11 = c / b;
+            for (int k = 0; k < 8; k++) {
+                t->start[i][k] = n;
+                for (int dy = -R; dy <= R; dy++)
+                    for (int dx = -R; dx <= R; dx++) {
+                        const float u = m00 * dx + m01 * dy, v = m10 * dx + m11 * dy, rr = u * u + v * v;
+                        if (rr > 1.0f)
+                            continue;
+                        int kk = (v < 0) << 2;
+                        const float uu = v < 0 ? -u : u, vv = v < 0 ? -v : v;
+                        kk |= (uu < 0) << 1;
+                        kk |= (uu < 0 ? vv < -uu : vv > uu);
+                        if (kk != k)
+                            continue;
+                        t->off[n] = dy * w + dx;
+                        t->dx[n] = (short)dx;
+                        t->dy[n] = (short)dy;
+                        t->wt[n] = (1.0f - rr) * (1.0f - rr) + 0.05f; /* radial fall-off */
+                        n++;
+                    }
+            }
+            t->start[i][8] = n;
+        }
+    return 0;
+}
+
+static void ku_free(KuTab *t)
+{
+    free(t->off);
+    free(t->dx);
+    free(t->dy);
+    free(t->wt);
+}
+
+/* atan(t) for t in [0, 1], within 0.0015 rad: plain arithmetic */
+static inline float atan01(float t)
+{
+    return 0.78539816f * t - t * (t - 1.0f) * (0.2447f + 0.0663f * t);
+}
+
 static void kuwahara(const Pass *p, int y)
 {
     const int w = p->w, h = p->h;
-    const float radius = (float)p->lp->sigma_s, alpha = 1.0f;
+    const KuTab *T = p->tab;
+    const int R = T->ext;
     const size_t o = (size_t)y * w;
+    const float *restrict S0 = p->src[0], *restrict S1 = p->src[1], *restrict S2 = p->src[2];
     for (int x = 0; x < w; x++) {
         const float E = p->aux[0][o + x], F = p->aux[1][o + x], G = p->aux[2][o + x];
         const float disc = sqrtf((E - G) * (E - G) + 4 * F * F);
         const float l1 = 0.5f * (E + G + disc), l2 = 0.5f * (E + G - disc);
         float tx = l1 - E, ty = -F;
-        float tl = sqrtf(tx * tx + ty * ty);
+        const float tl = sqrtf(tx * tx + ty * ty);
         if (tl > 0) {
             tx /= tl;
             ty /= tl;
@@ -382,58 +482,64 @@ static void kuwahara(const Pass *p, int y)
             ty = 1;
         }
         const float A = l1 + l2 > 0 ? (l1 - l2) / (l1 + l2) : 0;
-        float a = radius * (alpha + A) / alpha, b = radius * alpha / (alpha + A);
-        a = a > 2 * radius ? 2 * radius : a;
-        /* maps an offset to the unit disc of the ellipse, x along the flow */
-        const float c = ty, s = -tx; /* flow direction: perpendicular to the gradient */
-        const float m00 = c / a, m01 = s / a, m10 = -s / b, m11 = c / b;
-        const int bx = (int)ceilf(sqrtf(a * a * c * c + b * b * s * s));
-        const int by = (int)ceilf(sqrtf(a * a * s * s + b * b * c * c));
-        float sw[8] = {0}, m[8][3] = {{0}}, q[8][3] = {{0}};
-        /* per row, the dx range inside the ellipse: A dx^2 + B dx + C <= 0 */
-        const float qa = m00 * m00 + m10 * m10, qb1 = 2 * (m00 * m01 + m10 * m11), qc1 = m01 * m01 + m11 * m11;
-        for (int dy = -by; dy <= by; dy++) {
-            const size_t row = (size_t)clampi(y + dy, 0, h - 1) * w;
-            const float qb = qb1 * dy, qc = qc1 * dy * dy - 1.0f, disc2 = qb * qb - 4 * qa * qc;
-            if (disc2 < 0)
-                continue;
-            const float sq = sqrtf(disc2);
-            int dx0 = (int)ceilf((-qb - sq) / (2 * qa)), dx1 = (int)floorf((-qb + sq) / (2 * qa));
-            dx0 = dx0 < -bx ? -bx : dx0;
-            dx1 = dx1 > bx ? bx : dx1;
-            for (int dx = dx0; dx <= dx1; dx++) {
-                const float u = m00 * dx + m01 * dy, v = m10 * dx + m11 * dy, rr = u * u + v * v;
-                if (rr > 1.0f)
-                    continue;
-                const int xx = clampi(x + dx, 0, w - 1);
-                const float wt = (1.0f - rr) * (1.0f - rr) + 0.05f; /* radial fall-off */
-                /* octant of (u, v): 8 sectors of 45 degrees */
-                int k = (v < 0) << 2;
-                const float uu = v < 0 ? -u : u, vv = v < 0 ? -v : v;
-                k |= (uu < 0) << 1;
-                k |= (uu < 0 ? vv < -uu : vv > uu);
-                const float r = p->src[0][row + xx], g = p->src[1][row + xx], bl = p->src[2][row + xx];
-                sw[k] += wt;
-                m[k][0] += wt * r;
-                m[k][1] += wt * g;
-                m[k][2] += wt * bl;
-                q[k][0] += wt * r * r;
-                q[k][1] += wt * g * g;
-                q[k][2] += wt * bl * bl;
-            }
+        /* flow direction (c, s), perpendicular to the gradient; its angle in [0, pi) */
+        float c = ty, s = -tx;
+        if (s < 0) {
+            c = -c;
+            s = -s;
         }
+        const float ac = fabsf(c);
+        float th = ac >= s ? (ac > 0 ? atan01(s / ac) : 0) : 1.57079633f - atan01(ac / s);
+        if (c < 0)
+            th = 3.14159265f - th;
+        int ti = (int)(th * (KU_NT / 3.14159265f) + 0.5f);
+        ti = ti >= KU_NT ? ti - KU_NT : ti < 0 ? 0 : ti;
+        int ai = (int)(A * (KU_NA - 1) + 0.5f);
+        ai = ai < 0 ? 0 : ai >= KU_NA ? KU_NA - 1 : ai;
+        const int *st = T->start[ai * KU_NT + ti];
+        const int inside = x >= R && x < w - R && y >= R && y < h - R;
         float ow = 0, out[3] = {0, 0, 0};
         for (int k = 0; k < 8; k++) {
-            if (sw[k] <= 0)
+            float sw = 0, m0 = 0, m1 = 0, m2 = 0, q0 = 0, q1 = 0, q2 = 0;
+            if (inside) {
+                const float *s0 = S0 + o + x, *s1 = S1 + o + x, *s2 = S2 + o + x;
+                for (int j = st[k]; j < st[k + 1]; j++) {
+                    const int d = T->off[j];
+                    const float wt = T->wt[j], r = s0[d], g = s1[d], bl = s2[d];
+                    const float wr = wt * r, wg = wt * g, wb = wt * bl;
+                    sw += wt;
+                    m0 += wr;
+                    m1 += wg;
+                    m2 += wb;
+                    q0 += wr * r;
+                    q1 += wg * g;
+                    q2 += wb * bl;
+                }
+            } else {
+                for (int j = st[k]; j < st[k + 1]; j++) {
+                    const size_t q = (size_t)clampi(y + T->dy[j], 0, h - 1) * w + (size_t)clampi(x + T->dx[j], 0, w - 1);
+                    const float wt = T->wt[j], r = S0[q], g = S1[q], bl = S2[q];
+                    const float wr = wt * r, wg = wt * g, wb = wt * bl;
+                    sw += wt;
+                    m0 += wr;
+                    m1 += wg;
+                    m2 += wb;
+                    q0 += wr * r;
+                    q1 += wg * g;
+                    q2 += wb * bl;
+                }
+            }
+            if (sw <= 0)
                 continue;
-            float var = 0, mean[3];
+            const float mean[3] = {m0 / sw, m1 / sw, m2 / sw};
+            const float qq[3] = {q0, q1, q2};
+            float var = 0;
             for (int ch = 0; ch < 3; ch++) {
-                mean[ch] = m[k][ch] / sw[k];
-                float vch = q[k][ch] / sw[k] - mean[ch] * mean[ch];
+                const float vch = qq[ch] / sw - mean[ch] * mean[ch];
                 var += vch > 0 ? vch : 0;
             }
             /* alpha_k = 1 / (1 + (sigma_k / 0.02)^8): flat sectors dominate */
-            float sd = sqrtf(var) * 50.0f, s2 = sd * sd, s4 = s2 * s2;
+            const float sd = sqrtf(var) * 50.0f, s2 = sd * sd, s4 = s2 * s2;
             const float ak = 1.0f / (1.0f + s4 * s4);
             ow += ak;
             for (int ch = 0; ch < 3; ch++)
@@ -444,16 +550,13 @@ static void kuwahara(const Pass *p, int y)
     }
 }
 
-int look_abstract(const AieLookParams *lp, float *const rgb[3], int w, int h, AiePool *pool)
+int look_abstract(const AieLookParams *lp, float *const rgb[3], int w, int h, float *buf, AiePool *pool)
 {
     if (lp->look == AIE_LOOK_NONE)
         return 0;
     const size_t n = (size_t)w * h;
-    float *buf = malloc(n * 7 * sizeof(float));
-    if (!buf)
-        return AIE_ENOMEM;
-    float *t[7];
-    for (int i = 0; i < 7; i++)
+    float *t[6];
+    for (int i = 0; i < 6; i++)
         t[i] = buf + (size_t)i * n;
     Pass p = {.lp = lp, .w = w, .h = h};
     if (lp->look == AIE_LOOK_TOON) {
@@ -468,7 +571,6 @@ int look_abstract(const AieLookParams *lp, float *const rgb[3], int w, int h, Ai
             p.dst[c] = t[c];
         }
         run(&p, to_lcc, pool);
-        p.aux[0] = t[6]; /* weight sums: a plane of their own (rows run in parallel) */
         for (int it = 0; it < lp->iterations; it++) {
             for (int c = 0; c < 3; c++) {
                 p.src[c] = t[c];
@@ -520,13 +622,19 @@ int look_abstract(const AieLookParams *lp, float *const rgb[3], int w, int h, Ai
         blur(&p, t[4], t[4], t[0], 2.0, pool);
         blur(&p, t[5], t[5], t[0], 2.0, pool);
         /* Kuwahara: src = rgb copies in t[0..2] */
+        KuTab kt = {0};
+        if (ku_build(&kt, (float)lp->sigma_s, w)) {
+            ku_free(&kt);
+            return AIE_ENOMEM;
+        }
         for (int c = 0; c < 3; c++) {
             memcpy(t[c], rgb[c], n * sizeof(float));
             p.src[c] = t[c];
             p.dst[c] = rgb[c];
         }
+        p.tab = &kt;
         run(&p, kuwahara, pool);
+        ku_free(&kt);
     }
-    free(buf);
     return 0;
 }

@@ -1,4 +1,5 @@
 /* AieStyle: LUT application to frames (see aie/look.h). */
+#pragma GCC optimize("O3") /* the look's per-pixel loops vectorise; no fast-math, so the same bits */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -40,6 +41,8 @@ struct AieStyle {
     LookStats *fst;
     unsigned char *fcut; /* 1: a cut before this frame; 2: no cut; 0: not seen */
     int64_t cap;
+    /* look scratch kept between frames (under mu): no page faults per frame */
+    struct { uint16_t *planes; float *fl; } scr[4];
 };
 
 static int frame_stats(AieStyle *s, const AieFrame *f, AieTransfer transfer, LookStats *st);
@@ -188,6 +191,10 @@ void aie_style_free(AieStyle **sp)
     free(s->bb);
     free(s->lut1d);
     free(s->inmap);
+    for (int i = 0; i < 4; i++) {
+        free(s->scr[i].planes);
+        free(s->scr[i].fl);
+    }
     free(s);
     *sp = NULL;
 }
@@ -552,6 +559,75 @@ static void record(AieStyle *s, int64_t seq, const LookStats *st, int cut)
  * 1 / (1 + t + t^2 / 2), t = (luma change / DAMP_SIGMA)^2 (about exp(-t)). */
 #define DAMP_SIGMA 0.03f
 
+/* Row bands of the damping and of the float -> 16-bit conversion (per pixel,
+ * so the result does not depend on the split). */
+#define DAMP_ROWS 16
+typedef struct DampJob {
+    uint16_t *planes;
+    float *rgb[3];
+    size_t n;
+    int w, h, nd;
+    float damp;
+} DampJob;
+
+/* nd is a constant at each call (1, 2 or 3), so the k loop unrolls and the
+ * pixel loop vectorises; the operations per pixel are those of the scalar loop. */
+static inline void damp_span(const uint16_t *restrict planes, float *restrict r_out, float *restrict g_out,
+                             float *restrict b_out, size_t n, size_t i0, size_t i1, const int nd, float damp)
+{
+    const float inv = 1.0f / 65535.0f;
+    for (size_t i = i0; i < i1; i++) {
+        const float r0 = planes[i] * inv, g0 = planes[n + i] * inv, b0 = planes[2 * n + i] * inv;
+        const float l0 = 0.2126f * r0 + 0.7152f * g0 + 0.0722f * b0;
+        float sw = 1, sr = r0, sg = g0, sb = b0, wk = 1;
+        for (int k = 1; k < nd; k++) {
+            const uint16_t *pk = planes + n * (size_t)(3 * k);
+            const float r = pk[i] * inv, g = pk[n + i] * inv, b = pk[2 * n + i] * inv;
+            const float d = (0.2126f * r + 0.7152f * g + 0.0722f * b - l0) / DAMP_SIGMA;
+            wk *= damp;
+            const float t = d * d; /* exp(-t), as 1 / (1 + t + t^2/2) */
+            const float w = wk / (1.0f + t * (1.0f + 0.5f * t));
+            sw += w;
+            sr += w * r;
+            sg += w * g;
+            sb += w * b;
+        }
+        r_out[i] = sr / sw;
+        g_out[i] = sg / sw;
+        b_out[i] = sb / sw;
+    }
+}
+
+static void damp_rows(void *ctx, int index, int worker)
+{
+    (void)worker;
+    const DampJob *j = ctx;
+    const int y1 = (index + 1) * DAMP_ROWS < j->h ? (index + 1) * DAMP_ROWS : j->h;
+    const size_t i0 = (size_t)index * DAMP_ROWS * j->w, i1 = (size_t)y1 * j->w;
+    if (j->nd >= 3)
+        damp_span(j->planes, j->rgb[0], j->rgb[1], j->rgb[2], j->n, i0, i1, 3, j->damp);
+    else if (j->nd == 2)
+        damp_span(j->planes, j->rgb[0], j->rgb[1], j->rgb[2], j->n, i0, i1, 2, j->damp);
+    else
+        damp_span(j->planes, j->rgb[0], j->rgb[1], j->rgb[2], j->n, i0, i1, 1, j->damp);
+}
+
+static void to_u16_rows(void *ctx, int index, int worker)
+{
+    (void)worker;
+    const DampJob *j = ctx;
+    const int y1 = (index + 1) * DAMP_ROWS < j->h ? (index + 1) * DAMP_ROWS : j->h;
+    const size_t i0 = (size_t)index * DAMP_ROWS * j->w, i1 = (size_t)y1 * j->w;
+    for (int c = 0; c < 3; c++) {
+        uint16_t *restrict d = j->planes + c * j->n;
+        const float *restrict src = j->rgb[c];
+        for (size_t i = i0; i < i1; i++) {
+            const float v = src[i] * 65535.0f + 0.5f, cl = v < 0 ? 0 : v > 65535.0f ? 65535.0f : v;
+            d[i] = (uint16_t)(int32_t)cl; /* cl in [0, 65535]: the same truncation */
+        }
+    }
+}
+
 /* The look: grade the frame (and up to 2 before it, with this frame's table),
  * damp, abstract, then convert to the output format. */
 static int look_frame(AieStyle *s, const AieLut3DTable *t3, const AieFrame *const *f, int nf, AieFrame *out,
@@ -559,8 +635,22 @@ static int look_frame(AieStyle *s, const AieLut3DTable *t3, const AieFrame *cons
 {
     const size_t n = (size_t)s->w * s->h;
     const int nd = nf < 3 ? nf : 3;
-    uint16_t *planes = malloc(n * 3 * (size_t)nd * sizeof(uint16_t));
-    float *fl = malloc(n * 3 * sizeof(float));
+    uint16_t *planes = NULL;
+    float *fl = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < 4 && !planes; i++)
+        if (s->scr[i].planes) {
+            planes = s->scr[i].planes;
+            fl = s->scr[i].fl;
+            s->scr[i].planes = NULL;
+            s->scr[i].fl = NULL;
+        }
+    pthread_mutex_unlock(&s->mu);
+    if (!planes) { /* room for 3 frames whatever nd, so any entry fits; floats:
+                    * 3 planes of RGB and 6 of look_abstract's scratch */
+        planes = malloc(n * 9 * sizeof(uint16_t));
+        fl = malloc(n * 9 * sizeof(float));
+    }
     int err = 0;
     if (!planes || !fl) {
         err = AIE_ENOMEM;
@@ -579,34 +669,12 @@ static int look_frame(AieStyle *s, const AieLut3DTable *t3, const AieFrame *cons
     if (err)
         goto done;
     float *rgb[3] = {fl, fl + n, fl + 2 * n};
-    const float damp = (float)s->look.damping, inv = 1.0f / 65535.0f;
-    for (size_t i = 0; i < n; i++) {
-        const float r0 = planes[i] * inv, g0 = planes[n + i] * inv, b0 = planes[2 * n + i] * inv;
-        const float l0 = 0.2126f * r0 + 0.7152f * g0 + 0.0722f * b0;
-        float sw = 1, sr = r0, sg = g0, sb = b0, wk = 1;
-        for (int k = 1; k < nd; k++) {
-            const uint16_t *pk = planes + n * (size_t)(3 * k);
-            const float r = pk[i] * inv, g = pk[n + i] * inv, b = pk[2 * n + i] * inv;
-            const float d = (0.2126f * r + 0.7152f * g + 0.0722f * b - l0) / DAMP_SIGMA;
-            wk *= damp;
-            const float t = d * d; /* exp(-t), as 1 / (1 + t + t^2/2) */
-            const float w = wk / (1.0f + t * (1.0f + 0.5f * t));
-            sw += w;
-            sr += w * r;
-            sg += w * g;
-            sb += w * b;
-        }
-        rgb[0][i] = sr / sw;
-        rgb[1][i] = sg / sw;
-        rgb[2][i] = sb / sw;
-    }
-    if ((err = look_abstract(&s->look, rgb, s->w, s->h, pool)))
+    DampJob dj = {.planes = planes, .rgb = {rgb[0], rgb[1], rgb[2]}, .n = n, .w = s->w, .h = s->h, .nd = nd,
+                  .damp = (float)s->look.damping};
+    aie_pool_parallel_for(pool, (s->h + DAMP_ROWS - 1) / DAMP_ROWS, damp_rows, &dj);
+    if ((err = look_abstract(&s->look, rgb, s->w, s->h, fl + 3 * n, pool)))
         goto done;
-    for (int c = 0; c < 3; c++)
-        for (size_t i = 0; i < n; i++) {
-            float v = rgb[c][i] * 65535.0f + 0.5f;
-            planes[c * n + i] = (uint16_t)(v < 0 ? 0 : v > 65535.0f ? 65535.0f : v);
-        }
+    aie_pool_parallel_for(pool, (s->h + DAMP_ROWS - 1) / DAMP_ROWS, to_u16_rows, &dj);
     Task t;
     if (!(err = task_init(&t, s, f[0]))) {
         for (int c = 0; c < 3; c++)
@@ -615,6 +683,15 @@ static int look_frame(AieStyle *s, const AieLut3DTable *t3, const AieFrame *cons
     }
     task_end(&t);
 done:
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < 4 && planes && fl; i++)
+        if (!s->scr[i].planes) {
+            s->scr[i].planes = planes;
+            s->scr[i].fl = fl;
+            planes = NULL;
+            fl = NULL;
+        }
+    pthread_mutex_unlock(&s->mu);
     free(planes);
     free(fl);
     return err;

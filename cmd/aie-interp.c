@@ -580,19 +580,7 @@ int main(int argc, char **argv)
                  (long long)stats.frames_in, (long long)stats.frames_out, stats.wall_ms / 1000,
                  stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0,
                  (long)atomic_load(&u.cuts), atomic_load(&u.cuts) == 1 ? "" : "s");
-done:
-    if (err) {
-        if (!msg[0])
-            snprintf(msg, sizeof(msg), "%s: %s", cli.input, aie_strerror(err));
-        if (err != AIE_ECANCELLED && err != AIE_EPIPE)
-            cli_error(&cli, "%s", msg);
-        if (usage)
-            fprintf(stderr, "Try '%s --help'.\n", cli.tool);
-        if (err == AIE_ETRUNC)
-            cli_error(&cli, "no output written; --ignore-errors keeps the frames that decoded");
-    }
-    if (!cli.dry_run) {
-        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
+done: {
         char *quality = NULL;
         if (u.unreliable)
             aie_quality_json(u.unreliable, &quality);
@@ -603,8 +591,10 @@ done:
             quality = strdup(json_object_to_json_string_ext(q, JSON_C_TO_STRING_PLAIN));
             json_object_put(q);
         }
-        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, quality);
+        cli_finish(&cli, metrics, &ri, &stats, err, msg, sizeof(msg), quality);
         free(quality);
+        if (err && usage)
+            fprintf(stderr, "Try '%s --help'.\n", cli.tool);
     }
     aie_writer_close(&writer);
     aie_pool_destroy(&pool);

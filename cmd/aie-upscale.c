@@ -522,22 +522,11 @@ int main(int argc, char **argv)
     if (!err && cli.verbose)
         cli_info(&cli, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out,
                  stats.wall_ms / 1000, stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
-done:
-    if (err) {
-        if (!msg[0])
-            snprintf(msg, sizeof(msg), "%s: %s", cli.input, aie_strerror(err));
-        /* a closed stdout pipe and a signal end the run quietly */
-        if (err != AIE_ECANCELLED && err != AIE_EPIPE)
-            cli_error(&cli, "%s", msg);
-        if (err == AIE_ETRUNC)
-            cli_error(&cli, "no output written; --ignore-errors keeps the frames that decoded");
-    }
-    if (!cli.dry_run) {
-        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
+done: {
         char *quality = NULL;
         if (u.fidelity)
             aie_quality_json(u.fidelity, &quality);
-        aie_metrics_run_end(metrics, &ri, &stats, status, err ? msg : NULL, quality);
+        cli_finish(&cli, metrics, &ri, &stats, err, msg, sizeof(msg), quality);
         free(quality);
     }
     aie_writer_close(&writer);

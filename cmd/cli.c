@@ -624,6 +624,24 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     return o;
 }
 
+void cli_finish(Cli *c, AieMetrics *m, const AieRunInfo *ri, const AiePipelineStats *st, int err,
+                char *msg, size_t msglen, const char *quality_json)
+{
+    if (err) {
+        if (!msg[0])
+            snprintf(msg, msglen, "%s: %s", c->input, aie_strerror(err));
+        /* a closed stdout pipe and a signal end the run quietly */
+        if (err != AIE_ECANCELLED && err != AIE_EPIPE)
+            cli_error(c, "%s", msg);
+        if (err == AIE_ETRUNC)
+            cli_error(c, "no output written; --ignore-errors keeps the frames that decoded");
+    }
+    if (!c->dry_run) {
+        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
+        aie_metrics_run_end(m, ri, st, status, err ? msg : NULL, quality_json);
+    }
+}
+
 void cli_print_job(const Cli *c, void *obj)
 {
     if (c->json) {

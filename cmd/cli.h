@@ -128,6 +128,13 @@ void cli_print_json(void *json_object_ptr);
  * the tool adds its own. */
 void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, void **opts);
 
+/* The end of a media tool's run: on failure one line naming the input and the
+ * reason (none for a signal or a closed stdout pipe; a hint for truncated
+ * input), then, unless --dry-run, the run_end record with its status, the error
+ * and quality_json (may be NULL). msg may be empty: it is filled from err. */
+void cli_finish(Cli *c, AieMetrics *m, const AieRunInfo *ri, const AiePipelineStats *st, int err,
+                char *msg, size_t msglen, const char *quality_json);
+
 /* Print the normalised job for --dry-run (pretty with --json, one line
  * otherwise) and free it. */
 void cli_print_job(const Cli *c, void *json_object_ptr);

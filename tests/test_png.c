@@ -20,6 +20,10 @@
 #include "io/png.h"
 #include "tests.h"
 
+#define AIE_FUZZ_NO_MAIN
+#include "fuzz/fuzz_png.c"
+
+
 /* ---- helpers: random numbers, byte buffers, files ------------------------ */
 
 static uint64_t rng_state;
@@ -1006,6 +1010,34 @@ static void test_ffmpeg_oracle(void)
     }
 }
 
+/* The fuzz seed corpus through the fuzz target's body (make check replays it). */
+static void test_fuzz_corpus(void)
+{
+    char dir[1024], cmd[1200];
+    snprintf(dir, sizeof(dir), "%s/testdata/fuzz/png", tests_src_dir());
+    snprintf(cmd, sizeof(cmd), "ls %s", dir);
+    FILE *ls = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ls);
+    char name[512];
+    int n = 0, bad = 0;
+    static uint8_t data[1 << 20];
+    while (fgets(name, sizeof(name), ls)) {
+        name[strcspn(name, "\n")] = 0;
+        char path[1600];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        size_t len = fread(data, 1, sizeof(data), f);
+        fclose(f);
+        bad += png_fuzz_one(data, len);
+        n++;
+    }
+    pclose(ls);
+    CU_ASSERT(n >= 10);
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 int test_png_register(void)
 {
     CU_pSuite s = CU_add_suite("png", NULL, NULL);
@@ -1023,7 +1055,8 @@ int test_png_register(void)
         !CU_add_test(s, "empty_and_open", test_empty_and_open) ||
         !CU_add_test(s, "write_errors", test_write_errors) ||
         !CU_add_test(s, "stream", test_stream) ||
-        !CU_add_test(s, "ffmpeg_oracle", test_ffmpeg_oracle))
+        !CU_add_test(s, "ffmpeg_oracle", test_ffmpeg_oracle) ||
+        !CU_add_test(s, "fuzz_corpus", test_fuzz_corpus))
         return -1;
     return 0;
 }

@@ -85,6 +85,26 @@ int tests_run(char *out, size_t outsize, const char *fmt, ...)
     return -1;
 }
 
+const char *tests_output(const char *fmt, ...)
+{
+    static char buf[65536];
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    buf[0] = 0;
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return buf;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, p);
+    buf[n] = 0;
+    pclose(p);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = 0;
+    return buf;
+}
+
 static void cleanup(void)
 {
     if (tmpdir[0] && !getenv("AIE_KEEP_TMP")) {

@@ -17,27 +17,6 @@ static int have_media;
 #define T(name) tests_tmp_path(name)
 #define INTERP "%s/aie-interp -q "
 
-static const char *cmd_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *cmd_out(const char *fmt, ...)
-{
-    static char buf[65536];
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    buf[0] = 0;
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return buf;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, p);
-    buf[n] = 0;
-    pclose(p);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = 0;
-    return buf;
-}
-
 static int count_lines(const char *s)
 {
     if (!*s)
@@ -99,7 +78,7 @@ static int suite_init(void)
 /* Presentation times of the video frames of a file, one per line. */
 static const char *pts_list(const char *path)
 {
-    return cmd_out("ffprobe -v error -select_streams v -show_entries frame=pts_time -of default=nw=1:nk=1 %s", path);
+    return tests_output("ffprobe -v error -select_streams v -show_entries frame=pts_time -of default=nw=1:nk=1 %s", path);
 }
 
 /* Check n frames at k * num / den seconds (to the microsecond). */
@@ -125,7 +104,7 @@ static void test_24_to_60(void)
     int rc = tests_run(out, sizeof(out), INTERP "--fps 60 -i %s -o %s --lossless", BIN, T("r24.mkv"), T("r60.mkv"));
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     check_grid(T("r60.mkv"), 120, 1, 60);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams v -show_entries stream=r_frame_rate "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -select_streams v -show_entries stream=r_frame_rate "
                                    "-of csv=p=0 %s", T("r60.mkv")), "60/1");
 }
 
@@ -145,7 +124,7 @@ static void test_2997_to_60(void)
 /* Mean Y-PSNR of two videos, frame by frame. */
 static double psnr(const char *a, const char *b)
 {
-    const char *s = cmd_out("ffmpeg -v info -i %s -i %s -lavfi \"[0:v]extractplanes=y[a];[1:v]extractplanes=y[b];"
+    const char *s = tests_output("ffmpeg -v info -i %s -i %s -lavfi \"[0:v]extractplanes=y[a];[1:v]extractplanes=y[b];"
                             "[a][b]psnr=shortest=1\" -f null - 2>&1 | grep -o 'average:[0-9.inf]*' | head -1", a, b);
     const char *c = strchr(s, ':');
     if (!c)
@@ -177,8 +156,8 @@ static void test_cut(void)
                        T("cut50.y4m"), T("cut.jsonl"));
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     char in[8192], o[16384];
-    snprintf(in, sizeof(in), "%s", cmd_out("ffmpeg -v error -i %s -f framemd5 - | grep -v '^#' | cut -d, -f6", T("cut.y4m")));
-    snprintf(o, sizeof(o), "%s", cmd_out("ffmpeg -v error -i %s -f framemd5 - | grep -v '^#' | cut -d, -f6", T("cut50.y4m")));
+    snprintf(in, sizeof(in), "%s", tests_output("ffmpeg -v error -i %s -f framemd5 - | grep -v '^#' | cut -d, -f6", T("cut.y4m")));
+    snprintf(o, sizeof(o), "%s", tests_output("ffmpeg -v error -i %s -f framemd5 - | grep -v '^#' | cut -d, -f6", T("cut50.y4m")));
     CU_ASSERT_EQUAL(count_lines(o), 40);
     char *lines_in[32] = {0}, *lines_out[64] = {0}, *save = NULL;
     int ni = 0, no = 0;
@@ -191,8 +170,8 @@ static void test_cut(void)
         CU_ASSERT_STRING_EQUAL(lines_out[2 * j], lines_in[j]);
     CU_ASSERT(!strcmp(lines_out[19], lines_in[9]) || !strcmp(lines_out[19], lines_in[10]));
     CU_ASSERT(strcmp(lines_out[17], lines_in[8]) && strcmp(lines_out[17], lines_in[9])); /* synthesised */
-    CU_ASSERT_STRING_EQUAL(cmd_out("grep -o '\"cuts\":[0-9]*' %s", T("cut.jsonl")), "\"cuts\":1");
-    CU_ASSERT(strstr(cmd_out("grep run_end %s", T("cut.jsonl")), "\"unreliable_motion_pct\"") != NULL);
+    CU_ASSERT_STRING_EQUAL(tests_output("grep -o '\"cuts\":[0-9]*' %s", T("cut.jsonl")), "\"cuts\":1");
+    CU_ASSERT(strstr(tests_output("grep run_end %s", T("cut.jsonl")), "\"unreliable_motion_pct\"") != NULL);
 }
 
 static void test_one_frame(void)
@@ -232,7 +211,7 @@ static void test_slowmo_audio(void)
     /* a rate conversion keeps the audio, and in sync */
     rc = tests_run(out, sizeof(out), INTERP "--fps 50 -i %s -o %s", BIN, T("audio.mkv"), T("a50.mkv"));
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    const char *dur = cmd_out("ffprobe -v error -select_streams a -show_entries packet=pts_time -of csv=p=0 %s | tail -1",
+    const char *dur = tests_output("ffprobe -v error -select_streams a -show_entries packet=pts_time -of csv=p=0 %s | tail -1",
                               T("a50.mkv"));
     CU_ASSERT(atof(dur) > 0.9 && atof(dur) < 1.05);
     /* lowering the rate merges the packets of the frames that share an output
@@ -240,10 +219,10 @@ static void test_slowmo_audio(void)
     rc = tests_run(out, sizeof(out), INTERP "--fps 9 -i %s -o %s", BIN, T("audio.mkv"), T("a10.mkv"));
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     char na[64];
-    snprintf(na, sizeof(na), "%s", cmd_out("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 %s | wc -l",
+    snprintf(na, sizeof(na), "%s", tests_output("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 %s | wc -l",
                                            T("audio.mkv")));
     CU_ASSERT(atoi(na) > 10);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 %s | wc -l",
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -select_streams a -show_entries packet=pts -of csv=p=0 %s | wc -l",
                                    T("a10.mkv")), na);
 }
 
@@ -275,9 +254,9 @@ static void test_flow_png_dry_run(void)
     int rc = tests_run(out, sizeof(out), INTERP "-x 2 --flow-png %s -i %s -o %s", BIN, T("flow"), T("pan50.mkv"),
                        T("p100.y4m"));
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ls %s | wc -l", T("flow")), "80");
+    CU_ASSERT_STRING_EQUAL(tests_output("ls %s | wc -l", T("flow")), "80");
     /* a synthesised frame of a left pan is mostly cyan (moving left); a copy is white */
-    const char *px = cmd_out("ffmpeg -v error -i %s/000001.png -vf scale=1:1:flags=area -f rawvideo -pix_fmt rgb24 - "
+    const char *px = tests_output("ffmpeg -v error -i %s/000001.png -vf scale=1:1:flags=area -f rawvideo -pix_fmt rgb24 - "
                              "| od -An -tu1", T("flow"));
     int r = 0, g = 0, b = 0;
     CU_ASSERT_EQUAL(sscanf(px, "%d %d %d", &r, &g, &b), 3);

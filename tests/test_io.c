@@ -18,27 +18,6 @@ static int have_media;
 #define T(name) tests_tmp_path(name)
 
 /* Capture the output of a command into a static buffer; returns it trimmed. */
-static const char *cmd_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *cmd_out(const char *fmt, ...)
-{
-    static char buf[65536];
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    buf[0] = 0;
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return buf;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, p);
-    buf[n] = 0;
-    pclose(p);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = 0;
-    return buf;
-}
-
 static int count_lines(const char *s)
 {
     if (!*s)
@@ -107,15 +86,15 @@ static void test_vfr_timestamps(void)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     char a[8192], b[8192];
     snprintf(a, sizeof(a), "%s",
-             cmd_out("ffprobe -v error -select_streams v -show_entries frame=pts_time "
+             tests_output("ffprobe -v error -select_streams v -show_entries frame=pts_time "
                      "-of default=nw=1:nk=1 %s", T("vfr.mkv")));
     snprintf(b, sizeof(b), "%s",
-             cmd_out("ffprobe -v error -select_streams v -show_entries frame=pts_time "
+             tests_output("ffprobe -v error -select_streams v -show_entries frame=pts_time "
                      "-of default=nw=1:nk=1 %s", T("vfr_out.mkv")));
     CU_ASSERT(strlen(a) > 0);
     CU_ASSERT_STRING_EQUAL(a, b);
     CU_ASSERT_EQUAL(count_lines(b), 30);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams v -show_entries stream=width,height "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -select_streams v -show_entries stream=width,height "
                                    "-of csv=p=0 %s", T("vfr_out.mkv")), "128,96");
 }
 
@@ -130,20 +109,20 @@ static void test_audio_copy(void)
         int rc = tests_run(out, sizeof(out), UPSCALE "-s 1.5 -i %s -o %s", BIN, T(in), T(o));
         CU_ASSERT_EQUAL(rc, 0);
         char a[256];
-        snprintf(a, sizeof(a), "%s", cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", T(in)));
-        const char *b = cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", T(o));
+        snprintf(a, sizeof(a), "%s", tests_output("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", T(in)));
+        const char *b = tests_output("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", T(o));
         CU_ASSERT(strncmp(a, "MD5=", 4) == 0);
         CU_ASSERT_STRING_EQUAL(a, b);
         /* audio and video still start together */
-        const char *st = cmd_out("ffprobe -v error -show_entries stream=start_time -of csv=p=0 %s", T(o));
+        const char *st = tests_output("ffprobe -v error -show_entries stream=start_time -of csv=p=0 %s", T(o));
         double v0 = 1, a0 = 1;
         CU_ASSERT_EQUAL(sscanf(st, "%lf\n%lf", &v0, &a0), 2);
         CU_ASSERT(v0 < 0.1 && a0 < 0.1);
     }
     /* container metadata and colour tags travel too */
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -show_entries format_tags=title -of csv=p=0 %s",
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -show_entries format_tags=title -of csv=p=0 %s",
                                    T("audio_out.mkv")), "aie-test");
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams v -show_entries "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -select_streams v -show_entries "
                                    "stream=color_primaries,color_transfer,color_space,color_range "
                                    "-of csv=p=0 %s", T("audio_out.mkv")), "tv,bt709,bt709,bt709");
 }
@@ -151,13 +130,13 @@ static void test_audio_copy(void)
 static void test_y4m_pipes(void)
 {
     NEED_MEDIA();
-    const char *r = cmd_out("ffmpeg -v error -i %s -f yuv4mpegpipe - | " UPSCALE
+    const char *r = tests_output("ffmpeg -v error -i %s -f yuv4mpegpipe - | " UPSCALE
                             "-s 2 -m bicubic -i - -o - | ffprobe -v error -count_frames -show_entries "
                             "stream=width,height,nb_read_frames,pix_fmt -of csv=p=0 -",
                             T("clip.mkv"), BIN);
     CU_ASSERT_STRING_EQUAL(r, "192,128,yuv420p,30");
     /* 10-bit through the pipe */
-    r = cmd_out("ffmpeg -v error -i %s -pix_fmt yuv422p10le -strict -1 -f yuv4mpegpipe - | " UPSCALE
+    r = tests_output("ffmpeg -v error -i %s -pix_fmt yuv422p10le -strict -1 -f yuv4mpegpipe - | " UPSCALE
                 "-s 2 -i - -o - | ffprobe -v error -count_frames -show_entries "
                 "stream=width,height,nb_read_frames,pix_fmt -of csv=p=0 -",
                 T("clip.mkv"), BIN);
@@ -175,9 +154,9 @@ static void test_png_alpha(void)
         int rc = tests_run(out, sizeof(out), UPSCALE "-s 1 -i %s -o %s", BIN, T(names[i]), T("id.png"));
         CU_ASSERT_EQUAL(rc, 0);
         char a[256];
-        snprintf(a, sizeof(a), "%s", cmd_out("ffmpeg -v error -i %s -pix_fmt %s -f md5 -", T(names[i]), raw[i]));
-        CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -pix_fmt %s -f md5 -", T("id.png"), raw[i]));
-        CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -show_entries stream=pix_fmt -of csv=p=0 %s",
+        snprintf(a, sizeof(a), "%s", tests_output("ffmpeg -v error -i %s -pix_fmt %s -f md5 -", T(names[i]), raw[i]));
+        CU_ASSERT_STRING_EQUAL(a, tests_output("ffmpeg -v error -i %s -pix_fmt %s -f md5 -", T("id.png"), raw[i]));
+        CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -show_entries stream=pix_fmt -of csv=p=0 %s",
                                        T("id.png")), fmts[i]);
         /* 2x nearest duplicates every pixel, alpha included */
         rc = tests_run(out, sizeof(out), UPSCALE "-s 2 -m nearest -i %s -o %s", BIN, T(names[i]),
@@ -197,7 +176,7 @@ static void test_png_alpha(void)
     int rc = tests_run(out, sizeof(out), UPSCALE "-s 1 --depth 8 -i %s -o %s", BIN, T("alpha16.png"),
                        T("d8.png"));
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -show_entries stream=pix_fmt -of csv=p=0 %s",
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -show_entries stream=pix_fmt -of csv=p=0 %s",
                                    T("d8.png")), "rgba");
 }
 
@@ -207,27 +186,27 @@ static void test_frames_range(void)
     int rc = tests_run(out, sizeof(out), UPSCALE "-s 1 --lossless --frames 10-19 -i %s -o %s", BIN, T("clip.mkv"),
                        T("range.mkv"));
     CU_ASSERT_EQUAL_FATAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams v -count_frames -show_entries "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -select_streams v -count_frames -show_entries "
                                    "stream=nb_read_frames -of csv=p=0 %s", T("range.mkv")), "10");
     /* output starts at 0; the content is frames 10..19 of the input */
-    const char *t = cmd_out("ffprobe -v error -select_streams v -show_entries frame=pts_time "
+    const char *t = tests_output("ffprobe -v error -select_streams v -show_entries frame=pts_time "
                             "-of default=nw=1:nk=1 %s | head -1", T("range.mkv"));
     CU_ASSERT_STRING_EQUAL(t, "0.000000");
     char a[4096];
     snprintf(a, sizeof(a), "%s",
-             cmd_out("ffmpeg -v error -i %s -map 0:v -vf \"select='between(n,10,19)'\" -fps_mode passthrough "
+             tests_output("ffmpeg -v error -i %s -map 0:v -vf \"select='between(n,10,19)'\" -fps_mode passthrough "
                      "-f framemd5 - | grep -v '^#' | cut -d, -f6", T("clip.mkv")));
-    CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:v -f framemd5 - | grep -v '^#' | cut -d, -f6",
+    CU_ASSERT_STRING_EQUAL(a, tests_output("ffmpeg -v error -i %s -map 0:v -f framemd5 - | grep -v '^#' | cut -d, -f6",
                                       T("range.mkv")));
     /* audio covers the same 0.4 s, at packet granularity */
-    double dur = atof(cmd_out("ffprobe -v error -select_streams a -show_entries packet=duration_time "
+    double dur = atof(tests_output("ffprobe -v error -select_streams a -show_entries packet=duration_time "
                               "-of csv=p=0 %s | paste -sd+ | bc", T("range.mkv")));
     CU_ASSERT(dur > 0.35 && dur < 0.45);
     /* open-ended range */
     rc = tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 25- -i %s -o %s", BIN, T("clip.mkv"),
                    T("tail.y4m"));
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -count_frames -show_entries stream=nb_read_frames "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -count_frames -show_entries stream=nb_read_frames "
                                    "-of csv=p=0 %s", T("tail.y4m")), "5");
     /* a range past the end is an error */
     rc = tests_run(out, sizeof(out), UPSCALE "--frames 40-50 -i %s -o %s", BIN, T("clip.mkv"),
@@ -244,14 +223,14 @@ static void test_threads_identical(void)
                               T("j1.y4m")), 0);
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-j 3 -s 2.5 -i %s -o %s", BIN, T("clip.mkv"),
                               T("j3.y4m")), 0);
-    snprintf(a, sizeof(a), "%s", cmd_out("md5sum < %s", T("j1.y4m")));
-    CU_ASSERT_STRING_EQUAL(a, cmd_out("md5sum < %s", T("j3.y4m")));
+    snprintf(a, sizeof(a), "%s", tests_output("md5sum < %s", T("j1.y4m")));
+    CU_ASSERT_STRING_EQUAL(a, tests_output("md5sum < %s", T("j3.y4m")));
     /* and under every --cpu level */
     static const char *const levels[] = {"c", "avx2", "avx512"};
     for (int i = 0; i < 3; i++) {
         CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "--cpu %s -s 2.5 -i %s -o %s", BIN, levels[i],
                                   T("clip.mkv"), T("cpu.y4m")), 0);
-        CU_ASSERT_STRING_EQUAL(a, cmd_out("md5sum < %s", T("cpu.y4m")));
+        CU_ASSERT_STRING_EQUAL(a, tests_output("md5sum < %s", T("cpu.y4m")));
     }
 }
 
@@ -261,10 +240,10 @@ static void test_png_sequence(void)
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "mkdir -p %s", T("seq")), 0);
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 0-4 -i %s -o %s/%%04d.png", BIN,
                               T("clip.mkv"), T("seq")), 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ls %s", T("seq")), "0001.png\n0002.png\n0003.png\n0004.png\n0005.png");
+    CU_ASSERT_STRING_EQUAL(tests_output("ls %s", T("seq")), "0001.png\n0002.png\n0003.png\n0004.png\n0005.png");
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 2 --input-fps 10 -i %s/%%04d.png -o %s", BIN,
                               T("seq"), T("seq.mkv")), 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -count_frames -show_entries "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -count_frames -show_entries "
                                    "stream=width,height,nb_read_frames,r_frame_rate -of csv=p=0 %s",
                                    T("seq.mkv")), "192,128,10/1,5");
 }
@@ -280,19 +259,19 @@ static void test_containers(void)
         int rc = tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 0-4 %s -i %s -o %s", BIN,
                            !strcmp(c[i].name, "cl.mkv") ? "--lossless" : "", T("clip.mkv"), T(c[i].name));
         CU_ASSERT_EQUAL(rc, 0);
-        const char *got = cmd_out("ffprobe -v error -select_streams v -show_entries stream=codec_name "
+        const char *got = tests_output("ffprobe -v error -select_streams v -show_entries stream=codec_name "
                                   "-of csv=p=0 %s", T(c[i].name));
         CU_ASSERT_STRING_EQUAL(got, strcmp(c[i].name, "c.y4m") ? c[i].codec : "rawvideo");
     }
     /* lossless at identity size reproduces the input exactly */
     char a[256];
-    snprintf(a, sizeof(a), "%s", cmd_out("ffmpeg -v error -i %s -map 0:v -frames:v 5 -f md5 -", T("clip.mkv")));
-    CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:v -f md5 -", T("cl.mkv")));
+    snprintf(a, sizeof(a), "%s", tests_output("ffmpeg -v error -i %s -map 0:v -frames:v 5 -f md5 -", T("clip.mkv")));
+    CU_ASSERT_STRING_EQUAL(a, tests_output("ffmpeg -v error -i %s -map 0:v -f md5 -", T("cl.mkv")));
     /* encoder options reach the encoder */
     int rc = tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 0-2 --crf 30 --preset ultrafast "
                        "--encoder-opt x264-params=keyint=1 -i %s -o %s", BIN, T("clip.mkv"), T("o.mp4"));
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams v -show_entries frame=key_frame "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -select_streams v -show_entries frame=key_frame "
                                    "-of default=nw=1:nk=1 %s | paste -sd,", T("o.mp4")), "1,1,1");
     rc = tests_run(out, sizeof(out), UPSCALE "--encoder-opt nosuchopt=1 -i %s -o %s", BIN, T("clip.mkv"),
                    T("bad.mp4"));
@@ -314,18 +293,18 @@ static void test_chapters_subtitles(void)
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 2 -i %s -o %s", BIN, T("withsub.mkv"),
                               T("ws.mkv")), 0);
     char a[256];
-    snprintf(a, sizeof(a), "%s", cmd_out("ffmpeg -v error -i %s -map 0:s -c copy -f md5 -", T("withsub.mkv")));
+    snprintf(a, sizeof(a), "%s", tests_output("ffmpeg -v error -i %s -map 0:s -c copy -f md5 -", T("withsub.mkv")));
     CU_ASSERT(strncmp(a, "MD5=", 4) == 0);
-    CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:s -c copy -f md5 -", T("ws.mkv")));
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -show_entries chapter=start_time,end_time:chapter_tags=title "
+    CU_ASSERT_STRING_EQUAL(a, tests_output("ffmpeg -v error -i %s -map 0:s -c copy -f md5 -", T("ws.mkv")));
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -show_entries chapter=start_time,end_time:chapter_tags=title "
                                    "-of csv=p=0 %s", T("ws.mkv")),
                            "0.000000,0.600000,one\n0.600000,1.200000,two");
     /* frames 15-29 start at 0.6 s: chapter two and the second subtitle move to 0 and 0.1 s */
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 15-29 -i %s -o %s", BIN,
                               T("withsub.mkv"), T("wsr.mkv")), 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -show_entries chapter=start_time,end_time:chapter_tags=title "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -show_entries chapter=start_time,end_time:chapter_tags=title "
                                    "-of csv=p=0 %s", T("wsr.mkv")), "0.000000,0.600000,two");
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -select_streams s -show_entries packet=pts_time "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -select_streams s -show_entries packet=pts_time "
                                    "-of csv=p=0 %s", T("wsr.mkv")), "0.100000");
 }
 
@@ -347,19 +326,19 @@ static void test_join(void)
     CU_ASSERT_EQUAL_FATAL(aie_io_join(chunks, 2, src, 0, NULL, dst, err, sizeof(err)), 0);
     char a[4096];
     snprintf(a, sizeof(a), "%s",
-             cmd_out("(ffmpeg -v error -i %s -f framemd5 -; ffmpeg -v error -i %s -f framemd5 -) | "
+             tests_output("(ffmpeg -v error -i %s -f framemd5 -; ffmpeg -v error -i %s -f framemd5 -) | "
                      "grep -v '^#' | cut -d, -f6 | md5sum", c1, c2));
-    CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:v -f framemd5 - | grep -v '^#' | "
+    CU_ASSERT_STRING_EQUAL(a, tests_output("ffmpeg -v error -i %s -map 0:v -f framemd5 - | grep -v '^#' | "
                                       "cut -d, -f6 | md5sum", dst));
-    snprintf(a, sizeof(a), "%s", cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", src));
-    CU_ASSERT_STRING_EQUAL(a, cmd_out("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", dst));
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffmpeg -v error -i %s -f null - 2>&1", dst), "");
+    snprintf(a, sizeof(a), "%s", tests_output("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", src));
+    CU_ASSERT_STRING_EQUAL(a, tests_output("ffmpeg -v error -i %s -map 0:a -c copy -f md5 -", dst));
+    CU_ASSERT_STRING_EQUAL(tests_output("ffmpeg -v error -i %s -f null - 2>&1", dst), "");
     /* overlap by one source frame (12 source frames gave 12 outputs: one per
      * source frame is dropped); video only */
     snprintf(dst, sizeof(dst), "%s", T("joined2.mkv"));
     const int64_t src_frames[] = {12, 18};
     CU_ASSERT_EQUAL(aie_io_join(chunks, 2, NULL, 0, src_frames, dst, err, sizeof(err)), 0);
-    CU_ASSERT_STRING_EQUAL(cmd_out("ffprobe -v error -count_frames -show_entries stream=codec_type,nb_read_frames "
+    CU_ASSERT_STRING_EQUAL(tests_output("ffprobe -v error -count_frames -show_entries stream=codec_type,nb_read_frames "
                                    "-of csv=p=0 %s", dst), "video,29");
     /* chunks that do not match are refused, and nothing is left */
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), UPSCALE "-s 1 --frames 0-3 -i %s -o %s", BIN, src, T("j3.mkv")), 0);
@@ -388,7 +367,7 @@ static void test_memory_bounded(void)
                            "%s/aie-upscale -q -s 2 --metrics %s -i - -o /dev/null",
                            secs[i], BIN, T(log));
         CU_ASSERT_EQUAL(rc, 0);
-        rss[i] = atol(cmd_out("sed -n 's/.*\"maxrss_kb\":\\([0-9]*\\).*/\\1/p' %s", T(log)));
+        rss[i] = atol(tests_output("sed -n 's/.*\"maxrss_kb\":\\([0-9]*\\).*/\\1/p' %s", T(log)));
         CU_ASSERT(rss[i] > 0);
     }
     /* 500 frames vs 50: within 15% (frames in flight are bounded, not the stream) */

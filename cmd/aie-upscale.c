@@ -15,11 +15,13 @@
 #include "aie/pipeline.h"
 #include "aie/quality.h"
 #include "aie/nn.h"
+#include "aie/raisr.h"
 #include "aie/scale.h"
 #include "aie/sr_cnn.h"
 #include "cli.h"
 
-enum { OPT_SIZE = 2000, OPT_WIDTH, OPT_HEIGHT, OPT_MODEL, OPT_LIST_MODELS, OPT_TILE, OPT_MAX_MEM };
+enum { OPT_SIZE = 2000, OPT_WIDTH, OPT_HEIGHT, OPT_MODEL, OPT_LIST_MODELS, OPT_TILE, OPT_MAX_MEM, OPT_BANK,
+       OPT_BUDGET };
 
 #define MODELS_HINT "run 'make models' (scripts/fetch-models.sh) to download the pretrained models"
 
@@ -88,6 +90,14 @@ typedef struct Upscale {
     AieFilter filter;
     const char *method;
     int cnn;              /* -m cnn (or --model) */
+    int raisr;            /* -m raisr (or --bank) */
+    int autom;            /* -m auto (the default) */
+    const char *bank_arg; /* --bank FILE */
+    double budget_fps;    /* --budget-fps, 0 = none */
+    char bank_name[PATH_MAX];
+    AieRaisrBank *bank;
+    AieRaisrUpscaler *rs;
+    char choice[512];     /* -m auto: why, as a JSON object text */
     const char *model_arg; /* --model NAME|PATH */
     char model_name[256];
     char model_file[PATH_MAX];
@@ -114,9 +124,11 @@ static const CliOpt opts[] = {
     {OPT_SIZE, "size", "WxH", "output size in pixels", NULL},
     {OPT_WIDTH, "width", "W", "output width; the height keeps the aspect ratio", NULL},
     {OPT_HEIGHT, "height", "H", "output height; the width keeps the aspect ratio", NULL},
-    {'m', "method", "NAME", "nearest, bilinear, bicubic, lanczos, spline36 or cnn", "lanczos"},
+    {'m', "method", "NAME", "auto, nearest, bilinear, bicubic, lanczos, spline36, raisr or cnn", "auto"},
     {OPT_MODEL, "model", "NAME|PATH", "CNN model: an installed name or a model file (implies -m cnn)", "best installed for the scale"},
-    {OPT_LIST_MODELS, "list-models", NULL, "list the installed CNN models and exit", NULL},
+    {OPT_BANK, "bank", "FILE", "RAISR filter bank made by aie-train (implies -m raisr)", "built-in for the scale"},
+    {OPT_BUDGET, "budget-fps", "N", "-m auto: the best method expected to keep up with N frames per second", "none"},
+    {OPT_LIST_MODELS, "list-models", NULL, "list the CNN models and RAISR filter banks and exit", NULL},
     {OPT_TILE, "tile", "N", "CNN tile side in input pixels, 16 to 4096", "automatic"},
     {OPT_MAX_MEM, "max-mem", "MiB", "cap on CNN tile memory (all threads); tiles are halved to fit", "none"},
     {0},
@@ -149,13 +161,44 @@ static int list_models(const Cli *c)
                info.flops_per_pixel * 1e6 / 1e9, cat[i].licence, path);
         aie_nn_free(&m);
     }
+    /* RAISR filter banks: the built-in ones, then raisr-x<N>.bank files on the path */
+    int banks = 0;
+    for (int i = -1; i < mp.n; i++)
+        for (int s = 2; s <= 4; s++) {
+            char path[PATH_MAX] = "", err[AIE_ERRBUF_SIZE], name[32];
+            AieRaisrBank *b = NULL;
+            snprintf(name, sizeof(name), "raisr-x%d", s);
+            if (i < 0) {
+                if (aie_raisr_bank_builtin(&b, s))
+                    continue;
+                snprintf(path, sizeof(path), "(built-in)");
+            } else if (snprintf(path, sizeof(path), "%s/raisr-x%d.bank", mp.dirs[i], s) >= (int)sizeof(path) ||
+                       access(path, F_OK)) {
+                continue;
+            } else if (aie_raisr_bank_load(&b, path, err, sizeof(err))) {
+                printf("%-24s %4dx  %-9s  %13s  %-12s  %s\n", name, s, "filters", "damaged", "-", path);
+                cli_warn(c, "%s", err);
+                continue;
+            }
+            if (!found++ || !banks)
+                printf("%s%-24s %5s  %-9s  %13s  %-12s  %s\n", found > 1 ? "\n" : "", "NAME", "SCALE", "CONTENT",
+                       "GFLOP/MPIXEL", "LICENCE", "FILE");
+            banks++;
+            AieRaisrBankInfo bi;
+            aie_raisr_bank_info(b, &bi);
+            /* per output pixel: k*k multiply-adds, plus the hash per input pixel */
+            printf("%-24s %4dx  %-9s  %13.2f  %-12s  %s\n", name, s, "filters", 2.0 * bi.k * bi.k / 1e3,
+                   i < 0 ? "as aie" : "-", path);
+            aie_raisr_bank_free(&b);
+        }
     fflush(stdout);
     char sp[4 * PATH_MAX + 4];
     model_path_text(&mp, sp, sizeof(sp));
-    if (!found)
+    if (found == banks)
         cli_warn(c, "no CNN models installed (search path %s); " MODELS_HINT, sp);
     else if (!c->quiet)
-        fprintf(stderr, "%s: %d model%s; search path %s\n", c->tool, found, found == 1 ? "" : "s", sp);
+        fprintf(stderr, "%s: %d model%s and filter bank%s; search path %s\n", c->tool, found, found == 1 ? "" : "s",
+                found == 1 ? "" : "s", sp);
     return 0;
 }
 
@@ -185,10 +228,16 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_WIDTH: u->width = cli_int(c, "--width", arg, 1, AIE_MAX_DIM); return 0;
     case OPT_HEIGHT: u->height = cli_int(c, "--height", arg, 1, AIE_MAX_DIM); return 0;
     case 'm':
+        u->cnn = u->raisr = u->autom = 0;
         if (!strcmp(arg, "cnn")) {
             u->cnn = 1;
+        } else if (!strcmp(arg, "raisr")) {
+            u->raisr = 1;
+        } else if (!strcmp(arg, "auto")) {
+            u->autom = 1;
         } else if (aie_filter_parse(arg, &u->filter) < 0) {
-            cli_usage(c, "--method: unknown method '%s' (nearest, bilinear, bicubic, lanczos, spline36, cnn)", arg);
+            cli_usage(c, "--method: unknown method '%s' (auto, nearest, bilinear, bicubic, lanczos, spline36, raisr, "
+                         "cnn)", arg);
         }
         u->method = arg;
         u->method_given = 1;
@@ -198,6 +247,12 @@ static int handle(void *ctx, int code, const char *arg)
             cli_usage(c, "--model: expected a model name or file");
         u->model_arg = arg;
         return 0;
+    case OPT_BANK:
+        if (!*arg)
+            cli_usage(c, "--bank: expected a filter bank file");
+        u->bank_arg = arg;
+        return 0;
+    case OPT_BUDGET: u->budget_fps = cli_double(c, "--budget-fps", arg, 0.001, 100000); return 0;
     case OPT_LIST_MODELS: exit(list_models(c) ? EXIT_FAIL : EXIT_OK);
     case OPT_TILE: u->tile = cli_int(c, "--tile", arg, AIE_NN_MIN_TILE, 4096); return 0;
     case OPT_MAX_MEM: u->max_mem = (size_t)cli_int(c, "--max-mem", arg, 1, 16 << 20) << 20; return 0;
@@ -286,6 +341,8 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
         return err;
     if (u->up)
         err = aie_cnn_upscale(u->up, in, out, pool, &u->cli->cancel);
+    else if (u->rs)
+        err = aie_raisr_upscale(u->rs, in, out, pool);
     else
         err = aie_scaler_scale(u->scaler, in, out, pool);
     if (err) {
@@ -317,11 +374,182 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
     return aie_job_emit(job, out);
 }
 
+static const char *method_name(const Upscale *u)
+{
+    return u->autom ? "auto" : u->cnn ? "cnn" : u->raisr ? "raisr" : aie_filter_name(u->filter);
+}
+
+/* The filter bank for an output scale: --bank FILE, else raisr-x<r>.bank on
+ * the model path, else the built-in one. */
+static int bank_pick(Upscale *u, const ModelPath *mp, double scale, char *msg, size_t n)
+{
+    if (u->bank_arg) {
+        const char *base = strrchr(u->bank_arg, '/');
+        snprintf(u->bank_name, sizeof(u->bank_name), "%s", base ? base + 1 : u->bank_arg);
+        return aie_raisr_bank_load(&u->bank, u->bank_arg, msg, n);
+    }
+    int r = scale <= 2.0 ? 2 : scale <= 3.0 ? 3 : 4;
+    for (int i = 0; i < mp->n; i++) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof(path), "%s/raisr-x%d.bank", mp->dirs[i], r) >= (int)sizeof(path) ||
+            access(path, F_OK))
+            continue;
+        snprintf(u->bank_name, sizeof(u->bank_name), "%s", path);
+        return aie_raisr_bank_load(&u->bank, path, msg, n);
+    }
+    int e = aie_raisr_bank_builtin(&u->bank, r);
+    if (e)
+        say(msg, n, "-m raisr: no %dx filter bank (none built in, none on the model path); train one with aie-train", r);
+    else
+        snprintf(u->bank_name, sizeof(u->bank_name), "raisr-x%d (built-in)", r);
+    return e;
+}
+
+/* Frames per second of one way of upscaling vi to the output size, timed on a
+ * synthetic frame (the best of two runs); the CNN on a 96x96 piece, scaled by
+ * the pixel count. 0 when it cannot run. */
+static double calibrate(Upscale *u, const AieVideoInfo *vi, const char *method, const char *model_file,
+                        AiePool *pool, int threads)
+{
+    int sw = vi->width, sh = vi->height, dw = u->out_w, dh = u->out_h;
+    double factor = 1;
+    if (!strcmp(method, "cnn")) {
+        int pw = sw < 96 ? sw : 96, ph = sh < 96 ? sh : 96;
+        factor = (double)sw * sh / ((double)pw * ph);
+        dw = (int)((int64_t)dw * pw / sw);
+        dh = (int)((int64_t)dh * ph / sh);
+        sw = pw;
+        sh = ph;
+        int sx, sy;
+        aie_layout_chroma_shift(vi->layout, &sx, &sy);
+        dw += sx && (dw & 1);
+        dh += sy && (dh & 1);
+    }
+    AieFrame *src = NULL, *dst = NULL;
+    AieScaler *sc = NULL;
+    AieRaisrUpscaler *rs = NULL;
+    AieNnModel *m = NULL;
+    AieCnnUpscaler *cu = NULL;
+    double best = 0;
+    if (aie_frame_alloc(&src, sw, sh, vi->layout, vi->depth) || aie_frame_alloc(&dst, dw, dh, vi->layout, vi->depth))
+        goto done;
+    for (int p = 0; p < src->nplanes; p++) /* a textured picture, so no path is trivially fast */
+        for (int y = 0; y < src->plane_h[p]; y++)
+            for (int x = 0; x < src->plane_w[p]; x++) {
+                unsigned v = (unsigned)((x * 7 + y * 13 + ((x * y) >> 3)) & 255);
+                if (vi->depth > 8)
+                    ((uint16_t *)(void *)(src->data[p] + y * src->stride[p]))[x] = (uint16_t)(v << (vi->depth - 8));
+                else
+                    src->data[p][y * src->stride[p] + x] = (uint8_t)v;
+            }
+    AieScaleParams sp = {.src_w = sw, .src_h = sh, .dst_w = dw, .dst_h = dh, .layout = vi->layout,
+                         .depth = vi->depth, .filter = AIE_FILTER_LANCZOS, .chroma_loc = vi->color.chroma_loc};
+    AieRaisrParams rp = {.src_w = sw, .src_h = sh, .dst_w = dw, .dst_h = dh, .layout = vi->layout,
+                         .depth = vi->depth, .chroma_loc = vi->color.chroma_loc};
+    char e2[AIE_ERRBUF_SIZE];
+    if (!strcmp(method, "raisr")) {
+        if (!u->bank || aie_raisr_create(&rs, u->bank, &rp, u->cli->cpu_flags))
+            goto done;
+    } else if (!strcmp(method, "cnn")) {
+        AieCnnParams cp = {.src_w = sw, .src_h = sh, .dst_w = dw, .dst_h = dh, .layout = vi->layout,
+                           .depth = vi->depth, .color = vi->color, .threads = threads + 1};
+        if (aie_nn_load(&m, model_file, e2, sizeof(e2)) ||
+            aie_cnn_create(&cu, m, &cp, u->cli->cpu_flags, e2, sizeof(e2)))
+            goto done;
+    } else if (aie_scaler_create(&sc, &sp, u->cli->cpu_flags)) {
+        goto done;
+    }
+    for (int run = 0; run < 2; run++) {
+        long long t0 = aie_time_us();
+        int e = rs ? aie_raisr_upscale(rs, src, dst, pool)
+              : cu ? aie_cnn_upscale(cu, src, dst, pool, &u->cli->cancel)
+                   : aie_scaler_scale(sc, src, dst, pool);
+        long long us = aie_time_us() - t0;
+        if (e)
+            break;
+        double fps = 1e6 / ((double)(us > 0 ? us : 1) * factor);
+        if (fps > best)
+            best = fps;
+    }
+done:
+    aie_frame_unref(&src);
+    aie_frame_unref(&dst);
+    aie_scaler_free(&sc);
+    aie_raisr_free(&rs);
+    aie_cnn_free(&cu);
+    aie_nn_free(&m);
+    return best;
+}
+
+/* -m auto: a CNN for stills, RAISR for video; with --budget-fps, the best of
+ * cnn > raisr > lanczos expected to keep up. Sets the method and u->choice. */
+static void auto_choose(Upscale *u, const AieVideoInfo *vi, const ModelPath *mp, AiePool *pool, int threads)
+{
+    double sw = (double)u->out_w / vi->width, sh = (double)u->out_h / vi->height, s = sw > sh ? sw : sh;
+    const AieCnnModelDesc *d = NULL;
+    char model[PATH_MAX] = "", msg[AIE_ERRBUF_SIZE];
+    int have_cnn = s >= 1.5 && aie_cnn_model_pick(mp->dirs, mp->n, s, &d, model, sizeof(model)) == 0;
+    int have_raisr = s >= 1.5 && bank_pick(u, mp, s, msg, sizeof(msg)) == 0;
+    const char *pick = "lanczos", *why;
+    double fps[3] = {-1, -1, -1}; /* cnn, raisr, lanczos */
+    if (s < 1.5) {
+        why = "scale below 1.5";
+    } else if (u->budget_fps <= 0) {
+        if (vi->still && have_cnn) {
+            pick = "cnn";
+            why = "a still image";
+        } else if (have_raisr) {
+            pick = "raisr";
+            why = vi->still ? "a still image, no CNN model installed" : "video";
+        } else {
+            why = "no CNN model or filter bank";
+        }
+    } else {
+        why = "none of cnn and raisr keeps up with the budget";
+        if (have_cnn && (fps[0] = calibrate(u, vi, "cnn", model, pool, threads)) >= u->budget_fps) {
+            pick = "cnn";
+            why = "the best method that keeps up with the budget";
+        } else if (have_raisr && (fps[1] = calibrate(u, vi, "raisr", NULL, pool, threads)) >= u->budget_fps) {
+            pick = "raisr";
+            why = "the best method that keeps up with the budget";
+        } else {
+            fps[2] = calibrate(u, vi, "lanczos", NULL, pool, threads);
+            if (fps[2] < u->budget_fps)
+                cli_warn(u->cli, "--budget-fps %g: even lanczos is expected to run at %.1f fps here", u->budget_fps,
+                         fps[2]);
+        }
+    }
+    u->autom = 0;
+    u->cnn = !strcmp(pick, "cnn");
+    u->raisr = !strcmp(pick, "raisr");
+    u->filter = AIE_FILTER_LANCZOS;
+    if (u->cnn)
+        snprintf(u->model_name, sizeof(u->model_name), "%s", d->name);
+    if (!u->raisr)
+        aie_raisr_bank_free(&u->bank);
+    int n = snprintf(u->choice, sizeof(u->choice), "{\"requested\":\"auto\",\"chosen\":\"%s\",\"reason\":\"%s\"", pick,
+                     why);
+    if (u->budget_fps > 0 && n < (int)sizeof(u->choice))
+        n += snprintf(u->choice + n, sizeof(u->choice) - (size_t)n, ",\"budget_fps\":%g", u->budget_fps);
+    static const char *const names[3] = {"cnn", "raisr", "lanczos"};
+    for (int i = 0; i < 3; i++)
+        if (fps[i] >= 0 && n < (int)sizeof(u->choice))
+            n += snprintf(u->choice + n, sizeof(u->choice) - (size_t)n, ",\"predicted_fps_%s\":%.2f", names[i], fps[i]);
+    if (n < (int)sizeof(u->choice))
+        snprintf(u->choice + n, sizeof(u->choice) - (size_t)n, "}");
+    if (u->cli->verbose)
+        cli_info(u->cli, "-m auto: %s (%s)", pick, why);
+}
+
 static json_object *job_json(const Upscale *u, const Cli *c, const AieVideoInfo *vi)
 {
     void *tool_opts;
     json_object *o = cli_job_json(c, vi, u->out_w, u->out_h, &tool_opts), *p = tool_opts;
-    json_object_object_add(p, "method", json_object_new_string(u->cnn ? "cnn" : aie_filter_name(u->filter)));
+    json_object_object_add(p, "method", json_object_new_string(method_name(u)));
+    if (u->autom && u->budget_fps > 0)
+        json_object_object_add(p, "budget_fps", json_object_new_double(u->budget_fps));
+    if (u->raisr && u->bank_arg)
+        json_object_object_add(p, "bank", json_object_new_string(u->bank_arg));
     if (u->cnn) {
         json_object_object_add(p, "model", json_object_new_string(u->model_name));
         json_object_object_add(p, "model_file", json_object_new_string(u->model_file));
@@ -354,8 +582,18 @@ int main(int argc, char **argv)
         u.cnn = 1;
         u.method = "cnn";
     }
-    if (!u.cnn && (u.tile || u.max_mem))
-        cli_usage(&cli, "--tile and --max-mem go with -m cnn");
+    if (u.bank_arg) {
+        if ((u.method_given && !u.raisr) || u.model_arg)
+            cli_usage(&cli, "--bank goes with -m raisr, not %s", u.model_arg ? "--model" : u.method);
+        u.raisr = 1;
+        u.method = "raisr";
+    }
+    if (!u.method_given && !u.model_arg && !u.bank_arg)
+        u.autom = 1;
+    if (u.budget_fps > 0 && !u.autom)
+        cli_usage(&cli, "--budget-fps goes with -m auto");
+    if (!u.cnn && !u.autom && (u.tile || u.max_mem))
+        cli_usage(&cli, "--tile and --max-mem go with -m cnn (or -m auto)");
     const int model_is_path = u.model_arg && (strchr(u.model_arg, '/') || strstr(u.model_arg, ".json") ||
                                               strstr(u.model_arg, ".param"));
     if (u.model_arg && !model_is_path && !aie_cnn_model_desc(u.model_arg))
@@ -372,7 +610,7 @@ int main(int argc, char **argv)
     AiePool *pool = NULL;
     AieMetrics *metrics = cli.dry_run ? NULL : cli_metrics_open(&cli);
     AiePipelineStats stats = {0};
-    AieRunInfo ri = {.method = u.cnn ? "cnn" : aie_filter_name(u.filter), .threads = threads};
+    AieRunInfo ri = {.method = method_name(&u), .threads = threads};
     char out_fmt[32] = "";
     ri.input.name = cli.input;
     ri.output.name = cli.output;
@@ -418,6 +656,22 @@ int main(int argc, char **argv)
         err = AIE_ETOOBIG;
         goto done;
     }
+    if (!cli.dry_run && (err = aie_pool_create(&pool, threads))) {
+        snprintf(msg, sizeof(msg), "cannot start %d threads: %s", threads, aie_strerror(err));
+        goto done;
+    }
+    if (u.autom && !cli.dry_run) {
+        auto_choose(&u, vi, &mp, pool, threads);
+        ri.method = method_name(&u);
+        ri.options_json = u.choice;
+    }
+    if (u.raisr && !u.bank) {
+        double sw = (double)u.out_w / vi->width, sh = (double)u.out_h / vi->height;
+        if ((err = bank_pick(&u, &mp, sw > sh ? sw : sh, msg, sizeof(msg))))
+            goto done;
+    }
+    if (u.raisr)
+        ri.model = u.bank_name;
     if (u.cnn && !u.model_arg) {
         /* the best installed model for the scale asked */
         double sw = (double)u.out_w / vi->width, sh = (double)u.out_h / vi->height;
@@ -456,6 +710,16 @@ int main(int argc, char **argv)
         if (cli.verbose)
             cli_info(&cli, "model %s (%s), loaded in %.2f s, tile %d", u.model_name, u.model_file,
                      (aie_time_us() - t0) / 1e6, aie_cnn_tile(u.up));
+    } else if (u.raisr) {
+        AieRaisrParams rp = {
+            .src_w = vi->width, .src_h = vi->height, .dst_w = u.out_w, .dst_h = u.out_h,
+            .layout = vi->layout, .depth = vi->depth, .chroma_loc = vi->color.chroma_loc,
+        };
+        if ((err = aie_raisr_create(&u.rs, u.bank, &rp, cli.cpu_flags))) {
+            snprintf(msg, sizeof(msg), "%s: cannot upscale %dx%d to %dx%d with RAISR: %s", cli.input, vi->width,
+                     vi->height, u.out_w, u.out_h, aie_strerror(err));
+            goto done;
+        }
     } else if ((err = aie_scaler_create(&u.scaler, &sp, cli.cpu_flags))) {
         snprintf(msg, sizeof(msg), "%s: cannot scale %dx%d to %dx%d: %s", cli.input, vi->width,
                  vi->height, u.out_w, u.out_h, aie_strerror(err));
@@ -489,17 +753,13 @@ int main(int argc, char **argv)
     AieWriterOpts wo = cli_writer_opts(&cli);
     if ((err = aie_writer_open(&writer, cli.output, &ovi, reader, &wo, msg, sizeof(msg))))
         goto done;
-    if ((err = aie_pool_create(&pool, threads))) {
-        snprintf(msg, sizeof(msg), "cannot start %d threads: %s", threads, aie_strerror(err));
-        goto done;
-    }
     snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
     cli_stream_desc(&ri.output, cli.output, u.out_w, u.out_h, vi->fps, out_fmt);
     aie_metrics_run_start(metrics, &ri);
     if (cli.verbose)
         cli_info(&cli, "%s: %dx%d %s -> %dx%d %s %s, %s, %d threads, cpu %s", cli.input, vi->width,
                  vi->height, vi->pix_fmt, u.out_w, u.out_h, aie_writer_codec(writer), out_fmt,
-                 u.cnn ? u.model_name : aie_filter_name(u.filter), threads, aie_cpu_name(cli.cpu_flags));
+                 u.cnn ? u.model_name : u.raisr ? u.bank_name : aie_filter_name(u.filter), threads, aie_cpu_name(cli.cpu_flags));
 
     AiePipelineCallbacks cb = {.ctx = &u, .process = process};
     AiePipelineOpts po = {
@@ -533,6 +793,8 @@ done: {
     aie_pool_destroy(&pool);
     aie_scaler_free(&u.scaler);
     aie_cnn_free(&u.up);
+    aie_raisr_free(&u.rs);
+    aie_raisr_bank_free(&u.bank);
     aie_nn_free(&u.model);
     aie_frame_pool_free(&u.frames);
     aie_scaler_free(&u.down);

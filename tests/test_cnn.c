@@ -187,7 +187,7 @@ static void test_frame_rgb16_alpha(void)
                 exact &= sample(dst, p, x, y) == sample(src, p, x / 2, y / 2);
     CU_ASSERT(exact); /* 16 bit in, float through the network, 16 bit out */
     /* alpha: lanczos on its own */
-    AieScaleParams sp = {21, 13, 42, 26, AIE_LAYOUT_GRAY, 16, AIE_FILTER_LANCZOS, 0};
+    AieScaleParams sp = {21, 13, 42, 26, AIE_LAYOUT_GRAY, 16, AIE_FILTER_LANCZOS, 0, 0};
     AieScaler *s = NULL;
     CU_ASSERT_EQUAL_FATAL(aie_scaler_create(&s, &sp, aie_cpu_flags()), 0);
     AieFrame *a = NULL, *b = frame(42, 26, AIE_LAYOUT_GRAY, 16);
@@ -269,7 +269,7 @@ static void test_frame_other_scale(void)
     AiePool *pool = NULL;
     CU_ASSERT_EQUAL_FATAL(aie_pool_create(&pool, 3), 0);
     CU_ASSERT_EQUAL(aie_cnn_upscale(u3, src, three, pool, NULL), 0);
-    AieScaleParams sp = {40, 28, 60, 42, AIE_LAYOUT_YUV420, 8, AIE_FILTER_LANCZOS, 0};
+    AieScaleParams sp = {40, 28, 60, 42, AIE_LAYOUT_YUV420, 8, AIE_FILTER_LANCZOS, 0, 0};
     AieScaler *s = NULL;
     CU_ASSERT_EQUAL_FATAL(aie_scaler_create(&s, &sp, aie_cpu_flags()), 0);
     CU_ASSERT_EQUAL(aie_scaler_scale(s, two, want, NULL), 0);
@@ -381,7 +381,7 @@ static void test_cli(void)
     CU_ASSERT_EQUAL(run("%s/aie-upscale --model nosuch -i %s -o /dev/null", BIN, in), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "unknown model 'nosuch'"));
     CU_ASSERT_EQUAL(run("%s/aie-upscale -m lanczos --model waifu2x-scale2x -i %s -o /dev/null", BIN, in), 2);
-    CU_ASSERT_EQUAL(run("%s/aie-upscale --tile 64 -i %s -o /dev/null", BIN, in), 2);
+    CU_ASSERT_EQUAL(run("%s/aie-upscale -m lanczos --tile 64 -i %s -o /dev/null", BIN, in), 2);
     CU_ASSERT_EQUAL(run("%s/aie-upscale -m cnn --tile 8 -i %s -o /dev/null", BIN, in), 2);
     /* a bad model file: runtime failure naming it */
     snprintf(cmd, sizeof(cmd), "%s/aie-upscale --model %s/testdata/nn/bad/malformed_model.json -i %s -o /dev/null",

@@ -60,7 +60,7 @@ static void fill_random(AieFrame *f)
 static AieFrame *scale(const AieFrame *src, int dw, int dh, AieFilter filter, int chroma_loc,
                        AiePool *pool, unsigned cpu_flags)
 {
-    AieScaleParams p = {src->width, src->height, dw, dh, src->layout, src->depth, filter, chroma_loc};
+    AieScaleParams p = {src->width, src->height, dw, dh, src->layout, src->depth, filter, chroma_loc, 0};
     AieScaler *s = NULL;
     CU_ASSERT_EQUAL_FATAL(aie_scaler_create(&s, &p, cpu_flags), 0);
     AieFrame *dst = new_frame(dw, dh, src->layout, src->depth);
@@ -101,7 +101,7 @@ static void test_filter_parse(void)
 
 static void test_bad_params(void)
 {
-    const AieScaleParams ok = {64, 48, 128, 96, AIE_LAYOUT_YUV420, 8, AIE_FILTER_LANCZOS, 0};
+    const AieScaleParams ok = {64, 48, 128, 96, AIE_LAYOUT_YUV420, 8, AIE_FILTER_LANCZOS, 0, 0};
     AieScaler *s = (AieScaler *)&s; /* must be reset to NULL on failure */
     AieScaleParams p = ok;
     p.src_w = 0;

@@ -28,6 +28,7 @@ typedef struct AieScaleParams {
     int depth;
     AieFilter filter;
     int chroma_loc;      /* AieColor.chroma_loc of the source; 0 = unspecified (left for 4:2:0/4:2:2) */
+    unsigned plane_mask; /* planes to scale (bit p = plane p); 0 = all. The others are left as they are */
 } AieScaleParams;
 
 typedef struct AieScaler AieScaler;

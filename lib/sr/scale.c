@@ -489,6 +489,8 @@ int aie_scaler_scale(const AieScaler *s, const AieFrame *src, AieFrame *dst, Aie
      * balance, few enough that the rows re-filtered at slice starts stay cheap. */
     const int per_plane = pool ? 3 * aie_pool_threads(pool) : 1;
     for (int pl = 0; pl < s->nplanes; pl++) {
+        if (s->p.plane_mask && !(s->p.plane_mask >> pl & 1))
+            continue;
         int dh = s->geom[s->geom_of[pl]].dh;
         int n = dh / 64;
         n = n < 1 ? 1 : n > per_plane ? per_plane : n;

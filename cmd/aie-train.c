@@ -44,8 +44,8 @@ static const CliOpt opts[] = {
     {OPT_STEP, "step", "N", "use every Nth low-resolution pixel in x and y (faster, fewer samples)", "1"},
     {OPT_EVERY, "every", "N", "videos: use every Nth frame", "10"},
     {OPT_MAX_FRAMES, "max-frames", "N", "videos: at most N frames from each file (0 = no limit)", "0"},
-    {OPT_LAMBDA, "lambda", "L", "ridge regularisation, relative to the data", "0.001"},
-    {OPT_MIN_SAMPLES, "min-samples", "N", "buckets with fewer samples use the per-phase filter", "100"},
+    {OPT_LAMBDA, "lambda", "L", "ridge regularisation, relative to the data", "0.00001"},
+    {OPT_MIN_SAMPLES, "min-samples", "N", "buckets with fewer samples use the per-phase filter", "20"},
     {OPT_DESC, "desc", "TEXT", "description stored in the bank", "the inputs and degradation"},
     {0},
 };

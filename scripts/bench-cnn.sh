@@ -18,7 +18,8 @@ bench_cnn() {
     local crop=${CNN_CROP:-1024x768} frames=${CNN_FRAMES:-2} creps=${CNN_REPS:-3}
     local parts=" ${CNN_PARTS:-kernel quality speed} "
     local list
-    list=$("$AIE_BIN/aie-upscale" -q --list-models 2>/dev/null | tail -n +2 || true)
+    # CNN models only: not the header lines, nor the RAISR banks ("filters")
+    list=$("$AIE_BIN/aie-upscale" -q --list-models 2>/dev/null | awk 'NF && $1 != "NAME" && $3 != "filters"' || true)
     if [ -z "$list" ]; then
         echo "== cnn: SKIP: no CNN models installed (make models)"
         return 0

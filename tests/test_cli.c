@@ -64,7 +64,7 @@ static void test_help_version(void)
     int rc = tests_run(out, sizeof(out), "%s/aie-upscale --help 2>/dev/null", BIN);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT(strncmp(out, "Usage: aie-upscale [OPTIONS] -i INPUT -o OUTPUT\n", 48) == 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "[default: lanczos]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "[default: auto]"));
     rc = tests_run(out, sizeof(out), "%s/aie-upscale -V", BIN);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT(strncmp(out, "aie-upscale ", 12) == 0);
@@ -291,7 +291,7 @@ static void test_stale_temps_and_dry_run(void)
                        T("small.y4m"), T("dry.mkv"));
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"width\": 192"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"method\": \"lanczos\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"method\": \"auto\""));
     CU_ASSERT(!exists(T("dry.mkv")));
 }
 

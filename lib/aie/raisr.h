@@ -105,8 +105,8 @@ typedef struct AieRaisrTrainParams {
     double blur;         /* Gaussian sigma (HR pixels) applied before the bicubic downscale, 0 = none */
     double noise;        /* Gaussian noise sigma (8-bit units) added to the LR image, 0 = none */
     uint64_t seed;       /* of the noise */
-    double lambda;       /* ridge strength relative to the data (0 = 1e-3) */
-    int min_samples;     /* fewer cells in a bucket: use the per-phase filter (0 = 100) */
+    double lambda;       /* ridge strength relative to the data (0 = 1e-5) */
+    int min_samples;     /* fewer cells in a bucket: use the per-phase filter (0 = 20) */
     int step;            /* use every step-th cell in x and y (0 = 1) */
     int no_symmetry;     /* do not add the 8 flips and transposes of every sample */
     char desc[AIE_RAISR_DESC_SIZE];

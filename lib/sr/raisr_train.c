@@ -87,9 +87,9 @@ int aie_raisr_train_create(AieRaisrTrainer **out, const AieRaisrTrainParams *p, 
     if (!q.ncoherence)
         q.ncoherence = 3;
     if (q.lambda <= 0)
-        q.lambda = 1e-3;
+        q.lambda = 1e-5;
     if (!q.min_samples)
-        q.min_samples = 100;
+        q.min_samples = 20;
     if (!q.step)
         q.step = 1;
     if (q.scale < 2 || q.scale > 4 || q.k < 3 || q.k > 7 || !(q.k & 1) || q.nstrength < 1 ||

@@ -5,9 +5,9 @@
 #   2. quality: ../shared/eval/sr_eval.sh at x2, x3, x4 over the PHOTOS of
 #      bench.sh (mate-backgrounds' nature set, never used in training) for
 #      ffmpeg lanczos and the built-in banks; DELTA at x2 (target >= +1.0 dB);
-#   3. own footage: a 2x bank trained on the first half of each real
-#      development clip (every 4th frame) and tested, with lanczos and the
-#      built-in bank, on frames from the second half of the same clips;
+#   3. own footage: per real development clip, a 2x bank trained on the
+#      first half of the clip and tested, with lanczos and the built-in bank,
+#      on frames of its second half;
 #   4. training time of the default banks (make bank) is printed by
 #      scripts/train-banks.sh itself; RAISR_TRAIN=1 runs it here too.
 # RAISR_PARTS="speed quality own" selects parts.
@@ -60,39 +60,37 @@ bench_raisr() {
     return 0
 }
 
-# Train on the first half of each real clip, test on its second half.
+# Own footage: for each real clip, a 2x bank trained on the first half of the
+# clip (every 2nd frame) and tested on frames of its second half, next to
+# lanczos and the built-in bank; then the means over the clips.
 raisr_own() {
     local clips; clips=$("$top/scripts/fetch-devclips.sh")
-    local d=$cache/raisr-own
-    rm -rf "$d" && mkdir -p "$d/train" "$d/test"
-    local c n b
+    local d=$cache/raisr-own c b n
+    echo "== raisr own footage: per real clip, a 2x bank trained on its first half, tested on its second half"
+    printf '   %-14s %7s %6s %9s %9s %9s\n' clip train test lanczos built-in own
+    local sl=0 sr=0 so=0 k=0
     for c in balle-jbart.mp4 balle1-vp9.avi diver.mov movie-hello.mp4 vid1080.mp4; do
         [ -s "$clips/$c" ] || continue
         b=${c%.*}
+        rm -rf "$d/$b" && mkdir -p "$d/$b/train" "$d/$b/test"
         n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$clips/$c")
-        ffmpeg -v error -i "$clips/$c" -vf "select='lt(n,$((n / 2)))*not(mod(n,4))',format=rgb24" -vsync 0 \
-            "$d/train/$b-%03d.png"
-        ffmpeg -v error -i "$clips/$c" -vf "select='gte(n,$((n / 2 + 2)))*not(mod(n-$((n / 2 + 2)),7))',format=rgb24" \
-            -vsync 0 -frames:v 3 "$d/test/$b-%03d.png"
+        ffmpeg -v error -i "$clips/$c" -vf "select='lt(n,$((n / 2)))*not(mod(n,2))',format=rgb24" -vsync 0 \
+            "$d/$b/train/f%03d.png"
+        ffmpeg -v error -i "$clips/$c" -vf "select='gte(n,$((n / 2 + 2)))*not(mod(n-$((n / 2 + 2)),4))',format=rgb24" \
+            -vsync 0 -frames:v 5 "$d/$b/test/f%03d.png"
+        local t0 t1 l r o
+        t0=$(date +%s.%N)
+        "$AIE_BIN/aie-train" -q -s 2 -o "$d/$b/own-x2.bank" "$d/$b/train"
+        t1=$(date +%s.%N)
+        l=$("$eval_dir/sr_eval.sh" 2 lanczos "$d/$b"/test/*.png | tail -1 | sed -n 's/.*Y-PSNR \([0-9.]*\).*/\1/p')
+        r=$("$eval_dir/sr_eval.sh" 2 "aie:-m raisr" "$d/$b"/test/*.png | tail -1 | sed -n 's/.*Y-PSNR \([0-9.]*\).*/\1/p')
+        o=$("$eval_dir/sr_eval.sh" 2 "aie:--bank $d/$b/own-x2.bank" "$d/$b"/test/*.png | tail -1 | sed -n 's/.*Y-PSNR \([0-9.]*\).*/\1/p')
+        printf '   %-14s %7s %6s %9.3f %9.3f %9.3f  (own - built-in %+.3f dB; trained in %.1f s)\n' "$b" \
+            "$(ls "$d/$b/train" | wc -l)" "$(ls "$d/$b/test" | wc -l)" "$l" "$r" "$o" "$(echo "$o - $r" | bc -l)" \
+            "$(echo "$t1 - $t0" | bc -l)"
+        sl=$(echo "$sl + $l" | bc -l); sr=$(echo "$sr + $r" | bc -l); so=$(echo "$so + $o" | bc -l); k=$((k + 1))
     done
-    echo "== raisr own footage: a 2x bank trained on $(ls "$d/train" | wc -l) frames (first halves of the real clips)," \
-         "tested on $(ls "$d/test" | wc -l) frames of their second halves"
-    local t0 t1
-    t0=$(date +%s.%N)
-    "$AIE_BIN/aie-train" -q -s 2 -o "$d/clips-x2.bank" "$d/train"
-    t1=$(date +%s.%N)
-    printf '   trained in %.1f s\n' "$(echo "$t1 - $t0" | bc -l)"
-    local l r o
-    l=$("$eval_dir/sr_eval.sh" 2 lanczos "$d"/test/*.png | tail -1)
-    r=$("$eval_dir/sr_eval.sh" 2 "aie:-m raisr" "$d"/test/*.png | tail -1)
-    o=$("$eval_dir/sr_eval.sh" 2 "aie:--bank $d/clips-x2.bank" "$d"/test/*.png | tail -1)
-    echo "$l"
-    echo "$r"
-    echo "$o"
-    local pl pr po
-    pl=$(echo "$l" | sed -n 's/.*Y-PSNR \([0-9.]*\).*/\1/p')
-    pr=$(echo "$r" | sed -n 's/.*Y-PSNR \([0-9.]*\).*/\1/p')
-    po=$(echo "$o" | sed -n 's/.*Y-PSNR \([0-9.]*\).*/\1/p')
-    printf 'DELTA own-footage bank vs built-in %+.3f dB, vs lanczos %+.3f dB (built-in vs lanczos %+.3f dB)\n' \
-        "$(echo "$po - $pr" | bc -l)" "$(echo "$po - $pl" | bc -l)" "$(echo "$pr - $pl" | bc -l)"
+    [ "$k" -gt 0 ] || { echo "   SKIP: no development clips"; return 0; }
+    printf 'DELTA own footage: own bank vs built-in %+.3f dB, vs lanczos %+.3f dB (built-in vs lanczos %+.3f dB), mean of %d clips\n' \
+        "$(echo "($so - $sr) / $k" | bc -l)" "$(echo "($so - $sl) / $k" | bc -l)" "$(echo "($sr - $sl) / $k" | bc -l)" "$k"
 }

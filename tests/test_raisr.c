@@ -12,6 +12,10 @@
 #include "sr/raisr_internal.h"
 #include "tests.h"
 
+#define AIE_FUZZ_NO_MAIN
+#include "fuzz/fuzz_raisrbank.c"
+#include <dirent.h>
+
 #define BIN tests_bin_dir()
 #define T(name) tests_tmp_path(name)
 
@@ -532,6 +536,38 @@ static void test_upscale_cli(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "raisr"));
 }
 
+/* The fuzz corpus of the bank reader (regression inputs included). */
+static void test_fuzz_corpus(void)
+{
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/testdata/fuzz/raisrbank", tests_src_dir());
+    DIR *d = opendir(dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    int files = 0, parsed = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[2048];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        static uint8_t buf[1 << 20];
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        CU_ASSERT_EQUAL(raisrbank_fuzz_one(buf, n), 0);
+        AieRaisrBank *b = NULL;
+        char err[256];
+        if (aie_raisr_bank_parse(&b, buf, n, err, sizeof(err)) == 0)
+            parsed++;
+        aie_raisr_bank_free(&b);
+        files++;
+    }
+    closedir(d);
+    CU_ASSERT(files >= 5);
+    CU_ASSERT(parsed >= 3 && parsed < files); /* valid seeds and damaged ones */
+}
+
 int test_raisr_register(void)
 {
     CU_pSuite s = CU_add_suite("raisr", NULL, NULL);
@@ -539,7 +575,8 @@ int test_raisr_register(void)
         !CU_add_test(s, "hash_bins", test_hash_bins) || !CU_add_test(s, "bank_roundtrip", test_bank_roundtrip) ||
         !CU_add_test(s, "bad_banks", test_bad_banks) || !CU_add_test(s, "upscaler_frames", test_upscaler_frames) ||
         !CU_add_test(s, "builtin_beats_lanczos", test_builtin_beats_lanczos) ||
-        !CU_add_test(s, "train_cli", test_train_cli) || !CU_add_test(s, "upscale_cli", test_upscale_cli))
+        !CU_add_test(s, "train_cli", test_train_cli) || !CU_add_test(s, "upscale_cli", test_upscale_cli) ||
+        !CU_add_test(s, "fuzz_corpus", test_fuzz_corpus))
         return -1;
     return 0;
 }

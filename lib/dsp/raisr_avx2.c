@@ -138,6 +138,11 @@ static AIE_RAISR_FILTER_FN(filter_avx2)
         row[i] = src[i < k ? i : k - 1];
     const __m128i first3 = _mm_setr_epi16(0, 0, 0, -1, -1, -1, -1, -1);
     const __m256i rnd = _mm256_set1_epi32(1 << 13);
+    int prow[16], pcol[16]; /* no divisions in the loop */
+    for (int ph = 0; ph < rr; ph++) {
+        prow[ph] = ph / r;
+        pcol[ph] = ph % r;
+    }
     for (int cx = 0; cx < ncell; cx++) {
         const int o = cx - h;
         __m256i p0 = _mm256_inserti128_si256(_mm256_castsi128_si256(load_row8(row[0] + o)), load_row8(row[1] + o), 1);
@@ -175,7 +180,7 @@ static AIE_RAISR_FILTER_FN(filter_avx2)
             _mm256_storeu_si256((__m256i *)(void *)out, v);
             int n = rr - ph < 4 ? rr - ph : 4;
             for (int j = 0; j < n; j++)
-                dst[(ph + j) / r][cx * r + (ph + j) % r] = (int16_t)out[j];
+                dst[prow[ph + j]][cx * r + pcol[ph + j]] = (int16_t)out[j];
         }
     }
 }

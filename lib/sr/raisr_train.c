@@ -538,7 +538,8 @@ static int quantize(const double *w, int n, int16_t *q)
     return sum_abs < (8 << 14) ? 0 : -1;
 }
 
-/* The bicubic pre-upscale of phase (py, px) as a k x k kernel (sum 1). */
+/* The bicubic pre-upscale of phase (py, px) as a k x k kernel (sum 1; the
+ * taps outside a small kernel dropped and the rest renormalised). */
 static int bicubic_prior(int r, int k, double *w0 /* [rr][k*k] */)
 {
     AieResampleFilter f;
@@ -553,14 +554,14 @@ static int bicubic_prior(int r, int k, double *w0 /* [rr][k*k] */)
         for (int tap = 0; tap < f.taps; tap++) {
             int j = f.pos[i] + tap - c + h;
             double cf = f.coef[2 * ((size_t)(tap >> 1) * (size_t)f.stride + (size_t)i) + (size_t)(tap & 1)] / 16384.0;
-            if (cf == 0)
-                continue;
-            if (j < 0 || j >= k) {
-                aie_resample_filter_free(&f);
-                return AIE_EINVAL;
-            }
-            t1[ph][j] += cf;
+            if (cf != 0 && j >= 0 && j < k) /* small kernels: the taps that fit */
+                t1[ph][j] += cf;
         }
+        double sum = 0;
+        for (int j = 0; j < k; j++)
+            sum += t1[ph][j];
+        for (int j = 0; j < k && sum != 0; j++)
+            t1[ph][j] /= sum;
     }
     aie_resample_filter_free(&f);
     for (int py = 0; py < r; py++)

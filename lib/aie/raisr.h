@@ -14,8 +14,9 @@
  * same kind of model at a fraction of the cost, and the well-posed one to
  * solve: a 9x9 filter on a bicubic image has only 64 independent degrees of
  * freedom at 2x. The bicubic pre-upscale remains the prior the training
- * shrinks towards, and each pixel is clamped to the min and max of the 3x3
- * low-resolution pixels around it (the guard against overshoot).
+ * shrinks towards, and each pixel is clamped to the range of the 3x3
+ * low-resolution pixels around it widened by a quarter on each side (the
+ * guard against overshoot and ringing).
  *
  * The learned filter runs on luma (YUV), on each plane of RGB and gray; chroma
  * and alpha use the classical lanczos resampler. Samples are processed in

@@ -60,6 +60,9 @@ static AIE_RAISR_FILTER_FN(filter_c)
                 lo = v < lo ? v : lo;
                 hi = v > hi ? v : hi;
             }
+        const int m = (hi - lo) >> 2;
+        lo = lo - m < 0 ? 0 : lo - m;
+        hi = hi + m > 16383 ? 16383 : hi + m;
         const int16_t *wb = weight + (size_t)bucket[cx] * rr * AIE_RAISR_TAPS;
         for (int ph = 0; ph < rr; ph++) {
             const int16_t *wp = wb + ph * AIE_RAISR_TAPS;

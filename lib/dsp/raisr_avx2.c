@@ -156,6 +156,9 @@ static AIE_RAISR_FILTER_FN(filter_avx2)
         int lo = _mm_cvtsi128_si32(_mm_minpos_epu16(mn)) & 0xffff;
         int hi = 0xffff - (_mm_cvtsi128_si32(_mm_minpos_epu16(_mm_xor_si128(mx, _mm_set1_epi16(-1)))) & 0xffff);
         /* mx lanes 3..7 are 0 -> 0xffff after the xor: never the minimum unless all are */
+        const int m = (hi - lo) >> 2;
+        lo = lo - m < 0 ? 0 : lo - m;
+        hi = hi + m > 16383 ? 16383 : hi + m;
         const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
         const int16_t *wb = weight + (size_t)bucket[cx] * rr * AIE_RAISR_TAPS;
         for (int ph = 0; ph < rr; ph += 4) {

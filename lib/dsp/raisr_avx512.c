@@ -80,6 +80,9 @@ static AIE_RAISR_FILTER_FN(filter_avx512)
                     mn = _mm256_min_epi16(mn, v);
                     mx = _mm256_max_epi16(mx, v);
                 }
+            const __m256i room = _mm256_srli_epi16(_mm256_sub_epi16(mx, mn), 2);
+            mn = _mm256_max_epi16(_mm256_sub_epi16(mn, room), _mm256_setzero_si256());
+            mx = _mm256_min_epi16(_mm256_add_epi16(mx, room), _mm256_set1_epi16(16383));
             _mm512_storeu_si512(lo + x, _mm512_cvtepi16_epi32(mn));
             _mm512_storeu_si512(hi + x, _mm512_cvtepi16_epi32(mx));
         }

@@ -484,7 +484,7 @@ static int symmetrize(AieRaisrTrainer *t, Acc *a)
 }
 
 /* Solve (M + lambda I) w = v + lambda w0 by Cholesky (M symmetric, lower
- * triangle given). 0, or -1 when not positive definite. */
+ * triangle given) with sum(w) = 1. 0, or -1 when not positive definite. */
 static int ridge_solve(const double *M, const double *v, const double *w0, double lambda, int n, double *w,
                        double *Lw)
 {
@@ -513,7 +513,49 @@ static int ridge_solve(const double *M, const double *v, const double *w0, doubl
             s -= Lw[q * n + i] * w[q];
         w[i] = s / Lw[i * n + i];
     }
+    /* The DC gain held at exactly 1 (flat areas stay flat): the minimum
+     * under the constraint sum(w) = 1 is w + z (1 - sum(w)) / sum(z) with
+     * (M + lambda I) z = 1. Rounding the gain afterwards instead would move
+     * every output by (1 - sum(w)) times its mean level. */
+    double z[64], sw = 0, sz = 0;
+    for (int i = 0; i < n; i++) {
+        double s = 1.0;
+        for (int q = 0; q < i; q++)
+            s -= Lw[i * n + q] * z[q];
+        z[i] = s / Lw[i * n + i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        double s = z[i];
+        for (int q = i + 1; q < n; q++)
+            s -= Lw[q * n + i] * z[q];
+        z[i] = s / Lw[i * n + i];
+    }
+    for (int i = 0; i < n; i++) {
+        sw += w[i];
+        sz += z[i];
+    }
+    if (!(sz > 0))
+        return -1;
+    for (int i = 0; i < n; i++)
+        w[i] += z[i] * (1.0 - sw) / sz;
     return 0;
+}
+
+/* The scale of the ridge: the energy of the patches without their mean,
+ * trace(M) - 1'M1 / n (M given by its lower triangle). The plain trace is
+ * dominated by the mean level (a sample is about 8000 in 14-bit scale, its
+ * detail a few hundred), and a ridge on that scale flattens every filter
+ * towards its prior. */
+static double detail_trace(const double *M, int n)
+{
+    double tr = 0, all = 0;
+    for (int i = 0; i < n; i++) {
+        tr += M[i * n + i];
+        for (int j = 0; j <= i; j++)
+            all += (i == j ? 1.0 : 2.0) * M[i * n + j];
+    }
+    double d = tr - all / n;
+    return d > tr * 1e-9 ? d : tr * 1e-9;
 }
 
 /* Q14 taps with the DC gain exactly 1; -1 when out of the kernel's range. */
@@ -630,8 +672,7 @@ int aie_raisr_train_finish(AieRaisrTrainer *t, AieRaisrBank **out, char *err, si
                 s += (double)a->ata[(size_t)b * (size_t)(n * n) + (size_t)(i * n + j)];
             M[i * n + j] = s / (double)N;
         }
-    for (int i = 0; i < n; i++)
-        tr += M[i * n + i];
+    tr = detail_trace(M, n);
     for (int ph = 0; ph < rr; ph++) {
         for (int i = 0; i < n; i++) {
             double s = 0;
@@ -652,8 +693,7 @@ int aie_raisr_train_finish(AieRaisrTrainer *t, AieRaisrBank **out, char *err, si
             for (int i = 0; i < n; i++)
                 for (int j = 0; j <= i; j++)
                     M[i * n + j] = (double)a->ata[(size_t)b * (size_t)(n * n) + (size_t)(i * n + j)] / (double)cnt;
-            for (int i = 0; i < n; i++)
-                trb += M[i * n + i];
+            trb = detail_trace(M, n);
             lam = trb / n * (t->p.lambda + (double)t->p.min_samples / (double)cnt);
         } else {
             fallback++;

@@ -9,29 +9,44 @@ static inline __m256i load8x16(const int16_t *p) /* 8 int16 -> 8 int32 */
     return _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
+/* gradient products at the 8 positions c .. c + 7 */
+static inline void products8(__m256i *pxx, __m256i *pxy, __m256i *pyy, const int16_t *up, const int16_t *mid,
+                             const int16_t *down, int c)
+{
+    __m256i gx = _mm256_sub_epi32(_mm256_srai_epi32(load8x16(mid + c + 1), 6), _mm256_srai_epi32(load8x16(mid + c - 1), 6));
+    __m256i gy = _mm256_sub_epi32(_mm256_srai_epi32(load8x16(down + c), 6), _mm256_srai_epi32(load8x16(up + c), 6));
+    *pxx = _mm256_mullo_epi32(gx, gx);
+    *pxy = _mm256_mullo_epi32(gx, gy);
+    *pyy = _mm256_mullo_epi32(gy, gy);
+}
+
+/* [1 4 6 4 1] over positions x - 2 .. x + 9 held in a (x - 2 ..) and b (x + 6 ..) */
+static inline __m256i binomial5(__m256i a, __m256i b)
+{
+    __m256i t = _mm256_permute2x128_si256(a, b, 0x21);
+    __m256i s1 = _mm256_alignr_epi8(t, a, 4), s2 = _mm256_alignr_epi8(t, a, 8), s3 = _mm256_alignr_epi8(t, a, 12);
+    __m256i m = _mm256_add_epi32(s1, s3);
+    return _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a, t), _mm256_slli_epi32(m, 2)),
+                            _mm256_add_epi32(_mm256_slli_epi32(s2, 2), _mm256_slli_epi32(s2, 1)));
+}
+
 static AIE_RAISR_TENSOR_FN(tensor_avx2)
 {
-    const __m256i four = _mm256_set1_epi32(4), six = _mm256_set1_epi32(6);
     int x = 0;
-    for (; x + 8 <= w; x += 8) {
-        __m256i sxx = _mm256_setzero_si256(), sxy = sxx, syy = sxx;
-        for (int d = 0; d < 5; d++) {
-            int c = x + d - 2;
-            __m256i gx = _mm256_sub_epi32(_mm256_srai_epi32(load8x16(mid + c + 1), 6),
-                                          _mm256_srai_epi32(load8x16(mid + c - 1), 6));
-            __m256i gy = _mm256_sub_epi32(_mm256_srai_epi32(load8x16(down + c), 6),
-                                          _mm256_srai_epi32(load8x16(up + c), 6));
-            __m256i bgx = d == 2 ? _mm256_mullo_epi32(gx, six)
-                        : d & 1  ? _mm256_mullo_epi32(gx, four) : gx;
-            __m256i bgy = d == 2 ? _mm256_mullo_epi32(gy, six)
-                        : d & 1  ? _mm256_mullo_epi32(gy, four) : gy;
-            sxx = _mm256_add_epi32(sxx, _mm256_mullo_epi32(bgx, gx));
-            sxy = _mm256_add_epi32(sxy, _mm256_mullo_epi32(bgx, gy));
-            syy = _mm256_add_epi32(syy, _mm256_mullo_epi32(bgy, gy));
+    if (w >= 8) {
+        /* products once per position, the window by lane shifts */
+        __m256i axx, axy, ayy;
+        products8(&axx, &axy, &ayy, up, mid, down, -2);
+        for (; x + 8 <= w; x += 8) {
+            __m256i bxx, bxy, byy;
+            products8(&bxx, &bxy, &byy, up, mid, down, x + 6);
+            _mm256_storeu_si256((__m256i *)(void *)(xx + x), binomial5(axx, bxx));
+            _mm256_storeu_si256((__m256i *)(void *)(xy + x), binomial5(axy, bxy));
+            _mm256_storeu_si256((__m256i *)(void *)(yy + x), binomial5(ayy, byy));
+            axx = bxx;
+            axy = bxy;
+            ayy = byy;
         }
-        _mm256_storeu_si256((__m256i *)(void *)(xx + x), sxx);
-        _mm256_storeu_si256((__m256i *)(void *)(xy + x), sxy);
-        _mm256_storeu_si256((__m256i *)(void *)(yy + x), syy);
     }
     for (; x < w; x++) {
         int32_t sxx = 0, sxy = 0, syy = 0;

@@ -1,6 +1,7 @@
 # aie: batch video enhancement toolchain. GNU make.
 #   make [all] | check | check-long | bench | demo | models | install | uninstall
-#   | clean | asan | ubsan | fuzz        variables: PREFIX DESTDIR O=builddir V=1
+#   | clean | asan | ubsan | tsan | valgrind | analyze | fuzz
+#   variables: PREFIX DESTDIR O=builddir V=1
 
 PREFIX  ?= /usr/local
 FUZZ_SECONDS ?= 60
@@ -24,6 +25,17 @@ ALL_CFLAGS = $(WARN) $(OPT) $(SAN) -D_GNU_SOURCE -DAIE_VERSION='"$(VERSION)"' \
              -Ilib -pthread $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm -pthread
 TEST_LDLIBS := $(shell $(PKG_CONFIG) --libs cunit 2>/dev/null || echo -lcunit)
+# The runner routes libaie's allocations through tests/faults.c (allocation-failure
+# injection and leak counting, tests/test_faults.c).
+FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=strdup \
+              -Wl,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=av_malloc,--wrap=av_mallocz \
+              -Wl,--wrap=av_realloc_array,--wrap=av_packet_alloc,--wrap=av_frame_alloc \
+              -Wl,--wrap=av_frame_clone,--wrap=av_frame_get_buffer,--wrap=av_sha_alloc \
+              -Wl,--wrap=avformat_alloc_context,--wrap=avcodec_alloc_context3 \
+              -Wl,--wrap=avformat_alloc_output_context2,--wrap=avformat_new_stream \
+              -Wl,--wrap=av_buffer_create,--wrap=av_dict_copy,--wrap=avio_open_dyn_buf \
+              -Wl,--wrap=sws_getContext,--wrap=json_object_new_object,--wrap=json_object_new_array \
+              -Wl,--wrap=json_tokener_new,--wrap=json_tokener_new_ex
 
 ifeq ($(V),1)
 Q :=
@@ -54,12 +66,14 @@ TEST_BIN  := $(O)/tests/aie-tests
 CHECKASM_SRCS := $(sort $(wildcard tests/checkasm/*.c))
 CHECKASM_OBJS := $(CHECKASM_SRCS:%.c=$(O)/%.o)
 CHECKASM_BIN  := $(O)/tests/checkasm/checkasm
+# LD_PRELOAD shim of the hardening tests (signals every thread, no SA_RESTART)
+SHIM_SO   := $(O)/tests/shim_eintr.so
 
 DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
             $(CLI_OBJ:.o=.d) $(TOOLS:%=$(O)/cmd/%.d)
 
 .PHONY: all check check-long check-slurm bench demo models bank install uninstall clean asan ubsan fuzz \
-        deps tests man-lint FORCE
+        deps tests man-lint tsan valgrind analyze FORCE
 .DELETE_ON_ERROR:
 
 all: $(LIB) $(TOOL_BINS)
@@ -90,13 +104,18 @@ $(O)/aie-%: $(O)/cmd/aie-%.o $(CLI_OBJ) $(LIB)
 
 $(TEST_BIN): $(TEST_OBJS) $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(LDLIBS) $(TEST_LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(FAULT_WRAP) -o $@ $(TEST_OBJS) $(LIB) $(LDLIBS) $(TEST_LDLIBS)
 
 $(CHECKASM_BIN): $(CHECKASM_OBJS) $(LIB)
 	@$(if $(Q),echo '  LD      $@')
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-tests: $(TEST_BIN) $(CHECKASM_BIN) $(TOOL_BINS)
+$(SHIM_SO): tests/shim/shim_eintr.c $(O)/.flags
+	@mkdir -p $(@D)
+	@$(if $(Q),echo '  CC      $<')
+	$(Q)$(CC) $(WARN) $(OPT) -D_GNU_SOURCE -pthread -fPIC -shared -o $@ $< -ldl
+
+tests: $(TEST_BIN) $(CHECKASM_BIN) $(TOOL_BINS) $(SHIM_SO)
 
 deps:
 	@scripts/deps.sh
@@ -152,6 +171,33 @@ ubsan:
 	$(Q)AIE_SANITIZER=ubsan $(MAKE) --no-print-directory O=$(O)-ubsan OPT='-O1 -g' \
 	    SAN='-fsanitize=undefined -fno-sanitize-recover=undefined' check
 
+# ThreadSanitizer over the threaded code: the pool and frame pool (core), the
+# metrics queue and writer, the batch scheduler, the in-process pipeline and
+# every library path of the faults suite, the threaded kernels and tiles, and
+# the TSan-built tools (pipeline, several -j) through the suites that run
+# them. Reports of every process go to $(O)-tsan/tsan.*; tests/tsan.supp
+# holds third-party suppressions only.
+TSAN_SUITES ?= core metrics metricsq batch faults scale nn cnn motion look interp style cli io
+tsan: deps
+	$(Q)AIE_SANITIZER=tsan $(MAKE) --no-print-directory O=$(O)-tsan OPT='-O1 -g' \
+	    SAN='-fsanitize=thread' WERROR=1 tests
+	$(Q)rm -f $(O)-tsan/tsan.*; for s in $(TSAN_SUITES); do \
+	    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$(abspath $(O)-tsan)/tsan \
+	    suppressions=$(CURDIR)/tests/tsan.supp" AIE_SANITIZER=tsan AIE_BIN=$(abspath $(O)-tsan) \
+	    AIE_SRC=$(CURDIR) $(O)-tsan/tests/aie-tests $$s >$(O)-tsan/suite-$$s.log 2>&1; rc=$$?; \
+	    if [ $$rc -ne 0 ] || ls $(O)-tsan/tsan.* >/dev/null 2>&1; then \
+	        tail -n 30 $(O)-tsan/suite-$$s.log; cat $(O)-tsan/tsan.* 2>/dev/null | head -n 200; \
+	        echo "tsan: suite $$s failed (exit $$rc)"; exit 1; fi; \
+	    echo "tsan: suite $$s clean"; done
+
+# memcheck over one end-to-end run of each tool (build-vg, -O1 -g)
+valgrind:
+	$(Q)scripts/valgrind.sh build-vg
+
+# cppcheck and clang-tidy (.clang-tidy) over lib/ and cmd/
+analyze:
+	$(Q)scripts/analyze.sh build-analyze
+
 # libFuzzer campaign over every tests/fuzz/fuzz_<target>.c (FUZZ_SECONDS each)
 fuzz:
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
@@ -179,6 +225,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(PREFIX)/share/aie 2>/dev/null
 
 clean:
-	rm -rf $(O) $(O)-asan $(O)-ubsan build-fuzz
+	rm -rf $(O) $(O)-asan $(O)-ubsan $(O)-tsan build-vg build-analyze build-fuzz
 
 -include $(DEPFILES)

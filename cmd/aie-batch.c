@@ -675,7 +675,7 @@ int main(int argc, char **argv)
             for (int i = 0; i < npos; i++)
                 args[i] = pos[i];
         } else {
-            size_t len;
+            size_t len = 0;
             if (read_file(&cli, "-", &text, &len) < 0)
                 goto fail;
             nargs = 0;

@@ -190,11 +190,13 @@ static int claim_aux(Interp *u, AieFrame *const *cand, int ncand, AieFrame **out
 {
     for (int i = ncand - 1; i >= 0; i--) { /* oldest first */
         AieFrame *f = cand[i];
-        if (!f || !f->aux)
+        if (!f)
             continue;
         int64_t k = first_k(u, frame_time(u, f));
         if (k < k_lo || k >= k_lo + nout)
-            continue; /* another job's */
+            continue; /* another job's: not even f->aux may be read (that job moves it) */
+        if (!f->aux)
+            continue;
         int err = aie_frame_append_aux(outs[k - k_lo], f);
         if (err)
             return err;

@@ -262,11 +262,14 @@ int main(int argc, char **argv)
         return EXIT_FAIL;
     }
     rc = aie_stats_render(s, st.nfmt ? st.fmt : AIE_STATS_TEXT, f);
-    if (rc) {
+    if (rc && !ferror(f)) {
         aie_outfile_abort(&out);
     } else {
+        /* a write error is sticky: the commit fails too, naming the file and
+         * the reason (quiet for a closed pipe), and removes the temp */
         err[0] = 0;
-        rc = aie_outfile_commit(&out, err, sizeof(err));
+        int crc = aie_outfile_commit(&out, err, sizeof(err));
+        rc = crc ? crc : rc;
     }
     if (rc) {
         if (rc != AIE_EPIPE)

@@ -127,11 +127,15 @@ static int load_lut(Style *s, char *msg, size_t n)
         }
         size_t k = fread(buf + len, 1, cap - len, f);
         len += k;
+        if (ferror(f) && errno == EINTR) { /* a signal while a pipe was empty: go on */
+            clearerr(f);
+            continue;
+        }
         if (k == 0)
             break;
     }
     if (ferror(f)) {
-        snprintf(msg, n, "%s: read error", s->lut_path);
+        snprintf(msg, n, "%s: read error: %s", s->lut_path, strerror(errno));
         err = AIE_EIO;
         goto done;
     }

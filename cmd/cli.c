@@ -420,11 +420,18 @@ static void *signal_main(void *arg)
         return NULL;
     atomic_store(&sigstate.signo, sig);
     aie_cancel_request(&sigstate.cli->cancel, sig);
-    /* grace period: a second signal, or 5 s, ends it at once */
-    struct timespec ts = {5, 0};
+    /* grace period: a second signal, or 5 s, ends it at once (a signal of
+     * another kind, EINTR, does not cut it short) */
+    long long end = aie_time_us() + 5000000;
     siginfo_t info;
-    int again = sigtimedwait(&sigstate.set, &info, &ts);
-    (void)again;
+    for (;;) {
+        long long left = end - aie_time_us();
+        if (left <= 0)
+            break;
+        struct timespec ts = {(time_t)(left / 1000000), (long)(left % 1000000) * 1000};
+        if (sigtimedwait(&sigstate.set, &info, &ts) >= 0 || errno != EINTR)
+            break;
+    }
     last_resort_exit(sig);
     return NULL;
 }

@@ -213,7 +213,7 @@ enum { AIE_BATCH_RESUME = 1, AIE_BATCH_RESUME_FAILED = 2 };
 /* Mark in skip[] (1) the jobs a resume leaves out. Jobs are matched by their
  * command text, each log line matching one job (repeated commands count):
  * AIE_BATCH_RESUME skips every job in the log, AIE_BATCH_RESUME_FAILED only
- * those that succeeded. Returns the number marked. */
+ * those that succeeded. Returns the number marked, or AIE_ENOMEM. */
 int aie_batch_resume(const AieBatchList *l, const AieBatchLog *log, int mode, unsigned char *skip);
 
 /* The jobs --retry-failed reruns: for each seq, its last log line, when that

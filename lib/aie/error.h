@@ -35,7 +35,7 @@
     X(AIE_ETIMEOUT, -21, "timed out")
 
 enum AieError {
-#define AIE_X_ENUM(name, value, msg) name = value,
+#define AIE_X_ENUM(name, value, msg) name = (value),
     AIE_ERROR_LIST(AIE_X_ENUM)
 #undef AIE_X_ENUM
 };

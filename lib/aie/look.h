@@ -38,7 +38,8 @@ typedef struct AieLutInfo {
 /* Parse a .cube file held in text[0 .. len - 1]: TITLE, LUT_1D_SIZE or
  * LUT_3D_SIZE, DOMAIN_MIN, DOMAIN_MAX (LUT_1D/3D_INPUT_RANGE lo hi are read as
  * a domain too), '#' comments and blank lines, then the entries, red fastest.
- * Every entry must lie within [DOMAIN_MIN, DOMAIN_MAX] of its channel.
+ * Every entry must lie within [DOMAIN_MIN, DOMAIN_MAX] of its channel; the
+ * bounds must lie within +-1e9 and be at least 1e-9 apart.
  * Returns 0, AIE_EFORMAT (with "line N: reason" in err) for a malformed file,
  * AIE_EINVAL for bad arguments or AIE_ENOMEM. Free with aie_lut_free(). */
 int aie_lut_parse(AieLut **out, const char *text, size_t len, char *err, size_t errlen);

@@ -37,6 +37,13 @@ typedef struct AieNnModel AieNnModel;
 /* Load a model file. The model is immutable afterwards and may be shared by
  * threads and executors; free it with aie_nn_free() after them. */
 int aie_nn_load(AieNnModel **out, const char *path, char *err, size_t errlen);
+/* The same from memory, touching no file: data[0..len) holds the model file
+ * (the .param for ncnn) and bin[0..binlen) an ncnn model's weights (ignored
+ * for the JSON formats; NULL with binlen 0 is an empty .bin). name stands
+ * for the file's path: it names the model in err, and its extension and
+ * "scaleNx" part count as they do for aie_nn_load(). */
+int aie_nn_load_mem(AieNnModel **out, const char *name, const void *data, size_t len, const void *bin,
+                    size_t binlen, char *err, size_t errlen);
 void aie_nn_free(AieNnModel **m);
 
 typedef struct AieNnInfo {

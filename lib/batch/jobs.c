@@ -185,14 +185,18 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
 {
     size_t pos = 0;
     int line = 1, e = 0;
+    /* a NUL anywhere would silently cut a word short: refuse the file */
+    const char *nul = len ? memchr(text, 0, len) : NULL;
+    if (nul) {
+        for (const char *p = text; p < nul; p++)
+            line += *p == '\n';
+        batch_errf(err, errlen, "%s:%d: a NUL byte (not a text file?)", name, line);
+        return AIE_EINVAL;
+    }
     while (pos < len) {
         size_t start = pos;
         int first = line, n, special;
         char **w = NULL, *cmd = NULL;
-        if (memchr(text + pos, 0, len - pos) == text + pos) {
-            batch_errf(err, errlen, "%s:%d: a NUL byte (not a text file?)", name, line);
-            return AIE_EINVAL;
-        }
         if ((e = words_next(text, len, &pos, &line, &w, &n, &special, err, errlen, name)))
             return e;
         if (n == 0) {

@@ -125,12 +125,14 @@ static int build_env(Sched *s)
 
 static const Resolved *resolve(Sched *s, const char *name)
 {
-    static const Resolved none = {NULL, NULL, ENOENT};
+    static const Resolved nomem = {NULL, NULL, ENOMEM}; /* not cached */
     for (int i = 0; i < s->nres; i++)
         if (!strcmp(s->res[i].name, name))
             return &s->res[i];
     Resolved r = {NULL, NULL, 0};
     r.path = exec_resolve(name, s->o->exec.path, &r.why);
+    if (!r.path && r.why == ENOMEM)
+        return &nomem;
     if (s->nres == (int)(sizeof(s->res) / sizeof(s->res[0]))) {
         /* full: keep the last lookup in the last entry */
         free(s->res[s->nres - 1].name);
@@ -140,7 +142,7 @@ static const Resolved *resolve(Sched *s, const char *name)
     r.name = strdup(name);
     if (!r.name) {
         free(r.path);
-        return &none;
+        return &nomem;
     }
     s->res[s->nres] = r;
     return &s->res[s->nres++];
@@ -308,6 +310,7 @@ static void settle(Sched *s, int i, AieBatchResult *r)
     metrics_record(s, j, r);
     if (o->job_end)
         o->job_end(o->opaque, j, r);
+    r->error = NULL; /* msg is ours: nothing may see it after this call */
     progress(s);
 }
 
@@ -360,6 +363,11 @@ static int start(Sched *s, int i)
         argv = sh_argv;
     } else {
         const Resolved *rs = resolve(s, j->argv[0]);
+        if (!rs->path && rs->why == ENOMEM) { /* like running out of processes */
+            st->attempts--;
+            errno = ENOMEM;
+            return -1;
+        }
         if (!rs->path) {
             result_init(&r, st->attempts, st->ready_us, now, wall, cache);
             r.exit_code = rs->why == EACCES ? 126 : 127;
@@ -607,9 +615,12 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
     pf = calloc((size_t)s.nslots + 1, sizeof(*pf));
     pf_slot = calloc((size_t)s.nslots + 1, sizeof(*pf_slot));
     s.stack_size = 64 * 1024;
-    s.stack = mmap(NULL, s.stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    /* fd -1 with MAP_ANONYMOUS, as portable code passes it */
+    s.stack = mmap(NULL, s.stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0); /* cppcheck-suppress invalidFunctionArg */
     if (s.stack == MAP_FAILED)
         s.stack = NULL;
+    for (int k = 0; s.slots && k < s.nslots; k++)
+        s.slots[k].job = -1; /* before any goto fail: it kills the slots' jobs */
     if (!s.js || !s.slots || !s.retry || !pf || !pf_slot || !s.stack) {
         e = AIE_ENOMEM;
         goto fail;
@@ -621,8 +632,6 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
     }
     if ((e = build_env(&s)))
         goto fail;
-    for (int k = 0; k < s.nslots; k++)
-        s.slots[k].job = -1;
     s.t0_us = aie_time_us();
     for (int i = 0; i < l->n; i++) {
         s.js[i].ready_us = s.t0_us;
@@ -654,8 +663,8 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
                 s.retry[0] = i;
                 s.nretry++;
                 if (!s.running) {
+                    s.fatal = errno == ENOMEM ? AIE_ENOMEM : AIE_EIO;
                     batch_errf(err, errlen, "cannot start jobs: %s", strerror(errno));
-                    s.fatal = AIE_EIO;
                     s.stopping = 1;
                 }
                 blocked = 1;

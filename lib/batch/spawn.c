@@ -31,8 +31,12 @@ char *exec_resolve(const char *name, const char *path, int *why)
     *why = ENOENT;
     if (!*name)
         return NULL;
-    if (strchr(name, '/'))
-        return strdup(name);
+    if (strchr(name, '/')) {
+        char *p = strdup(name);
+        if (!p)
+            *why = ENOMEM;
+        return p;
+    }
     const char *p = path ? path : "/usr/local/bin:/usr/bin:/bin";
     char cand[PATH_MAX];
     while (1) {
@@ -42,8 +46,12 @@ char *exec_resolve(const char *name, const char *path, int *why)
                     : snprintf(cand, sizeof(cand), "./%s", name);
         struct stat st;
         if (len > 0 && (size_t)len < sizeof(cand) && stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(cand, X_OK) == 0)
-                return strdup(cand);
+            if (access(cand, X_OK) == 0) {
+                char *c = strdup(cand);
+                if (!c)
+                    *why = ENOMEM;
+                return c;
+            }
             *why = EACCES;
         }
         if (!colon)
@@ -147,6 +155,10 @@ int exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t c
     *out = NULL;
     if (errline && errlen)
         errline[0] = 0;
+    if (!path && why == ENOMEM) {
+        e = AIE_ENOMEM;
+        goto done;
+    }
     if (!path) {
         batch_errf(errline, errlen, "%s: %s", argv[0], why == EACCES ? "permission denied" : "command not found");
         e = why == EACCES ? 126 : 127;

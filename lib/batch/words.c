@@ -110,6 +110,7 @@ static int push_word(char ***words, int *n, int *cap, Buf *cur)
             return AIE_ENOMEM;
         *words = p;
         *cap = nc;
+        p[*n] = NULL; /* a valid list even when the word below fails */
     }
     char *w = buf_take(cur);
     if (!w)
@@ -179,7 +180,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
         if (c == '\\') {
             if (i + 1 < len)
                 buf_putc(&cur, t[i + 1]);
-            i += 2;
+            i += i + 1 < len ? 2 : 1; /* a backslash at the very end: not past it */
         } else if (c == '\'') {
             size_t j = i + 1;
             while (j < len && t[j] != '\'' && t[j] != '\n')

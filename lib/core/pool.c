@@ -150,7 +150,6 @@ void aie_pool_destroy(AiePool **pp)
     AiePool *p = pp ? *pp : NULL;
     if (!p)
         return;
-    *pp = NULL;
     pthread_mutex_lock(&p->lock);
     while (p->pending_async)
         pthread_cond_wait(&p->finished, &p->lock);
@@ -159,6 +158,7 @@ void aie_pool_destroy(AiePool **pp)
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
+    *pp = NULL; /* only now: the tasks that ran until here may read *pp */
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->work);
     pthread_cond_destroy(&p->finished);
@@ -190,9 +190,11 @@ void aie_pool_parallel_for(AiePool *p, int n, AieTaskFn fn, void *ctx)
     atomic_init(&b.done, 0);
     pthread_mutex_lock(&p->lock);
     b.next = p->head;
-    p->head = &b;
+    /* b lives on this stack while queued: unlink_batch() takes it out before
+     * this function returns */
+    p->head = &b; /* cppcheck-suppress autoVariables */
     if (!p->tail)
-        p->tail = &b;
+        p->tail = &b; /* cppcheck-suppress autoVariables */
     pthread_cond_broadcast(&p->work);
     pthread_mutex_unlock(&p->lock);
 

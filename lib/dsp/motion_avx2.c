@@ -342,20 +342,20 @@ static AIE_VAR_PREPARE_FN(var_prepare_avx2)
 }
 
 #define SOR_VEC(x, du1, dv1)                                                                    \
-    do {                                                                                       \
-        __m256 wl = L(sx, x - 1), wr = L(sx, x), wu = L(sy, x - s), wd = L(sy, x);            \
-        __m256 a = L(a12, x);                                                                  \
-        __m256 du0 = L(du, x), dv0 = L(dv, x);                                                 \
-        __m256 nu = MUL(ADD(SUB(L(b1, x), MUL(a, dv0)),                                       \
-                            ADD(ADD(MUL(wl, L(du, x - 1)), MUL(wr, L(du, x + 1))),             \
-                                ADD(MUL(wu, L(du, x - s)), MUL(wd, L(du, x + s))))),           \
-                        L(ia11, x));                                                           \
-        du1 = ADD(du0, MUL(om, SUB(nu, du0)));                                                 \
-        __m256 nv = MUL(ADD(SUB(L(b2, x), MUL(a, du1)),                                       \
-                            ADD(ADD(MUL(wl, L(dv, x - 1)), MUL(wr, L(dv, x + 1))),             \
-                                ADD(MUL(wu, L(dv, x - s)), MUL(wd, L(dv, x + s))))),           \
-                        L(ia22, x));                                                           \
-        dv1 = ADD(dv0, MUL(om, SUB(nv, dv0)));                                                 \
+    do {                                                                                        \
+        __m256 wl = L(sx, (x) - 1), wr = L(sx, x), wu = L(sy, (x) - s), wd = L(sy, x);          \
+        __m256 a = L(a12, x);                                                                   \
+        __m256 du0 = L(du, x), dv0 = L(dv, x);                                                  \
+        __m256 nu = MUL(ADD(SUB(L(b1, x), MUL(a, dv0)),                                         \
+                            ADD(ADD(MUL(wl, L(du, (x) - 1)), MUL(wr, L(du, (x) + 1))),          \
+                                ADD(MUL(wu, L(du, (x) - s)), MUL(wd, L(du, (x) + s))))),        \
+                        L(ia11, x));                                                            \
+        (du1) = ADD(du0, MUL(om, SUB(nu, du0)));                                                \
+        __m256 nv = MUL(ADD(SUB(L(b2, x), MUL(a, du1)),                                         \
+                            ADD(ADD(MUL(wl, L(dv, (x) - 1)), MUL(wr, L(dv, (x) + 1))),          \
+                                ADD(MUL(wu, L(dv, (x) - s)), MUL(wd, L(dv, (x) + s))))),        \
+                        L(ia22, x));                                                            \
+        (dv1) = ADD(dv0, MUL(om, SUB(nv, dv0)));                                                \
     } while (0)
 
 static AIE_VAR_SOR_FN(var_sor_avx2)

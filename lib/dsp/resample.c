@@ -142,7 +142,7 @@ static int64_t quantise(const double *w, int cnt, int32_t *c, int one)
         if (c[k] > c[big])
             big = k;
     }
-    c[big] += one - total;
+    c[big] += one - total; /* NOLINT(clang-analyzer-core.uninitialized.Assign): cnt >= 1 (kmax >= kmin) */
     int64_t l1 = 0;
     for (int k = 0; k < cnt; k++)
         l1 += c[k] < 0 ? -c[k] : c[k];

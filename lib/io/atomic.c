@@ -25,6 +25,24 @@ void io_split_path(const char *path, char *dir, size_t dn, const char **base)
     }
 }
 
+/* The process is gone, or a zombie not reaped yet (it writes no more): a
+ * run resumed right after a kill must not take its temp for a live one's. */
+static int pid_gone(long pid)
+{
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    char p[64], buf[512];
+    snprintf(p, sizeof(p), "/proc/%ld/stat", pid);
+    FILE *f = fopen(p, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')'); /* "PID (COMM) STATE ..." */
+    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
 /* Remove ".BASE.aie-PID.tmp" files left by runs that died. */
 void io_remove_stale_temps(const char *dir, const char *base)
 {
@@ -35,14 +53,15 @@ void io_remove_stale_temps(const char *dir, const char *base)
     snprintf(prefix, sizeof(prefix), ".%s.aie-", base);
     size_t pl = strlen(prefix);
     struct dirent *e;
-    while ((e = readdir(d))) {
+    /* readdir_r is deprecated; a stream read by one thread is safe */
+    while ((e = readdir(d))) { /* cppcheck-suppress readdirCalled */
         if (strncmp(e->d_name, prefix, pl))
             continue;
         char *end;
         long pid = strtol(e->d_name + pl, &end, 10);
         if (pid <= 0 || strcmp(end, ".tmp"))
             continue;
-        if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        if (pid == (long)getpid() || !pid_gone(pid))
             continue;
         char full[PATH_MAX];
         if (snprintf(full, sizeof(full), "%s/%s", dir, e->d_name) < (int)sizeof(full))

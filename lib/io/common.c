@@ -105,18 +105,18 @@ int io_stream_muxable(const AVOutputFormat *of, const AVStream *ist)
         return 0;
     AVFormatContext *t = NULL;
     if (avformat_alloc_output_context2(&t, of, NULL, NULL) < 0 || !t)
-        return 0;
-    int ok = 0;
+        return AIE_ENOMEM; /* the format is given: only memory can fail */
+    int ok = AIE_ENOMEM;
     AVStream *st = avformat_new_stream(t, NULL);
     if (st && avcodec_parameters_copy(st->codecpar, ist->codecpar) >= 0) {
         st->codecpar->codec_tag = 0;
         st->time_base = ist->time_base;
         t->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
         if (avio_open_dyn_buf(&t->pb) >= 0) {
-            if (avformat_write_header(t, NULL) >= 0) {
-                ok = 1;
+            int ret = avformat_write_header(t, NULL);
+            ok = ret >= 0 ? 1 : ret == AVERROR(ENOMEM) ? AIE_ENOMEM : 0;
+            if (ret >= 0)
                 av_write_trailer(t);
-            }
             uint8_t *buf = NULL;
             avio_close_dyn_buf(t->pb, &buf);
             av_free(buf);

@@ -108,8 +108,8 @@ static int get_sws(Converter *c, int sw, int sh, enum AVPixelFormat sf, int dw, 
     c->sws = sws_getContext(sw, sh, sf, dw, dh, df,
                             SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
                             NULL, NULL, NULL);
-    if (!c->sws)
-        return AIE_EUNSUP;
+    if (!c->sws) /* with both formats supported, only memory can be short */
+        return sws_isSupportedInput(sf) && sws_isSupportedOutput(df) ? AIE_ENOMEM : AIE_EUNSUP;
     int cs = sws_colorspace(matrix, sh);
     const int *coef = sws_getCoefficients(cs);
     /* range: 1 = full (JPEG) for swscale; unspecified YUV means limited, RGB full */

@@ -83,7 +83,8 @@ void io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((form
 int io_averror(int averr);                   /* AVERROR -> AIE_E* */
 const char *io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE]);
 void io_silence_libav(void);
-/* Can container `of` hold a stream copy of ist? (a trial header in memory) */
+/* Can container `of` hold a stream copy of ist? (a trial header in memory)
+ * 1 yes, 0 no, AIE_ENOMEM when the trial could not be set up. */
 int io_stream_muxable(const AVOutputFormat *of, const AVStream *ist);
 
 #endif

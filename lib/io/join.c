@@ -86,7 +86,8 @@ static int scan_chunk(Join *j, const char *path, int64_t src_frames, int64_t *dr
         e = AIE_ENOMEM;
         goto done;
     }
-    memcpy(j->dts, pts, (size_t)n * sizeof(*pts));
+    if (n)
+        memcpy(j->dts, pts, (size_t)n * sizeof(*pts));
     qsort(j->dts, (size_t)n, sizeof(*j->dts), cmp64);
     if (src_frames > 0 && n > 1) {
         int64_t per = (n + src_frames / 2) / src_frames;
@@ -226,24 +227,28 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
         e = AIE_EFORMAT;
         goto done;
     }
-    if (avformat_alloc_output_context2(&j.out, NULL, NULL, output) < 0 || !j.out) {
+    int oret = avformat_alloc_output_context2(&j.out, NULL, NULL, output);
+    if (oret < 0 || !j.out) {
+        if (oret == AVERROR(ENOMEM)) {
+            e = AIE_ENOMEM;
+            goto done;
+        }
         io_errf(err, errlen, "%s: unknown output format", output);
         e = AIE_EUNSUP;
         goto done;
     }
     AVStream *vs = avformat_new_stream(j.out, NULL);
-    if (!vs) {
+    if (!vs || avcodec_parameters_copy(vs->codecpar, first->streams[v0]->codecpar) < 0 ||
+        av_dict_copy(&vs->metadata, first->streams[v0]->metadata, 0) < 0 ||
+        av_dict_copy(&j.out->metadata, first->metadata, 0) < 0) {
         e = AIE_ENOMEM;
         goto done;
     }
-    avcodec_parameters_copy(vs->codecpar, first->streams[v0]->codecpar);
     vs->codecpar->codec_tag = 0;
     vs->time_base = first->streams[v0]->time_base;
     vs->avg_frame_rate = first->streams[v0]->avg_frame_rate;
     vs->r_frame_rate = first->streams[v0]->r_frame_rate;
     vs->sample_aspect_ratio = first->streams[v0]->sample_aspect_ratio;
-    av_dict_copy(&vs->metadata, first->streams[v0]->metadata, 0);
-    av_dict_copy(&j.out->metadata, first->metadata, 0);
     if (source && !no_audio) {
         if ((e = open_in(&j.src, source, err, errlen)))
             goto done;
@@ -256,21 +261,27 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             AVStream *ist = j.src->streams[i];
             enum AVMediaType t = ist->codecpar->codec_type;
             j.src_map[i] = -1;
-            if ((t != AVMEDIA_TYPE_AUDIO && t != AVMEDIA_TYPE_SUBTITLE && t != AVMEDIA_TYPE_DATA) ||
-                (ist->disposition & AV_DISPOSITION_ATTACHED_PIC) || !io_stream_muxable(j.out->oformat, ist)) {
+            int mux = (t != AVMEDIA_TYPE_AUDIO && t != AVMEDIA_TYPE_SUBTITLE && t != AVMEDIA_TYPE_DATA) ||
+                              (ist->disposition & AV_DISPOSITION_ATTACHED_PIC)
+                          ? 0
+                          : io_stream_muxable(j.out->oformat, ist);
+            if (mux < 0) {
+                e = mux;
+                goto done;
+            }
+            if (!mux) {
                 ist->discard = AVDISCARD_ALL;
                 continue;
             }
             AVStream *os = avformat_new_stream(j.out, NULL);
-            if (!os) {
+            if (!os || avcodec_parameters_copy(os->codecpar, ist->codecpar) < 0 ||
+                av_dict_copy(&os->metadata, ist->metadata, 0) < 0) {
                 e = AIE_ENOMEM;
                 goto done;
             }
-            avcodec_parameters_copy(os->codecpar, ist->codecpar);
             os->codecpar->codec_tag = 0;
             os->time_base = ist->time_base;
             os->disposition = ist->disposition;
-            av_dict_copy(&os->metadata, ist->metadata, 0);
             j.src_map[i] = os->index;
         }
     }

@@ -16,8 +16,53 @@ struct AieOutFile {
     char path[PATH_MAX];
     char tmp[PATH_MAX];
     FILE *f;
+    int fd;   /* the descriptor under f */
+    int werr; /* errno of the first failed write */
     int direct, is_stdout;
 };
+
+/* stdio over our own write(): a signal (EINTR) or a short write is retried,
+ * where glibc's stdio gives up and sets the error flag, and the errno of a
+ * real failure is kept for the message (stdio forgets it). */
+static ssize_t cookie_write(void *c, const char *buf, size_t n)
+{
+    AieOutFile *o = c;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(o->fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (!o->werr)
+                o->werr = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)done;
+}
+
+static int cookie_close(void *c)
+{
+    AieOutFile *o = c;
+    int fd = o->fd;
+    o->fd = -1;
+    if (o->is_stdout || fd < 0)
+        return 0;
+    if (close(fd) != 0 && errno != EINTR) {
+        if (!o->werr)
+            o->werr = errno;
+        return -1;
+    }
+    return 0;
+}
+
+static FILE *cookie_open(AieOutFile *o, int fd)
+{
+    o->fd = fd;
+    cookie_io_functions_t io = {.write = cookie_write, .close = cookie_close};
+    return fopencookie(o, "w", io);
+}
 
 static void errf(char *err, size_t errlen, const char *path, const char *why)
 {
@@ -36,9 +81,14 @@ int aie_outfile_open(AieOutFile **out, const char *path, const char *const *inpu
     if (!o)
         return AIE_ENOMEM;
     int rc = AIE_EINVAL;
+    o->fd = -1;
     if (!strcmp(path, "-")) {
         o->is_stdout = o->direct = 1;
-        o->f = stdout;
+        fflush(stdout);
+        if (!(o->f = cookie_open(o, STDOUT_FILENO))) {
+            rc = AIE_ENOMEM;
+            goto fail;
+        }
         goto done;
     }
     if (strlen(path) >= sizeof(o->path) - 32) {
@@ -70,9 +120,15 @@ int aie_outfile_open(AieOutFile **out, const char *path, const char *const *inpu
     if (exists && !S_ISREG(st.st_mode)) {
         /* a device, FIFO or socket: written in place */
         o->direct = 1;
-        if (!(o->f = fopen(path, "w"))) {
+        int dfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (dfd < 0) {
             rc = aie_error_from_errno(errno);
             errf(err, errlen, path, strerror(errno));
+            goto fail;
+        }
+        if (!(o->f = cookie_open(o, dfd))) {
+            rc = AIE_ENOMEM;
+            close(dfd);
             goto fail;
         }
         goto done;
@@ -102,7 +158,7 @@ int aie_outfile_open(AieOutFile **out, const char *path, const char *const *inpu
     }
     if (exists)
         (void)fchmod(fd, st.st_mode & 07777);
-    if (!(o->f = fdopen(fd, "w"))) {
+    if (!(o->f = cookie_open(o, fd))) {
         rc = AIE_ENOMEM;
         close(fd);
         goto fail;
@@ -129,17 +185,12 @@ int aie_outfile_commit(AieOutFile **po, char *err, size_t errlen)
     int rc = 0;
     errno = 0;
     if (fflush(o->f) != 0 || ferror(o->f)) {
-        rc = stream_err(errno);
-        errf(err, errlen, o->is_stdout ? "standard output" : o->path,
-             errno ? strerror(errno) : "write error");
+        int e = o->werr ? o->werr : errno;
+        rc = stream_err(e);
+        errf(err, errlen, o->is_stdout ? "standard output" : o->path, e ? strerror(e) : "write error");
         goto out;
     }
-    if (o->is_stdout) {
-        *po = NULL;
-        free(o);
-        return 0;
-    }
-    if (!o->direct && fsync(fileno(o->f)) != 0 && errno != EINVAL) {
+    if (!o->direct && fsync(o->fd) != 0 && errno != EINVAL) {
         rc = stream_err(errno);
         errf(err, errlen, o->path, strerror(errno));
         goto out;
@@ -147,8 +198,9 @@ int aie_outfile_commit(AieOutFile **po, char *err, size_t errlen)
     FILE *f = o->f;
     o->f = NULL;
     if (fclose(f) != 0) {
-        rc = stream_err(errno);
-        errf(err, errlen, o->path, strerror(errno));
+        int e = o->werr ? o->werr : errno;
+        rc = stream_err(e);
+        errf(err, errlen, o->is_stdout ? "standard output" : o->path, strerror(e));
         goto out;
     }
     if (!o->direct) {
@@ -170,8 +222,8 @@ void aie_outfile_abort(AieOutFile **po)
     if (!o)
         return;
     *po = NULL;
-    if (o->f && !o->is_stdout)
-        fclose(o->f);
+    if (o->f)
+        fclose(o->f); /* the cookie leaves stdout's descriptor open */
     if (o->tmp[0])
         unlink(o->tmp);
     free(o);

@@ -247,6 +247,13 @@ static int open_av(AieReader *r)
     r->fmt->interrupt_callback.callback = interrupt_cb;
     r->fmt->interrupt_callback.opaque = r;
     int ret = avformat_open_input(&r->fmt, url, NULL, NULL);
+    if (ret == AVERROR(EBUSY)) {
+        /* libavformat's y4m demuxer returns the size error of a header whose
+         * picture av_image_check_size() refuses plus 6, i.e. AVERROR(EBUSY) */
+        io_errf(r->err, sizeof(r->err), "%s: the picture size in the header is invalid or far over the %d pixel limit",
+                r->path, AIE_MAX_DIM);
+        return AIE_ETOOBIG;
+    }
     if (ret < 0) {
         int err = io_averror(ret);
         if (err == AIE_EFORMAT || err == AIE_EUNSUP)
@@ -435,7 +442,8 @@ static double declared_duration(const AieReader *r)
     const AVDictionaryEntry *e = av_dict_get(st->metadata, "DURATION", NULL, 0);
     int h, m;
     double sec;
-    if (e && sscanf(e->value, "%d:%d:%lf", &h, &m, &sec) == 3)
+    /* the widths keep the numbers in range */
+    if (e && sscanf(e->value, "%7d:%2d:%lf", &h, &m, &sec) == 3) /* NOLINT(cert-err34-c) */
         return h * 3600.0 + m * 60.0 + sec;
     return -1;
 }
@@ -519,13 +527,17 @@ static int decode_next(AieReader *r)
 
 /* After the range ends, read on a little so audio covering the last frames is
  * kept: until every carried stream passed end_pts, at most 2000 packets. */
-static void collect_trailing_aux(AieReader *r)
+static int collect_trailing_aux(AieReader *r)
 {
-    int want = 0;
+    int want = 0, e = 0;
     for (unsigned i = 0; i < r->fmt->nb_streams; i++)
         want += r->carry[i];
+    if (!want)
+        return 0;
     int *seen = calloc(r->fmt->nb_streams, sizeof(*seen));
-    for (int n = 0; want > 0 && n < 2000 && seen; n++) {
+    if (!seen)
+        return AIE_ENOMEM;
+    for (int n = 0; want > 0 && n < 2000; n++) {
         if (av_read_frame(r->fmt, r->pkt) < 0)
             break;
         int s = r->pkt->stream_index;
@@ -536,7 +548,7 @@ static void collect_trailing_aux(AieReader *r)
                     want--;
                 }
                 av_packet_unref(r->pkt);
-            } else if (aux_push(&r->aux_pending, r->pkt) < 0) {
+            } else if ((e = aux_push(&r->aux_pending, r->pkt)) < 0) {
                 break;
             }
         } else {
@@ -545,16 +557,18 @@ static void collect_trailing_aux(AieReader *r)
     }
     av_packet_unref(r->pkt);
     free(seen);
+    return e;
 }
 
-static void attach_aux(AieReader *r, AieFrame *f)
+static int attach_aux(AieReader *r, AieFrame *f)
 {
+    int e = 0;
     if (!r->aux_pending || !r->aux_pending->n)
-        return;
+        return 0;
     if (f->aux) { /* append to what it has */
         AuxList *l = f->aux;
-        for (int i = 0; i < r->aux_pending->n; i++)
-            if (aux_push(&l, r->aux_pending->pkts[i]) == 0)
+        for (int i = 0; i < r->aux_pending->n && !e; i++)
+            if ((e = aux_push(&l, r->aux_pending->pkts[i])) == 0)
                 av_packet_free(&r->aux_pending->pkts[i]);
         aux_free(r->aux_pending);
     } else {
@@ -562,6 +576,7 @@ static void attach_aux(AieReader *r, AieFrame *f)
         f->aux_free = aux_free;
     }
     r->aux_pending = NULL;
+    return e;
 }
 
 /* Produce the next selected frame (without lookahead). */
@@ -599,9 +614,9 @@ static int next_selected(AieReader *r, AieFrame **out)
             r->range_done = 1;
             r->src.end_pts = pts;
             drop_aux_from(r, pts);
-            collect_trailing_aux(r);
+            err = collect_trailing_aux(r);
             av_frame_unref(r->avf);
-            return AIE_EOF;
+            return err ? err : AIE_EOF;
         }
         if (!r->started) {
             r->started = 1;
@@ -679,9 +694,13 @@ static int read_av(AieReader *r, AieFrame **out)
         if (r->src.end_pts != INT64_MAX)
             drop_aux_from(r, r->src.end_pts);
     }
-    attach_aux(r, ret);
+    err = attach_aux(r, ret);
     if (!f)
         r->finished = 1;
+    if (err) {
+        aie_frame_unref(&ret);
+        return err;
+    }
     ret->index = r->returned++;
     *out = ret;
     return 0;
@@ -736,16 +755,19 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
             e = AIE_EINVAL;
             goto fail;
         }
-        FILE *fp = fopen(url, "rb");
-        if (!fp) {
-            int en = errno;
-            io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
-            e = aie_error_from_errno(en);
-            goto fail;
-        }
         uint8_t head[8] = {0};
-        size_t got = fread(head, 1, sizeof(head), fp);
-        fclose(fp);
+        size_t got = 0;
+        if (S_ISREG(st.st_mode)) { /* never sniff a FIFO or a device: the bytes would be lost */
+            FILE *fp = fopen(url, "rb");
+            if (!fp) {
+                int en = errno;
+                io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
+                e = aie_error_from_errno(en);
+                goto fail;
+            }
+            got = fread(head, 1, sizeof(head), fp);
+            fclose(fp);
+        }
         if (S_ISREG(st.st_mode) && st.st_size == 0) {
             io_errf(r->err, sizeof(r->err), "%s: empty file", url);
             e = AIE_EFORMAT;

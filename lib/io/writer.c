@@ -253,9 +253,8 @@ static int open_encoder(AieWriter *w, const char *muxer)
         return AIE_EENCODE;
     }
     w->vst = avformat_new_stream(w->fmt, NULL);
-    if (!w->vst)
+    if (!w->vst || avcodec_parameters_from_context(w->vst->codecpar, c) < 0)
         return AIE_ENOMEM;
-    avcodec_parameters_from_context(w->vst->codecpar, c);
     w->vst->time_base = c->time_base;
     w->vst->avg_frame_rate = fps;
     w->vst->r_frame_rate = fps;
@@ -277,9 +276,10 @@ static int setup_copy(AieWriter *w, AieReader *src)
     w->src_fmt = in;
     w->in_vtb = in->streams[s->video_index]->time_base;
     w->rsrc = s;
-    av_dict_copy(&w->fmt->metadata, in->metadata, 0);
     AVStream *ivs = in->streams[s->video_index];
-    av_dict_copy(&w->vst->metadata, ivs->metadata, 0);
+    if (av_dict_copy(&w->fmt->metadata, in->metadata, 0) < 0 ||
+        av_dict_copy(&w->vst->metadata, ivs->metadata, 0) < 0)
+        return AIE_ENOMEM;
     av_dict_set(&w->vst->metadata, "encoder", NULL, 0);
     w->vst->disposition = ivs->disposition;
     /* HDR and orientation side data of the video stream */
@@ -309,19 +309,22 @@ static int setup_copy(AieWriter *w, AieReader *src)
             continue; /* y4m carries video only */
         }
         const char *cn = avcodec_get_name(ist->codecpar->codec_id);
-        if (!io_stream_muxable(w->fmt->oformat, ist)) {
+        int mux = io_stream_muxable(w->fmt->oformat, ist);
+        if (mux < 0)
+            return mux;
+        if (!mux) {
             warnf(w, "%s: stream #%d (%s %s) cannot go into this container; dropped", w->path, i,
                   av_get_media_type_string(ist->codecpar->codec_type), cn);
             continue;
         }
         AVStream *ost = avformat_new_stream(w->fmt, NULL);
-        if (!ost)
+        if (!ost || avcodec_parameters_copy(ost->codecpar, ist->codecpar) < 0)
             return AIE_ENOMEM;
-        avcodec_parameters_copy(ost->codecpar, ist->codecpar);
         ost->codecpar->codec_tag = 0;
         ost->time_base = ist->time_base;
         ost->disposition = ist->disposition;
-        av_dict_copy(&ost->metadata, ist->metadata, 0);
+        if (av_dict_copy(&ost->metadata, ist->metadata, 0) < 0)
+            return AIE_ENOMEM;
         w->map[i] = ost->index;
     }
     return 0;
@@ -336,8 +339,11 @@ static int copy_chapters(AieWriter *w)
     /* chapters, shifted by the range start and clipped to the range */
     const ReaderSource *s = w->rsrc;
     AVFormatContext *in = w->src_fmt;
-    int64_t start = s->start_pts, end = s->end_pts;
-    if (end == INT64_MAX && w->vi.nb_frames > 0 && w->vi.fps.num > 0) /* the range's end, estimated */
+    /* The range's end, from the frame count. Not s->end_pts: under the
+     * pipeline the reader thread sets it whenever its read-ahead reaches the
+     * end, so reading it here raced, and the chapters depended on timing. */
+    int64_t start = s->start_pts, end = INT64_MAX;
+    if (w->vi.nb_frames > 0 && w->vi.fps.num > 0)
         end = start + av_rescale_q(w->vi.nb_frames, (AVRational){w->vi.fps.den, w->vi.fps.num}, w->in_vtb);
     for (unsigned i = 0; i < in->nb_chapters; i++) {
         AVChapter *ic = in->chapters[i];
@@ -356,8 +362,9 @@ static int copy_chapters(AieWriter *w)
         oc->time_base = ic->time_base;
         oc->start = FFMAX(ic->start, cs) - cs;
         oc->end = (ce == INT64_MAX ? ic->end : FFMIN(ic->end, ce)) - cs;
-        av_dict_copy(&oc->metadata, ic->metadata, 0);
         nc[w->fmt->nb_chapters++] = oc;
+        if (av_dict_copy(&oc->metadata, ic->metadata, 0) < 0)
+            return AIE_ENOMEM;
     }
     return 0;
 }
@@ -392,6 +399,8 @@ static int open_av(AieWriter *w, AieReader *src)
     const char *url = is_stdout ? "pipe:1" : target;
     int ret = avformat_alloc_output_context2(&w->fmt, NULL, muxer, muxer ? NULL : w->path);
     if (ret < 0 || !w->fmt) {
+        if (ret == AVERROR(ENOMEM))
+            return AIE_ENOMEM;
         io_errf(w->err, sizeof(w->err),
                 "%s: unknown output format (use .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -)",
                 w->path);

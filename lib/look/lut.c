@@ -26,6 +26,9 @@ static int fail(char *err, size_t errlen, long line, const char *fmt, ...)
     return AIE_EFORMAT;
 }
 
+/* Largest magnitude of a domain bound, and 1 / the narrowest domain. */
+#define DOMAIN_LIMIT 1e9
+
 /* Parse up to max doubles from s; returns the count, -1 on a bad token. */
 static int numbers(const char *s, double *v, int max)
 {
@@ -179,12 +182,21 @@ int aie_lut_parse(AieLut **out, const char *text, size_t len, char *err, size_t 
             goto fail;
         }
         if (got == 0) {
-            for (int c = 0; c < 3; c++)
+            for (int c = 0; c < 3; c++) {
                 if (!(l->dmin[c] < l->dmax[c])) {
                     ret = fail(err, errlen, lineno, "DOMAIN_MIN %g is not below DOMAIN_MAX %g", l->dmin[c],
                                l->dmax[c]);
                     goto fail;
                 }
+                /* entries are floats, and styles scale by 1 / width in float */
+                if (fabs(l->dmin[c]) > DOMAIN_LIMIT || fabs(l->dmax[c]) > DOMAIN_LIMIT ||
+                    l->dmax[c] - l->dmin[c] < 1 / DOMAIN_LIMIT) {
+                    ret = fail(err, errlen, lineno,
+                               "domain [%g, %g] is out of range (bounds within +-%g, at least %g wide)",
+                               l->dmin[c], l->dmax[c], DOMAIN_LIMIT, 1 / DOMAIN_LIMIT);
+                    goto fail;
+                }
+            }
         }
         int nv = numbers(s, v, 3);
         if (nv != 3) {

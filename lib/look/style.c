@@ -490,6 +490,8 @@ static int frame_stats(AieStyle *s, const AieFrame *f, AieTransfer transfer, Loo
         for (int y = step / 2; y < s->h; y += step) {
             to_rgb16(&t, y, buf, buf + s->w, buf + 2 * s->w);
             for (int x = step / 2; x < s->w; x += step) {
+                /* to_rgb16() wrote all s->w samples of each row */
+                /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
                 double rgb[3] = {buf[x] / 65535.0, buf[s->w + x] / 65535.0, buf[2 * s->w + x] / 65535.0}, v[3];
                 look_stats_point(transfer, rgb, v);
                 look_stats_add(st, v);
@@ -528,7 +530,7 @@ static void build_table(const AieStyle *s, const LookXform *x, int with_lut, int
             }
 }
 
-static void record(AieStyle *s, int64_t seq, const LookStats *st, int cut)
+static int record(AieStyle *s, int64_t seq, const LookStats *st, int cut)
 {
     pthread_mutex_lock(&s->mu);
     if (seq >= s->cap) {
@@ -545,11 +547,13 @@ static void record(AieStyle *s, int64_t seq, const LookStats *st, int cut)
             s->cap = cap;
         }
     }
-    if (seq < s->cap) {
+    int ok = seq < s->cap;
+    if (ok) {
         s->fst[seq] = *st;
         s->fcut[seq] = cut ? 1 : 2;
     }
     pthread_mutex_unlock(&s->mu);
+    return ok ? 0 : AIE_ENOMEM; /* a lost record would make the shot's export wrong */
 }
 
 #define XFORM_N 33
@@ -754,7 +758,8 @@ int aie_style_process(AieStyle *s, int64_t seq, const AieFrame *in, AieFrame *co
                 own = st;
             look_stats_merge(&src, &st);
         }
-        record(s, seq, &own, own_cut);
+        if ((err = record(s, seq, &own, own_cut)))
+            goto done;
         LookXform x;
         if ((err = look_xform_build(&x, s->transfer, s->strength, &src, &s->ref)))
             goto done;

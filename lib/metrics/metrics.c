@@ -210,9 +210,14 @@ nomem:
 
 const char *aie_metrics_run_id(const AieMetrics *m) { return m->run_id; }
 
+/* Out of memory: json-c gives NULL containers and asserts when one is used,
+ * so a record whose object could not be made is dropped (and counted) whole
+ * by emit(NULL). */
 static json_object *new_record(AieMetrics *m, const char *event)
 {
     json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
     char ts[32];
     aie_metrics_timestamp(ts, now_s());
     json_object_object_add(o, "v", json_object_new_int(1));
@@ -289,7 +294,8 @@ static size_t take_batch(AieMetrics *m, char **buf, size_t *cap, int *nrec)
             *buf = nb;
             *cap = nc;
         }
-        memcpy(*buf + used, m->q.rec[i], l);
+        /* a queued record has l >= 2 bytes, so *buf was allocated above */
+        memcpy(*buf + used, m->q.rec[i], l); /* NOLINT(clang-analyzer-core.NonNullParamChecker) */
         used += l;
         free(m->q.rec[i]);
         m->q.rec[i] = NULL;
@@ -391,9 +397,10 @@ static void *writer_main(void *arg)
  * killed with SIGKILL leaves its evidence; floods of other records batch. */
 static void emit(AieMetrics *m, json_object *o, int urgent)
 {
-    const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    size_t n = strlen(s);
-    char *line = malloc(n + 2);
+    const char *s =
+        o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+    size_t n = s ? strlen(s) : 0;
+    char *line = s ? malloc(n + 2) : NULL;
     if (line) {
         memcpy(line, s, n);
         line[n] = '\n';
@@ -476,6 +483,8 @@ void aie_metrics_counters(AieMetrics *m, AieMetricsCounters *c)
 static json_object *stream_desc(const AieStreamDesc *d)
 {
     json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
     json_object_object_add(o, "name", json_object_new_string(d->name ? d->name : ""));
     json_object_object_add(o, "width", json_object_new_int(d->width));
     json_object_object_add(o, "height", json_object_new_int(d->height));
@@ -484,20 +493,23 @@ static json_object *stream_desc(const AieStreamDesc *d)
     return o;
 }
 
-static void add_run_info(json_object *o, const AieRunInfo *ri)
+/* Returns -1 when a part could not be made (out of memory). */
+static int add_run_info(json_object *o, const AieRunInfo *ri)
 {
     if (!ri)
-        return;
+        return 0;
     json_object_object_add(o, "method", json_object_new_string(ri->method ? ri->method : ""));
     json_object_object_add(o, "model", ri->model ? json_object_new_string(ri->model) : NULL);
     json_object_object_add(o, "threads", json_object_new_int(ri->threads));
-    json_object_object_add(o, "input", stream_desc(&ri->input));
-    json_object_object_add(o, "output", stream_desc(&ri->output));
+    json_object *in = stream_desc(&ri->input), *out = stream_desc(&ri->output);
+    json_object_object_add(o, "input", in);
+    json_object_object_add(o, "output", out);
     if (ri->options_json) {
         json_object *opt = json_tokener_parse(ri->options_json);
         if (opt)
             json_object_object_add(o, "options", opt);
     }
+    return in && out ? 0 : -1;
 }
 
 void aie_metrics_event(AieMetrics *m, const char *event, const char *fields_json)
@@ -505,7 +517,7 @@ void aie_metrics_event(AieMetrics *m, const char *event, const char *fields_json
     if (!m)
         return;
     json_object *o = new_record(m, event);
-    json_object *f = fields_json ? json_tokener_parse(fields_json) : NULL;
+    json_object *f = o && fields_json ? json_tokener_parse(fields_json) : NULL;
     if (f && json_object_is_type(f, json_type_object)) {
         json_object_object_foreach(f, k, v) json_object_object_add(o, k, json_object_get(v));
     }
@@ -518,7 +530,10 @@ void aie_metrics_run_start(AieMetrics *m, const AieRunInfo *ri)
     if (!m)
         return;
     json_object *o = new_record(m, "run_start");
-    add_run_info(o, ri);
+    if (o && add_run_info(o, ri)) {
+        json_object_put(o);
+        o = NULL;
+    }
     emit(m, o, 1);
 }
 
@@ -527,7 +542,7 @@ static long rss_kb_now(void)
     FILE *f = fopen("/proc/self/statm", "r");
     long pages = 0, rss = 0;
     if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) /* NOLINT(cert-err34-c): the kernel's numbers */
             rss = 0;
         fclose(f);
     }
@@ -539,6 +554,10 @@ void aie_metrics_snapshot(AieMetrics *m, int64_t done, int64_t total, double fps
     if (!m)
         return;
     json_object *o = new_record(m, "snapshot");
+    if (!o) {
+        emit(m, NULL, 1);
+        return;
+    }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     json_object_object_add(o, "frames_done", json_object_new_int64(done));
@@ -571,9 +590,13 @@ void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineS
     if (!m)
         return;
     json_object *o = new_record(m, "run_end");
+    if (!o) {
+        emit(m, NULL, 1);
+        return;
+    }
     json_object_object_add(o, "status", json_object_new_string(status));
     json_object_object_add(o, "error", error && *error ? json_object_new_string(error) : NULL);
-    add_run_info(o, ri);
+    int bad = add_run_info(o, ri);
     json_object_object_add(o, "cores", json_object_new_int(aie_cpu_count()));
     json_object_object_add(o, "mem_total_kb", json_object_new_int64(mem_total_kb()));
     struct rusage ru;
@@ -590,25 +613,37 @@ void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineS
                            json_object_new_int64(ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000));
     json_object_object_add(o, "maxrss_kb", json_object_new_int64(ru.ru_maxrss));
     json_object *stages = json_object_new_object();
-    json_object_object_add(stages, "read", json_object_new_int64(llround(st->read_ms)));
-    json_object_object_add(stages, "process", json_object_new_int64(llround(st->process_ms)));
-    json_object_object_add(stages, "write", json_object_new_int64(llround(st->write_ms)));
-    json_object_object_add(stages, "wait", json_object_new_int64(llround(st->wait_ms)));
+    if (stages) {
+        json_object_object_add(stages, "read", json_object_new_int64(llround(st->read_ms)));
+        json_object_object_add(stages, "process", json_object_new_int64(llround(st->process_ms)));
+        json_object_object_add(stages, "write", json_object_new_int64(llround(st->write_ms)));
+        json_object_object_add(stages, "wait", json_object_new_int64(llround(st->wait_ms)));
+    }
     json_object_object_add(o, "stages_ms", stages);
     json_object *hist = json_object_new_array();
-    for (int i = 0; i < AIE_HIST_BUCKETS; i++) {
+    for (int i = 0; i < AIE_HIST_BUCKETS && hist; i++) {
         if (!st->frame_hist.count[i])
             continue;
         json_object *pair = json_object_new_array();
+        if (!pair) {
+            bad = -1;
+            break;
+        }
         json_object_array_add(pair, json_object_new_int(i));
         json_object_array_add(pair, json_object_new_int64(st->frame_hist.count[i]));
         json_object_array_add(hist, pair);
     }
     json_object_object_add(o, "frame_ms_hist", hist);
     json_object *q = quality_json ? json_tokener_parse(quality_json) : NULL;
-    json_object_object_add(o, "quality", q ? q : json_object_new_object());
+    if (!q)
+        q = json_object_new_object();
+    json_object_object_add(o, "quality", q);
     /* counts the records lost before this one */
     json_object_object_add(o, "dropped_records", json_object_new_int64(aie_metrics_dropped(m)));
+    if (bad || !stages || !hist || !q) { /* drop the record rather than write it with holes */
+        json_object_put(o);
+        o = NULL;
+    }
     emit(m, o, 1);
 }
 

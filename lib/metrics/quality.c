@@ -90,10 +90,19 @@ int aie_quality_json(const AieQualityAcc *q, char **json)
         snprintf(key, sizeof(key), "%s_hist_bin", q->name);
         json_object_object_add(o, key, json_object_new_double(q->bin));
         json_object *h = json_object_new_array();
+        if (!h) { /* json-c asserts on NULL containers */
+            json_object_put(o);
+            return AIE_ENOMEM;
+        }
         for (int i = q->lo; i <= q->hi; i++) {
             if (!q->bins[i])
                 continue;
             json_object *pair = json_object_new_array();
+            if (!pair) {
+                json_object_put(h);
+                json_object_put(o);
+                return AIE_ENOMEM;
+            }
             json_object_array_add(pair, json_object_new_int(i - MAX_BINS / 2));
             json_object_array_add(pair, json_object_new_int64(q->bins[i]));
             json_object_array_add(h, pair);

@@ -196,7 +196,9 @@ void aie_motion_field_size(const AieMotion *m, int *w, int *h, int *scale_log2)
 static int work_alloc(const AieMotion *m, MotionWork **out)
 {
     MotionWork *w = calloc(1, sizeof(*w));
-    int err = w ? 0 : AIE_ENOMEM;
+    if (!w) /* before &w->u below, which would be arithmetic on NULL */
+        return AIE_ENOMEM;
+    int err = 0;
     for (int l = m->finest >= 1; !err && l < m->levels; l++) {
         err = plane_alloc(&w->pa[l], m->lw[l], m->lh[l]);
         if (!err)
@@ -776,8 +778,8 @@ static void unreliable_rows(void *ctx, int band, int worker)
             x0 = x0 < ab->width ? x0 : ab->width - 1;
             y0 = y0 < ab->height ? y0 : ab->height - 1;
 #define BL(F)                                                                                  \
-    ((1 - fy) * ((1 - fx) * F[y0 * ba->stride + x0] + fx * F[y0 * ba->stride + x1]) +          \
-     fy * ((1 - fx) * F[y1 * ba->stride + x0] + fx * F[y1 * ba->stride + x1]))
+    ((1 - fy) * ((1 - fx) * (F)[y0 * ba->stride + x0] + fx * (F)[y0 * ba->stride + x1]) +      \
+     fy * ((1 - fx) * (F)[y1 * ba->stride + x0] + fx * (F)[y1 * ba->stride + x1]))
             float bu = BL(ba->u), bv = BL(ba->v);
 #undef BL
             float du = u + bu, dv = v + bv;
@@ -792,15 +794,15 @@ double motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool)
 {
     if (!ab || !ba || ab->width != ba->width || ab->height != ba->height)
         return 0;
+    /* on the stack (16 KiB): a failed allocation must not read as "reliable" */
+    long bad[(AIE_MAX_DIM + 7) / 8], total = 0;
     int bands = (ab->height + 7) / 8;
-    long *bad = calloc((size_t)bands, sizeof(long)), total = 0;
-    if (!bad)
-        return 0;
+    if (bands > (int)(sizeof(bad) / sizeof(bad[0])))
+        return 1; /* cannot happen (fields are at most AIE_MAX_DIM high) */
     UnrelCtx c = {ab, ba, bad};
     aie_pool_parallel_for(pool, bands, unreliable_rows, &c);
     for (int i = 0; i < bands; i++)
         total += bad[i];
-    free(bad);
     return (double)total / ((double)ab->width * ab->height);
 }
 

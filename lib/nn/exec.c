@@ -342,7 +342,7 @@ static void op_concat(View *o, View *const *ins, int nin, NnIv rx, NnIv ry)
             base += a->c;
             continue;
         }
-        ptrdiff_t io[MAX_CH], oo[MAX_CH];
+        ptrdiff_t io[MAX_CH] = {0}, oo[MAX_CH] = {0}; /* only [0, a->c) is used */
         for (int c = 0; c < a->c; c++) {
             io[c] = coff(a, c);
             oo[c] = coff(o, base + c);
@@ -513,7 +513,7 @@ static void run_tile(const AieNnExec *e, const Plan *p, int tx, int ty, float *b
         v[k].row = (ptrdiff_t)v[k].w * v[k].lanes;
         v[k].plane = v[k].row * v[k].h;
         const int sw = nd->nin ? p->sizes[2 * nd->in[0]] : 0, sh = nd->nin ? p->sizes[2 * nd->in[0] + 1] : 0;
-        View *a = nd->nin ? &v[nd->in[0]] : NULL;
+        View *a = &v[nd->nin ? nd->in[0] : k]; /* an input node has none: itself, unused */
         switch (nd->op) {
         case NN_INPUT: op_input(&v[k], in, RX[k], RY[k]); break;
         case NN_CONV: op_conv(&e->dsp, &v[k], a, nd, sw, sh, RX[k], RY[k]); break;

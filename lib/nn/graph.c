@@ -459,7 +459,8 @@ void aie_nn_regions(const NnGraph *g, const int *sizes, int axis, int a, int b, 
     for (int k = g->n - 1; k >= 0; k--) {
         if (E[k].lo >= E[k].hi)
             continue;
-        const int size = sizes[2 * k + axis];
+        /* aie_nn_graph_sizes() filled sizes[] for all g->n nodes */
+        const int size = sizes[2 * k + axis]; /* NOLINT(clang-analyzer-core.uninitialized.Assign) */
         R[k].lo = E[k].lo < 0 ? 0 : E[k].lo;
         R[k].hi = E[k].hi > size ? size : E[k].hi;
         if (R[k].lo >= R[k].hi)
@@ -485,7 +486,7 @@ int aie_nn_context(const NnGraph *g, const int *sizes)
 {
     NnIv *E = malloc(sizeof(*E) * 2 * (size_t)g->n);
     if (!E)
-        return 0;
+        return -1; /* out of memory */
     int ctx = 0;
     for (int axis = 0; axis < 2; axis++) {
         int s = sizes[2 * g->output + axis], in = sizes[axis];
@@ -505,7 +506,7 @@ double aie_nn_graph_flops(const NnGraph *g)
     const int W = 1024, H = 1024;
     int *sizes = malloc(sizeof(int) * 2 * (size_t)g->n);
     if (!sizes)
-        return 0;
+        return -1; /* out of memory */
     double f = 0;
     if (aie_nn_graph_sizes(g, W, H, sizes) == 0)
         for (int k = 1; k < g->n; k++) {
@@ -522,7 +523,7 @@ double aie_nn_graph_flops(const NnGraph *g)
 int aie_nn_model_from_graph(AieNnModel **out, NnGraph *g)
 {
     *out = NULL;
-    if (g->output < 0)
+    if (g->output < 0 || g->output >= g->n)
         return AIE_EINVAL;
     AieNnModel *m = calloc(1, sizeof(*m));
     if (!m)
@@ -548,7 +549,15 @@ int aie_nn_model_from_graph(AieNnModel **out, NnGraph *g)
     /* context: what one output pixel in the middle needs of the input */
     m->context = aie_nn_context(&m->g, sizes);
     free(sizes);
+    if (m->context < 0) {
+        aie_nn_free(&m);
+        return AIE_ENOMEM;
+    }
     m->flops = aie_nn_graph_flops(&m->g);
+    if (m->flops < 0) {
+        aie_nn_free(&m);
+        return AIE_ENOMEM;
+    }
     for (int k = 0; k < m->g.n; k++)
         m->layers += m->g.nodes[k].op == NN_CONV && m->g.nodes[k].nin;
     *out = m;

@@ -126,7 +126,8 @@ const NnGraph *aie_nn_model_graph(const AieNnModel *m);
 int aie_nn_graph_sizes(const NnGraph *g, int w, int h, int *sizes);
 
 /* Multiply-adds per output pixel of each node, summed and divided by the
- * input pixels, times 2: FLOPs per input pixel (conv layers only). */
+ * input pixels, times 2: FLOPs per input pixel (conv layers only); -1 when
+ * out of memory. */
 double aie_nn_graph_flops(const NnGraph *g);
 
 /* Reference forward pass over the whole image, straight from the formulas

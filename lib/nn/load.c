@@ -131,15 +131,13 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
-int aie_nn_load(AieNnModel **out, const char *path, char *err, size_t errlen)
+/* text[len] is a NUL; bin NULL: an ncnn model's weights are read from the
+ * .bin next to path. */
+static int load_text(AieNnModel **out, const char *path, const char *text, size_t len, const void *bin,
+                     size_t binlen, char *err, size_t errlen)
 {
-    *out = NULL;
-    char *text = NULL;
-    size_t len = 0;
     NnGraph g = {0};
-    int e = aie_nn_read_file(path, &text, &len, err, errlen);
-    if (e)
-        return e;
+    int e;
     const char *p = text;
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
@@ -147,7 +145,7 @@ int aie_nn_load(AieNnModel **out, const char *path, char *err, size_t errlen)
         e = AIE_EMODEL;
         snprintf(err, errlen, "%s: an ncnn weight file: give the .param next to it", path);
     } else if (ends_with(path, ".param") || !strncmp(p, "7767517", 7)) {
-        e = aie_nn_load_ncnn(&g, path, text, len, err, errlen);
+        e = aie_nn_load_ncnn(&g, path, text, len, bin, binlen, err, errlen);
     } else if (*p == '[') {
         e = aie_nn_load_waifu2x(&g, path, text, len, err, errlen);
     } else if (*p == '{') {
@@ -157,11 +155,42 @@ int aie_nn_load(AieNnModel **out, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a model file (expected waifu2x JSON, Anime4K JSON or an ncnn .param)",
                  path);
     }
-    free(text);
     if (!e && (e = aie_nn_model_from_graph(out, &g)))
         snprintf(err, errlen, "%s: %s", path, e == AIE_ENOMEM ? aie_strerror(e) : "the network has no valid shape");
     if (e && e != AIE_ENOMEM && e != AIE_ENOENT && e != AIE_EACCES && e != AIE_EIO)
         e = AIE_EMODEL;
     aie_nn_graph_clear(&g);
+    return e;
+}
+
+int aie_nn_load(AieNnModel **out, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int e = aie_nn_read_file(path, &text, &len, err, errlen);
+    if (e)
+        return e;
+    e = load_text(out, path, text, len, NULL, 0, err, errlen);
+    free(text);
+    return e;
+}
+
+int aie_nn_load_mem(AieNnModel **out, const char *name, const void *data, size_t len, const void *bin,
+                    size_t binlen, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!name || (!data && len) || (!bin && binlen))
+        return AIE_EINVAL;
+    char *text = malloc(len + 1);
+    if (!text) {
+        snprintf(err, errlen, "%s: %s", name, aie_strerror(AIE_ENOMEM));
+        return AIE_ENOMEM;
+    }
+    if (len)
+        memcpy(text, data, len);
+    text[len] = 0;
+    int e = load_text(out, name, text, len, bin ? bin : "", binlen, err, errlen);
+    free(text);
     return e;
 }

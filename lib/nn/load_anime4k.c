@@ -125,7 +125,7 @@ static int finish(Ctx *c, const int *heads, int nheads, int upscale)
     NnGraph *g = c->g;
     int r, out;
     if (upscale) {
-        int d[3];
+        int d[3] = {0}; /* nheads is 1 or 3 */
         for (int i = 0; i < nheads; i++)
             TRY(d[i] = aie_nn_shuffle(g, heads[i], 2, NN_SHUFFLE_TF));
         int res = d[0];

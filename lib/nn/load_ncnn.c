@@ -53,9 +53,21 @@ typedef struct Ctx {
     char *err;
     size_t errlen;
     int line;
+    double up[NN_MAX_NODES]; /* per node: its size over the input's */
 } Ctx;
 
-static int pint(const Params *p, int k, int dflt) { return p->set[k] ? (int)p->v[k] : dflt; }
+/* Node sizes are ints, computed for inputs up to AIE_MAX_DIM: a network may
+ * upscale this much at most (SRVGG models do 2 to 4). */
+#define MAX_UPSCALE 16.0
+
+/* An integer parameter; a value beyond any int (or NaN) reads as -2^30, which
+ * no layer accepts. */
+static int pint(const Params *p, int k, int dflt)
+{
+    if (!p->set[k])
+        return dflt;
+    return p->v[k] >= -1e9f && p->v[k] <= 1e9f ? (int)p->v[k] : -(1 << 30);
+}
 static float pfloat(const Params *p, int k, float dflt) { return p->set[k] ? p->v[k] : dflt; }
 
 static int find_blob(Ctx *c, const char *name)
@@ -183,6 +195,8 @@ static int parse_params(Ctx *c, char *s, Params *p)
 /* p/q close to x (a scale factor such as 0.5 or 0.75). */
 static int ratio(float x, int *num, int *den)
 {
+    if (!(x > 0.0f && x <= 64.0f)) /* NaN too */
+        return -1;
     for (int d = 1; d <= 16; d++) {
         float n = x * (float)d;
         int ni = (int)(n + 0.5f);
@@ -222,6 +236,10 @@ static int layer(Ctx *c, const char *type, const char *name, int nin, char **ins
     }
     if (nout != 1)
         return fail_line(c, "layer %s must have one output", name);
+    if (nin < 1) /* every layer below reads in[0] */
+        return fail_line(c, "layer %s has no input", name);
+    if (g->n >= NN_MAX_NODES) /* else the builders fail as if out of memory */
+        return fail_line(c, "more than %d layers", NN_MAX_NODES - 1);
     if (!strcmp(type, "Convolution")) {
         if (nin != 1)
             return fail_line(c, "Convolution %s must have one input", name);
@@ -246,6 +264,9 @@ static int layer(Ctx *c, const char *type, const char *name, int nin, char **ins
                              wsize, cout, cin, kh, kw);
         if (act < 0 || act > 2)
             return fail_line(c, "Convolution %s: activation type not supported", name);
+        /* the weights must be there (fp16 at least) before they get memory */
+        if ((e = need_bytes(c, name, 4 + 2 * (size_t)wsize)))
+            return e;
         float *w = malloc(sizeof(float) * (size_t)wsize), *b = calloc((size_t)cout, sizeof(float));
         if (!w || !b) {
             free(w);
@@ -319,16 +340,23 @@ static int layer(Ctx *c, const char *type, const char *name, int nin, char **ins
         return AIE_ENOMEM;
     if (node < 0)
         return fail_line(c, "wrong shape at layer %s", name);
+    const NnNode *nd = &g->nodes[node];
+    double up = 0;
+    for (int i = 0; i < nd->nin; i++)
+        up = c->up[nd->in[i]] > up ? c->up[nd->in[i]] : up;
+    up *= nd->op == NN_SHUFFLE || nd->op == NN_UPSAMPLE ? nd->r : nd->op == NN_RESIZE ? (double)nd->num / nd->den : 1;
+    if (up > MAX_UPSCALE)
+        return fail_line(c, "layer %s: the network would upscale more than %g times", name, MAX_UPSCALE);
+    c->up[node] = up;
     aie_nn_name(g, node, name);
     return add_blob(c, outs[0], node);
 }
 
-int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len, char *err,
-                     size_t errlen)
+int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len, const void *bin,
+                     size_t binlen, char *err, size_t errlen)
 {
-    Ctx c = {.g = g, .path = path, .err = err, .errlen = errlen};
+    Ctx c = {.g = g, .path = path, .err = err, .errlen = errlen, .up = {1}};
     char *copy = NULL, *bintext = NULL;
-    size_t binlen = 0;
     int e;
     (void)len;
     /* the .bin: same name, .bin for .param */
@@ -342,9 +370,12 @@ int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len,
         strcpy(c.binpath + pl - 6, ".bin");
     else
         strcat(c.binpath, ".bin");
-    if ((e = aie_nn_read_file(c.binpath, &bintext, &binlen, err, errlen)))
-        goto fail;
-    c.bin = (Bin){(const unsigned char *)bintext, binlen, 0, c.binpath};
+    if (!bin) { /* not given: the file next to the .param */
+        if ((e = aie_nn_read_file(c.binpath, &bintext, &binlen, err, errlen)))
+            goto fail;
+        bin = bintext;
+    }
+    c.bin = (Bin){(const unsigned char *)bin, binlen, 0, c.binpath};
     copy = strdup(text);
     if (!copy) {
         e = AIE_ENOMEM;
@@ -372,7 +403,8 @@ int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len,
         }
         if (nlayers < 0) {
             int nb;
-            if (sscanf(ln, "%d %d", &nlayers, &nb) != 2 || nlayers < 1 || nlayers > 10000) {
+            /* NOLINTNEXTLINE(cert-err34-c): the widths keep the numbers in range */
+            if (sscanf(ln, "%9d %9d", &nlayers, &nb) != 2 || nlayers < 1 || nlayers > 10000) {
                 e = fail_line(&c, "expected the layer and blob counts");
                 goto fail;
             }
@@ -388,7 +420,8 @@ int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len,
                 break;
             tokens[nt++] = t;
         }
-        if (nt < 4 || sscanf(tokens[2], "%d", &nin) != 1 || sscanf(tokens[3], "%d", &nout) != 1 || nin < 0 ||
+        /* NOLINTNEXTLINE(cert-err34-c): the widths keep the numbers in range */
+        if (nt < 4 || sscanf(tokens[2], "%9d", &nin) != 1 || sscanf(tokens[3], "%9d", &nout) != 1 || nin < 0 ||
             nout < 1 || nin + nout > 2 * NN_MAX_INPUTS) {
             e = fail_line(&c, "malformed layer line");
             goto fail;

@@ -93,6 +93,7 @@ int aie_nn_load_waifu2x(NnGraph *g, const char *path, const char *text, size_t l
     }
     /* first pass: shapes */
     int pad = 0, prev_out = 3;
+    double weights = 0;
     const char *arch = "vgg_7";
     for (int i = 0; i < nl; i++) {
         json_object *l = json_object_array_get_idx(root, (size_t)i), *v;
@@ -121,7 +122,8 @@ int aie_nn_load_waifu2x(NnGraph *g, const char *path, const char *text, size_t l
             snprintf(err, errlen, "%s: layer %d: missing or bad nInputPlane/nOutputPlane/kW/kH", path, i + 1);
             goto fail;
         }
-        if (nin < 1 || nin > 4096 || nout < 1 || nout > 4096 || kw < 1 || kw > 7 || kh < 1 || kh > 7) {
+        if (nin < 1 || nin > NN_MAX_CHANNELS || nout < 1 || nout > NN_MAX_CHANNELS || kw < 1 || kw > 7 || kh < 1 ||
+            kh > 7) {
             snprintf(err, errlen, "%s: layer %d: wrong shape %d -> %d, %dx%d", path, i + 1, nin, nout, kw, kh);
             goto fail;
         }
@@ -136,6 +138,7 @@ int aie_nn_load_waifu2x(NnGraph *g, const char *path, const char *text, size_t l
             goto fail;
         }
         prev_out = nout;
+        weights += (double)nout * nin * kw * kh;
         pad += (kw - 1) / 2 > (kh - 1) / 2 ? (kw - 1) / 2 : (kh - 1) / 2;
         if (kw != kh) {
             snprintf(err, errlen, "%s: layer %d: %dx%d kernels are not supported", path, i + 1, kw, kh);
@@ -144,6 +147,12 @@ int aie_nn_load_waifu2x(NnGraph *g, const char *path, const char *text, size_t l
     }
     if (prev_out != 3) {
         snprintf(err, errlen, "%s: wrong shape: the last layer gives %d planes, not RGB (3)", path, prev_out);
+        goto fail;
+    }
+    /* each weight takes two bytes of JSON at least: refuse before allocating */
+    if (2 * weights > (double)len) {
+        snprintf(err, errlen, "%s: wrong shape: the layers have %.0f weights, more than the file can hold", path,
+                 weights);
         goto fail;
     }
     if ((e = aie_nn_graph_init(g, 3)))
@@ -155,15 +164,21 @@ int aie_nn_load_waifu2x(NnGraph *g, const char *path, const char *text, size_t l
     int node = 0;
     if ((scale > 1 && (node = aie_nn_upsample(g, node, scale, NN_UP_NEAREST)) < 0) ||
         (node = aie_nn_pad(g, node, pad, NN_PAD_REPLICATE)) < 0) {
-        e = nomem(path, err, errlen);
+        if (node == AIE_ENOMEM)
+            e = nomem(path, err, errlen);
+        else
+            snprintf(err, errlen, "%s: wrong shape: the layers need %d pixels of padding, more than aie supports",
+                     path, pad);
         goto fail;
     }
     for (int i = 0; i < nl; i++) {
         json_object *l = json_object_array_get_idx(root, (size_t)i), *wj, *bj;
-        int nin, nout, k;
-        get_int(l, "nInputPlane", -1, &nin);
-        get_int(l, "nOutputPlane", -1, &nout);
-        get_int(l, "kW", -1, &k);
+        int nin = 0, nout = 0, k = 0; /* checked by the first pass, and again here */
+        if (get_int(l, "nInputPlane", -1, &nin) || get_int(l, "nOutputPlane", -1, &nout) ||
+            get_int(l, "kW", -1, &k) || nin < 1 || nout < 1 || k < 1) {
+            snprintf(err, errlen, "%s: layer %d: missing or bad nInputPlane/nOutputPlane/kW", path, i + 1);
+            goto fail;
+        }
         if (!json_object_object_get_ex(l, "weight", &wj) || !json_object_is_type(wj, json_type_array) ||
             !json_object_object_get_ex(l, "bias", &bj) || !json_object_is_type(bj, json_type_array)) {
             snprintf(err, errlen, "%s: layer %d: no weight or bias array", path, i + 1);
@@ -216,7 +231,10 @@ int aie_nn_load_waifu2x(NnGraph *g, const char *path, const char *text, size_t l
         }
         int act = i + 1 < nl ? NN_ACT_LEAKY : NN_ACT_NONE;
         if ((node = aie_nn_conv(g, node, nout, k, k, NN_PAD_VALID, w, b, act, 0.1f, NULL)) < 0) {
-            e = nomem(path, err, errlen);
+            if (node == AIE_ENOMEM)
+                e = nomem(path, err, errlen);
+            else
+                snprintf(err, errlen, "%s: layer %d: wrong shape", path, i + 1);
             goto fail;
         }
         char nm[32];

@@ -34,7 +34,8 @@ void aie_nn_need(const NnGraph *g, int k, int j, const int *sizes, int axis, int
  * to the node (what node k computes). Nodes not needed get empty intervals. */
 void aie_nn_regions(const NnGraph *g, const int *sizes, int axis, int a, int b, NnIv *E, NnIv *R);
 
-/* Receptive field radius in input pixels (a middle output pixel). */
+/* Receptive field radius in input pixels (a middle output pixel); -1 when
+ * out of memory. */
 int aie_nn_context(const NnGraph *g, const int *sizes);
 
 /* Source positions (see graph.h). */
@@ -48,8 +49,9 @@ int aie_nn_load_waifu2x(NnGraph *g, const char *path, const char *text, size_t l
                         size_t errlen);
 int aie_nn_load_anime4k(NnGraph *g, const char *path, const char *text, size_t len, char *err,
                         size_t errlen);
-int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len, char *err,
-                     size_t errlen);
+/* ncnn: the weights are bin[0..binlen), or (bin NULL) the .bin file next to path */
+int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len, const void *bin,
+                     size_t binlen, char *err, size_t errlen);
 
 /* Read a whole file (NUL-terminated); err names the file. */
 int aie_nn_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);

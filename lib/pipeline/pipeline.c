@@ -202,13 +202,16 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-static void report_progress(Pipe *p, AiePipelineStats *st, long long t_start, int64_t frames_out)
+/* in_flight: p->in_flight, read by the caller under the lock (the reader
+ * thread changes it) */
+static void report_progress(Pipe *p, AiePipelineStats *st, long long t_start, int64_t frames_out,
+                            int in_flight)
 {
     AieProgress pr;
     pr.frames_in = p->written; /* input frames fully through the pipeline */
     pr.frames_out = frames_out;
     pr.frames_total = aie_reader_info(p->r)->nb_frames;
-    pr.in_flight = p->in_flight;
+    pr.in_flight = in_flight;
     pr.elapsed_s = (double)(aie_time_us() - t_start) / 1e6;
     pr.fps = pr.elapsed_s > 0 ? (double)pr.frames_in / pr.elapsed_s : 0;
     pr.eta_s = pr.frames_total > 0 && pr.fps > 0
@@ -306,8 +309,9 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
         long long now = aie_time_us();
         if (now >= next_progress) {
             next_progress = now + (long long)(interval * 1e6);
+            int in_flight = p.in_flight;
             pthread_mutex_unlock(&p.lock);
-            report_progress(&p, st, t_start, frames_out);
+            report_progress(&p, st, t_start, frames_out, in_flight);
             pthread_mutex_lock(&p.lock);
         }
         if (next_snap && now >= next_snap && o->snapshot) {
@@ -337,8 +341,8 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
         job_clear(&p.slots[i].job);
         free(p.slots[i].job.out);
     }
-    if (!p.err)
-        report_progress(&p, st, t_start, frames_out);
+    if (!p.err) /* the reader and the jobs are done: in_flight is settled */
+        report_progress(&p, st, t_start, frames_out, p.in_flight);
     st->frames_in = p.written - (cb->flush_job && !p.err ? 1 : 0);
     if (st->frames_in < 0)
         st->frames_in = 0;

@@ -251,12 +251,9 @@ int aie_cnn_upscale(AieCnnUpscaler *u, const AieFrame *src, AieFrame *dst, AiePo
     int err;
     if ((err = image_alloc(&in, p->src_w, p->src_h)) || (err = image_alloc(&out, u->mw, u->mh)))
         goto fail;
-    InCtx ic = {u, src, &in, slices_for(pool, src->height)};
-    aie_pool_parallel_for(pool, ic.slices, to_float, &ic);
-    if ((err = aie_nn_exec_run(u->exec, &in, &out, pool, cancel)))
-        goto fail;
-    free(in.data);
-    in.data = NULL;
+    /* everything the frame needs is allocated before the network runs, so
+     * that when memory is short the tile is halved until it all fits (an
+     * allocation failing after the run would fail the frame instead) */
     AieFrame *target = dst;
     if (u->resize) {
         if ((err = aie_frame_alloc(&mid, u->mw, u->mh, p->layout, p->depth)))
@@ -273,6 +270,12 @@ int aie_cnn_upscale(AieCnnUpscaler *u, const AieFrame *src, AieFrame *dst, AiePo
         oc.cb = chroma;
         oc.cr = chroma + (size_t)target->width * (size_t)target->height;
     }
+    InCtx ic = {u, src, &in, slices_for(pool, src->height)};
+    aie_pool_parallel_for(pool, ic.slices, to_float, &ic);
+    if ((err = aie_nn_exec_run(u->exec, &in, &out, pool, cancel)))
+        goto fail;
+    free(in.data);
+    in.data = NULL;
     aie_pool_parallel_for(pool, oc.slices, from_float, &oc);
     if (oc.cb) {
         oc.slices = slices_for(pool, target->plane_h[1]);

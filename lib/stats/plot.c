@@ -123,7 +123,8 @@ static double nice_ceil(double v)
 {
     if (!(v > 0))
         return 1;
-    double e = pow(10, floor(log10(v))), m = v / e;
+    /* v > 0 here (cppcheck misses the guard above) */
+    double e = pow(10, floor(log10(v))), m = v / e; /* cppcheck-suppress invalidFunctionArg */
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * e;
 }
 
@@ -200,7 +201,8 @@ static void plot_frames(Scene *sc, const AieStats *s, const int *gi, int ng, dou
     double l0 = (lo + 0.5) / 64.0, l1 = (hi + 0.5) / 64.0; /* log2 microseconds */
     /* 1-2-5 ticks in ms, labelled where there is room */
     double last_label = -1e9;
-    for (double d = 0.001; d <= 1e7; d *= 10)
+    double d = 0.001;
+    for (int decade = 0; decade < 11; decade++) { /* 0.001 ms to 1e7 ms */
         for (int m = 1; m <= 5; m += m == 1 ? 1 : 3) {
             double v = d * m, l = log2(v * 1000);
             if (l < l0 || l > l1)
@@ -214,6 +216,8 @@ static void plot_frames(Scene *sc, const AieStats *s, const int *gi, int ng, dou
                 last_label = x;
             }
         }
+        d *= 10;
+    }
     for (int k = 0; k < ng; k++) {
         const AieHist *h = s->groups[gi[k]]->frame_hist;
         if (!h || !h->total)
@@ -602,10 +606,12 @@ int aie_stats_plot(const AieStats *s, const char *path, char *err, size_t errlen
         const char *const *logs = (const char *const *)s->logs;
         if (!(rc = aie_outfile_open(&o, path, logs, s->nlogs, 0, &f, err, errlen))) {
             rc = write_svg(&sc, f);
-            if (rc)
+            if (rc && !ferror(f)) {
                 aie_outfile_abort(&o);
-            else
-                rc = aie_outfile_commit(&o, err, errlen);
+            } else { /* a write error is sticky: the commit names the file and the reason */
+                int crc = aie_outfile_commit(&o, err, errlen);
+                rc = crc ? crc : rc;
+            }
         }
     } else if (!rc) {
         rc = write_png(&sc, path, err, errlen);

@@ -435,7 +435,7 @@ static int quality_findings(AieStats *s, int ci)
     return 0;
 }
 
-static void quality_compute(QualStat *q, int outliers)
+static int quality_compute(QualStat *q, int outliers)
 {
     q->p50 = shist_quantile(&q->h, 0.5);
     q->p90 = shist_quantile(&q->h, 0.9);
@@ -444,8 +444,10 @@ static void quality_compute(QualStat *q, int outliers)
     topn_sort(&q->low);
     topn_sort(&q->high);
     if (q->h.n < TH_Q_MIN_RUNS)
-        return;
+        return 0;
     q->mad = shist_mad(&q->h, q->p50);
+    if (isnan(q->mad))
+        return AIE_ENOMEM;
     q->sigma = 1.4826 * q->mad;
     q->thr = TH_Q_SIGMA * q->sigma;
     if (q->thr < TH_Q_REL * fabs(q->p50))
@@ -453,11 +455,12 @@ static void quality_compute(QualStat *q, int outliers)
     if (!(q->thr > 0))
         q->thr = 1e-12;
     if (!outliers)
-        return;
+        return 0;
     for (int i = 0; i < q->low.n; i++)
         q->nout += q->low.items[i].a < q->p50 - q->thr;
     for (int i = 0; i < q->high.n; i++)
         q->nout += q->high.items[i].a > q->p50 + q->thr;
+    return 0;
 }
 
 /* Classes: slow outliers and regressions. */
@@ -690,12 +693,14 @@ int stats_compute(AieStats *s)
         topn_sort(&g->slowest);
         topn_sort(&g->failures);
         topn_sort(&g->open_list);
-        for (int k = 0; k < g->nq; k++)
-            quality_compute(&g->q[k], 0);
+        for (int k = 0; k < g->nq && !err; k++)
+            err = quality_compute(&g->q[k], 0);
     }
-    for (int ci = 0; ci < s->nclasses; ci++)
-        for (int k = 0; k < s->classes[ci]->nq; k++)
-            quality_compute(&s->classes[ci]->q[k], 1);
+    for (int ci = 0; ci < s->nclasses && !err; ci++)
+        for (int k = 0; k < s->classes[ci]->nq && !err; k++)
+            err = quality_compute(&s->classes[ci]->q[k], 1);
+    if (err)
+        return err;
     capacity(s);
     s->nfindings = 0;
     for (int gi = 0; gi < s->ngroups && !err; gi++) {

@@ -54,7 +54,7 @@ typedef struct SHist {
 
 int shist_add(SHist *h, double x);
 double shist_quantile(const SHist *h, double q);
-double shist_mad(const SHist *h, double center); /* median absolute deviation */
+double shist_mad(const SHist *h, double center); /* median absolute deviation; NAN: out of memory */
 void shist_free(SHist *h);
 size_t shist_bytes(const SHist *h);
 

@@ -68,12 +68,14 @@ static int handle(void *ctx, int code, const char *arg)
             cli_usage(c, "--kernel: expected 3, 5 or 7, not %s", arg);
         return 0;
     case OPT_BINS: {
-        int a = 0, b = 0;
-        char x = 0, extra = 0;
-        if (sscanf(arg, "%d%c%d%c", &a, &x, &b, &extra) != 3 || (x != 'x' && x != 'X') || a < 1 || b < 1 || a * b > 10)
+        char *end, *end2 = NULL;
+        long a = strtol(arg, &end, 10), b = 0;
+        if (end != arg && (*end == 'x' || *end == 'X'))
+            b = strtol(end + 1, &end2, 10);
+        if (end == arg || (*end != 'x' && *end != 'X') || end2 == end + 1 || *end2 || a < 1 || b < 1 || a * b > 10)
             cli_usage(c, "--bins: expected SxC with S x C at most 10, such as 3x3, not '%s'", arg);
-        t->p.nstrength = a;
-        t->p.ncoherence = b;
+        t->p.nstrength = (int)a;
+        t->p.ncoherence = (int)b;
         return 0;
     }
     case OPT_STHR:

@@ -155,7 +155,7 @@ int aie_raisr_bank_serialize(const AieRaisrBank *b, uint8_t **data, size_t *size
     uint8_t *p = calloc(1, total);
     if (!p)
         return AIE_ENOMEM;
-    memcpy(p, "AIERAISR", 8);
+    memcpy(p, "AIERAISR", 8); /* NOLINT(bugprone-not-null-terminated-result): 8 magic bytes, not a string */
     put32(p + 8, AIE_RAISR_BANK_VERSION);
     put32(p + 12, (uint32_t)in->scale);
     put32(p + 16, (uint32_t)in->k);

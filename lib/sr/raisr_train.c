@@ -259,9 +259,9 @@ static int blur_plane(uint16_t *pl, int w, int h, double sigma)
     int rad = (int)ceil(3 * sigma);
     if (rad < 1)
         return 0;
-    float *kern = malloc(sizeof(float) * (size_t)(2 * rad + 1));
+    float *kern = calloc(2 * (size_t)rad + 1, sizeof(float));
     int m = w > h ? w : h;
-    float *tmp = malloc(sizeof(float) * (size_t)m * 2);
+    float *tmp = calloc((size_t)m * 2, sizeof(float));
     float *col = NULL;
     if (!kern || !tmp) {
         free(kern);
@@ -425,7 +425,7 @@ static int symmetrize(AieRaisrTrainer *t, Acc *a)
         free(count);
         return AIE_ENOMEM;
     }
-    int tap[64], phase[16];
+    int tap[64] = {0}, phase[16] = {0};
     for (int T = 0; T < 8; T++) {
         const int tr = T & 1, fx = T >> 1 & 1, fy = T >> 2 & 1;
         for (int i = 0; i < k; i++)
@@ -647,10 +647,10 @@ int aie_raisr_train_finish(AieRaisrTrainer *t, AieRaisrBank **out, char *err, si
         snprintf(err, errlen, "out of memory");
         return e;
     }
-    double *M = malloc(sizeof(double) * (size_t)(n * n)), *L = malloc(sizeof(double) * (size_t)(n * n));
-    double *v = malloc(sizeof(double) * (size_t)n), *w = malloc(sizeof(double) * (size_t)n);
-    double *w0 = malloc(sizeof(double) * (size_t)(rr * n)), *wg = malloc(sizeof(double) * (size_t)(rr * n));
-    int16_t q[64];
+    double *M = calloc((size_t)n * (size_t)n, sizeof(double)), *L = calloc((size_t)n * (size_t)n, sizeof(double));
+    double *v = calloc((size_t)n, sizeof(double)), *w = calloc((size_t)n, sizeof(double));
+    double *w0 = calloc((size_t)rr * (size_t)n, sizeof(double)), *wg = calloc((size_t)rr * (size_t)n, sizeof(double));
+    int16_t q[64] = {0};
     if (!M || !L || !v || !w || !w0 || !wg) {
         e = AIE_ENOMEM;
         snprintf(err, errlen, "out of memory");

@@ -16,7 +16,7 @@
 #include "cli.h"
 
 enum { OPT_LIST = 2000, OPT_BLUR, OPT_NOISE, OPT_SEED, OPT_KERNEL, OPT_STEP, OPT_EVERY, OPT_MAX_FRAMES,
-       OPT_LAMBDA, OPT_MIN_SAMPLES, OPT_DESC, OPT_BINS, OPT_STHR, OPT_CTHR, OPT_NOSYM };
+       OPT_LAMBDA, OPT_MIN_SAMPLES, OPT_DESC, OPT_BINS, OPT_STHR, OPT_CTHR, OPT_NOSYM, OPT_FITCLAMPED };
 
 typedef struct Train {
     Cli *cli;
@@ -42,6 +42,7 @@ static const CliOpt opts[] = {
     {OPT_STHR, "strength-thr", "A,B,...", "strength thresholds (one fewer than the bins, ascending)", "built in"},
     {OPT_CTHR, "coherence-thr", "A,B,...", "coherence thresholds in 0..1 (one fewer than the bins, ascending)", "built in"},
     {OPT_NOSYM, "no-symmetry", NULL, "do not add the flips and transposes of every sample", NULL},
+    {OPT_FITCLAMPED, "fit-clamped", NULL, "also fit pixels whose target lies outside the guard's range", NULL},
     {OPT_STEP, "step", "N", "use every Nth low-resolution pixel in x and y (faster, fewer samples)", "1"},
     {OPT_EVERY, "every", "N", "videos: use every Nth frame", "10"},
     {OPT_MAX_FRAMES, "max-frames", "N", "videos: at most N frames from each file (0 = no limit)", "0"},
@@ -99,6 +100,7 @@ static int handle(void *ctx, int code, const char *arg)
         return 0;
     }
     case OPT_NOSYM: t->p.no_symmetry = 1; return 0;
+    case OPT_FITCLAMPED: t->p.fit_clamped = 1; return 0;
     case OPT_STEP: t->p.step = cli_int(c, "--step", arg, 1, 64); return 0;
     case OPT_EVERY: t->every = cli_int(c, "--every", arg, 1, 1000000); return 0;
     case OPT_MAX_FRAMES: t->max_frames = cli_int(c, "--max-frames", arg, 0, INT_MAX); return 0;

@@ -73,7 +73,7 @@ static void test_recover_known_filter(void)
         }
         K[ph][24] += 16384 - sum;
     }
-    AieRaisrTrainParams p = {.scale = r, .k = k, .lambda = 1e-9, .min_samples = 1, .no_symmetry = 1};
+    AieRaisrTrainParams p = {.scale = r, .k = k, .lambda = 1e-9, .min_samples = 1, .no_symmetry = 1, .fit_clamped = 1};
     char err[256];
     AieRaisrTrainer *t = NULL;
     CU_ASSERT_EQUAL_FATAL(aie_raisr_train_create(&t, &p, 1, aie_cpu_flags(), err, sizeof(err)), 0);

@@ -110,6 +110,7 @@ typedef struct AieRaisrTrainParams {
     int min_samples;     /* fewer cells in a bucket: use the per-phase filter (0 = 20) */
     int step;            /* use every step-th cell in x and y (0 = 1) */
     int no_symmetry;     /* do not add the 8 flips and transposes of every sample */
+    int fit_clamped;     /* also fit cells whose target the guard would clamp */
     char desc[AIE_RAISR_DESC_SIZE];
 } AieRaisrTrainParams;
 

@@ -10,11 +10,11 @@ bench_metrics() {
         rm -f "$log"
         local t0 t1
         t0=$(date +%s.%N)
-        "$AIE_BIN/aie-upscale" -q -s 2 -i "$clip" -o /dev/null
+        "$AIE_BIN/aie-upscale" -q -s 2 -m lanczos -i "$clip" -o /dev/null
         t1=$(date +%s.%N)
         off+=("$(echo "$t1 - $t0" | bc -l)")
         t0=$(date +%s.%N)
-        "$AIE_BIN/aie-upscale" -q -s 2 --metrics "$log" --metrics-interval 0.1 -i "$clip" -o /dev/null
+        "$AIE_BIN/aie-upscale" -q -s 2 -m lanczos --metrics "$log" --metrics-interval 0.1 -i "$clip" -o /dev/null
         t1=$(date +%s.%N)
         on+=("$(echo "$t1 - $t0" | bc -l)")
     done

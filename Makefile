@@ -213,6 +213,7 @@ install: all
 	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/aie.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 644 lib/sr/banks/*.bank $(DESTDIR)$(PREFIX)/share/aie/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' aie.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/aie.pc
 
@@ -222,6 +223,8 @@ uninstall:
 	    $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1) \
 	    $(DESTDIR)$(PREFIX)/share/man/man5/aie-metrics.5 $(DESTDIR)$(PREFIX)/share/man/man7/aie.7
 	rm -rf $(DESTDIR)$(PREFIX)/include/aie
+	rm -f $(DESTDIR)$(PREFIX)/share/aie/raisr-x2.bank $(DESTDIR)$(PREFIX)/share/aie/raisr-x3.bank \
+	    $(DESTDIR)$(PREFIX)/share/aie/raisr-x4.bank
 	-rmdir $(DESTDIR)$(PREFIX)/share/aie 2>/dev/null
 
 clean:

@@ -61,7 +61,8 @@ static void check_tensor_classify(const AieRaisrDSP *d)
         for (int it = 0; it < 200; it++) {
             int w = checkasm_rand_range(1, MAXW), kind = checkasm_rand() % 3;
             AieRaisrHashParams hp = {.nstrength = checkasm_rand_range(1, 5), .ncoherence = 1};
-            hp.ncoherence = checkasm_rand_range(1, AIE_RAISR_MAX_BINS / hp.nstrength);
+            hp.ncoherence = checkasm_rand_range(1, AIE_RAISR_MAX_BINS / hp.nstrength < AIE_RAISR_MAX_THR + 1
+                                                       ? AIE_RAISR_MAX_BINS / hp.nstrength : AIE_RAISR_MAX_THR + 1);
             float s = (float)checkasm_rand_range(100, 20000);
             for (int i = 0; i < hp.nstrength - 1; i++)
                 hp.strength_thr[i] = s *= 1.0f + (float)checkasm_rand_range(1, 300) / 100.0f;

@@ -86,7 +86,7 @@ run() {
     fi
 }
 
-run "aie-upscale y4m -> y4m (lanczos, 2 threads, metrics)" 0 \
+run "aie-upscale y4m -> y4m (-m auto: RAISR, 2 threads, metrics)" 0 \
     "$BIN/aie-upscale" -q -j 2 -s 2 -i clip.y4m -o up.y4m --metrics metrics.jsonl
 run "aie-upscale mkv+flac -> mkv (bicubic 1.5x, stream copy, --frames)" 0 \
     "$BIN/aie-upscale" -q -j 2 -m bicubic -s 1.5 --frames 2-9 -i clip.mkv -o up.mkv --lossless \
@@ -94,6 +94,10 @@ run "aie-upscale mkv+flac -> mkv (bicubic 1.5x, stream copy, --frames)" 0 \
 run "aie-upscale png -> png (cnn, tiny waifu2x model)" 0 \
     "$BIN/aie-upscale" -q -j 2 --model "$SRC/testdata/nn/tiny_scale2.0x_model.json" -i still.png \
     -o up.png --metrics metrics.jsonl
+run "aie-train (y4m + png -> 2x bank, 2 threads)" 0 \
+    "$BIN/aie-train" -q -j 2 -s 2 --every 3 -o own.bank clip.y4m still.png
+run "aie-upscale y4m -> y4m (--bank from aie-train)" 0 \
+    "$BIN/aie-upscale" -q -j 2 --bank own.bank -i clip.y4m -o own.y4m
 run "aie-interp y4m -> y4m (mc, x2, scene cuts)" 0 \
     "$BIN/aie-interp" -q -j 2 -x 2 -i clip.y4m -o interp.y4m --metrics metrics.jsonl
 run "aie-interp mkv+flac -> mkv (50 fps)" 0 \

@@ -177,7 +177,7 @@ ubsan:
 # the TSan-built tools (pipeline, several -j) through the suites that run
 # them. Reports of every process go to $(O)-tsan/tsan.*; tests/tsan.supp
 # holds third-party suppressions only.
-TSAN_SUITES ?= core metrics metricsq batch faults scale nn cnn motion look interp style cli io
+TSAN_SUITES ?= core metrics metricsq batch faults scale nn cnn motion look interp style cli io raisr
 tsan: deps
 	$(Q)AIE_SANITIZER=tsan $(MAKE) --no-print-directory O=$(O)-tsan OPT='-O1 -g' \
 	    SAN='-fsanitize=thread' WERROR=1 tests

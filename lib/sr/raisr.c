@@ -112,6 +112,7 @@ struct AieRaisrUpscaler {
     AieRaisrDSP dsp;
     AieScaler *rest;         /* the other planes, src -> mid */
     AieScaler *post;         /* mid -> dst, NULL when dst is mid */
+    AieFramePool *mids;      /* intermediate frames when post is set */
 };
 
 void aie_raisr_free(AieRaisrUpscaler **pu)
@@ -120,6 +121,7 @@ void aie_raisr_free(AieRaisrUpscaler **pu)
         return;
     aie_scaler_free(&(*pu)->rest);
     aie_scaler_free(&(*pu)->post);
+    aie_frame_pool_free(&(*pu)->mids);
     free(*pu);
     *pu = NULL;
 }
@@ -165,6 +167,8 @@ int aie_raisr_create(AieRaisrUpscaler **out, const AieRaisrBank *bank, const Aie
             .chroma_loc = p->chroma_loc,
         };
         e = aie_scaler_create(&u->post, &sp, cpu_flags);
+        if (!e)
+            e = aie_frame_pool_create(&u->mids, u->mid_w, u->mid_h, p->layout, p->depth);
     }
     if (e) {
         aie_raisr_free(&u);
@@ -271,7 +275,7 @@ int aie_raisr_upscale(const AieRaisrUpscaler *u, const AieFrame *src, AieFrame *
         return AIE_EINVAL;
     AieFrame *mid = dst;
     int e;
-    if (u->post && (e = aie_frame_alloc(&mid, u->mid_w, u->mid_h, p->layout, p->depth)))
+    if (u->post && (e = aie_frame_pool_get(u->mids, &mid)))
         return e;
     e = 0;
     if (u->rest)

@@ -11,6 +11,7 @@
 #include "aie/error.h"
 #include "aie/scale.h"
 #include "sr/raisr_internal.h"
+#include "sr/slices.h"
 
 /* ---- rows of a low-resolution plane ---- */
 
@@ -249,16 +250,8 @@ static int learned_pass(const AieRaisrUpscaler *u, const AieFrame *src, AieFrame
     for (int pl = 0; pl < src->nplanes; pl++) {
         if (!(u->learned >> pl & 1))
             continue;
-        int h = src->plane_h[pl], n = h / 16;
-        n = n < 1 ? 1 : n > per_plane ? per_plane : n;
-        if (n > MAX_TASKS / 4)
-            n = MAX_TASKS / 4;
-        for (int i = 0; i < n; i++) {
-            j->plane[j->ntasks] = (unsigned char)pl;
-            j->y0[j->ntasks] = (int)((int64_t)h * i / n);
-            j->y1[j->ntasks] = (int)((int64_t)h * (i + 1) / n);
-            j->ntasks++;
-        }
+        j->ntasks = sr_add_slices(j->plane, j->y0, j->y1, j->ntasks, pl, src->plane_h[pl], 16, per_plane,
+                                  MAX_TASKS / 4);
     }
     aie_pool_parallel_for(pool, j->ntasks, slice_task, j);
     int err = atomic_load(&j->err);

@@ -34,6 +34,7 @@
 #include "aie/error.h"
 #include "aie/scale.h"
 #include "dsp/resample.h"
+#include "sr/slices.h"
 
 static const char *const filter_names[AIE_FILTER_COUNT] = {
     "nearest", "bilinear", "bicubic", "lanczos", "spline36",
@@ -491,17 +492,8 @@ int aie_scaler_scale(const AieScaler *s, const AieFrame *src, AieFrame *dst, Aie
     for (int pl = 0; pl < s->nplanes; pl++) {
         if (s->p.plane_mask && !(s->p.plane_mask >> pl & 1))
             continue;
-        int dh = s->geom[s->geom_of[pl]].dh;
-        int n = dh / 64;
-        n = n < 1 ? 1 : n > per_plane ? per_plane : n;
-        if (n > MAX_TASKS / 4)
-            n = MAX_TASKS / 4;
-        for (int i = 0; i < n; i++) {
-            j->plane[j->ntasks] = (unsigned char)pl;
-            j->y0[j->ntasks] = (int)((int64_t)dh * i / n);
-            j->y1[j->ntasks] = (int)((int64_t)dh * (i + 1) / n);
-            j->ntasks++;
-        }
+        j->ntasks = sr_add_slices(j->plane, j->y0, j->y1, j->ntasks, pl, s->geom[s->geom_of[pl]].dh, 64, per_plane,
+                                  MAX_TASKS / 4);
     }
     aie_pool_parallel_for(pool, j->ntasks, slice_task, j);
     int err = atomic_load(&j->err);

@@ -6,7 +6,7 @@
 #include "dsp/raisr.h"
 #include "dsp/raisr_angle.h"
 
-static AIE_RAISR_TENSOR_FN(tensor_c)
+AIE_RAISR_TENSOR_FN(aie_raisr_tensor_c)
 {
     for (int x = 0; x < w; x++) {
         int32_t sxx = 0, sxy = 0, syy = 0;
@@ -80,7 +80,7 @@ static AIE_RAISR_FILTER_FN(filter_c)
     }
 }
 
-static AIE_RAISR_PACK8_FN(pack8_c)
+AIE_RAISR_PACK8_FN(aie_raisr_pack8_c)
 {
     for (int x = 0; x < w; x++) {
         int v = (src[x] + 32) >> 6;
@@ -88,7 +88,7 @@ static AIE_RAISR_PACK8_FN(pack8_c)
     }
 }
 
-static AIE_RAISR_PACK16_FN(pack16_c)
+AIE_RAISR_PACK16_FN(aie_raisr_pack16_c)
 {
     const int max = (1 << depth) - 1;
     if (depth <= 14) {
@@ -133,11 +133,11 @@ void aie_raisr_load16(int16_t *dst, const uint16_t *src, int w, int depth)
 
 void aie_raisr_dsp_init(AieRaisrDSP *dsp, unsigned cpu_flags)
 {
-    dsp->tensor = tensor_c;
+    dsp->tensor = aie_raisr_tensor_c;
     dsp->classify = classify_c;
     dsp->filter = filter_c;
-    dsp->pack8 = pack8_c;
-    dsp->pack16 = pack16_c;
+    dsp->pack8 = aie_raisr_pack8_c;
+    dsp->pack16 = aie_raisr_pack16_c;
     if (cpu_flags & AIE_CPU_AVX2)
         aie_raisr_dsp_init_avx2(dsp);
     if (cpu_flags & AIE_CPU_AVX512)

@@ -99,6 +99,12 @@ typedef struct AieRaisrDSP {
 } AieRaisrDSP;
 
 void aie_raisr_dsp_init(AieRaisrDSP *dsp, unsigned cpu_flags);
+
+/* The C references, which the SIMD versions also use for the columns left
+ * after their last whole vector. */
+AIE_RAISR_TENSOR_FN(aie_raisr_tensor_c);
+AIE_RAISR_PACK8_FN(aie_raisr_pack8_c);
+AIE_RAISR_PACK16_FN(aie_raisr_pack16_c);
 void aie_raisr_dsp_init_avx2(AieRaisrDSP *dsp);
 void aie_raisr_dsp_init_avx512(AieRaisrDSP *dsp);
 

@@ -48,21 +48,8 @@ static AIE_RAISR_TENSOR_FN(tensor_avx2)
             ayy = byy;
         }
     }
-    for (; x < w; x++) {
-        int32_t sxx = 0, sxy = 0, syy = 0;
-        for (int d = 0; d < 5; d++) {
-            static const int32_t b[5] = {1, 4, 6, 4, 1};
-            int c = x + d - 2;
-            int32_t gx = (mid[c + 1] >> 6) - (mid[c - 1] >> 6);
-            int32_t gy = (down[c] >> 6) - (up[c] >> 6);
-            sxx += b[d] * gx * gx;
-            sxy += b[d] * gx * gy;
-            syy += b[d] * gy * gy;
-        }
-        xx[x] = sxx;
-        xy[x] = sxy;
-        yy[x] = syy;
-    }
+    if (x < w)
+        aie_raisr_tensor_c(xx + x, xy + x, yy + x, up + x, mid + x, down + x, w - x);
 }
 
 static inline __m256i vsum5(const int32_t *const *r, int x)
@@ -212,10 +199,8 @@ static AIE_RAISR_PACK8_FN(pack8_avx2)
         __m256i b = _mm256_srai_epi16(_mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(src + x + 16)), rnd), 6);
         _mm256_storeu_si256((__m256i *)(void *)(dst + x), _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xd8));
     }
-    for (; x < w; x++) {
-        int v = (src[x] + 32) >> 6;
-        dst[x] = (uint8_t)(v > 255 ? 255 : v);
-    }
+    if (x < w)
+        aie_raisr_pack8_c(dst + x, src + x, w - x);
 }
 
 static AIE_RAISR_PACK16_FN(pack16_avx2)
@@ -230,18 +215,14 @@ static AIE_RAISR_PACK16_FN(pack16_avx2)
             v = _mm256_min_epu16(_mm256_srl_epi16(v, cnt), vm);
             _mm256_storeu_si256((__m256i *)(void *)(dst + x), v);
         }
-        for (; x < w; x++) {
-            int v = (src[x] + half) >> sh;
-            dst[x] = (uint16_t)(v > max ? max : v);
-        }
     } else {
         const __m128i cnt = _mm_cvtsi32_si128(depth - 14);
         for (; x + 16 <= w; x += 16)
             _mm256_storeu_si256((__m256i *)(void *)(dst + x),
                                 _mm256_sll_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(src + x)), cnt));
-        for (; x < w; x++)
-            dst[x] = (uint16_t)(src[x] << (depth - 14));
     }
+    if (x < w)
+        aie_raisr_pack16_c(dst + x, src + x, w - x, depth);
 }
 
 void aie_raisr_dsp_init_avx2(AieRaisrDSP *dsp)

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aie/fs.h"
 #include "aie/stats.h"
 #include "cli.h"
 

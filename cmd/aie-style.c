@@ -1,6 +1,5 @@
 /* aie-style: give footage a look (colour LUTs, colour transfer from a reference). */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "aie/cpu.h"
+#include "aie/fs.h"
 #include "aie/io.h"
 #include "aie/look.h"
 #include "aie/metrics.h"
@@ -181,16 +181,12 @@ static int export_lut(Style *s, char *msg, size_t n)
         snprintf(msg, n, "%.300s: %s", s->export_path, aie_strerror(err));
         return err;
     }
-    char dir[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX + 64];
-    snprintf(dir, sizeof(dir), "%s", s->export_path);
-    snprintf(base, sizeof(base), "%s", s->export_path);
-    snprintf(tmp, sizeof(tmp), "%s/.%s.aie-%ld.tmp", dirname(dir), basename(base), (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f || fputs(text, f) == EOF || fclose(f) != 0 || rename(tmp, s->export_path) != 0) {
-        int e = errno;
-        snprintf(msg, n, "%.300s: %s", s->export_path, strerror(e));
-        err = aie_error_from_errno(e);
-        unlink(tmp);
+    AieOutFile *of = NULL;
+    FILE *f = NULL;
+    const char *in = s->cli->input;
+    if (!(err = aie_outfile_open(&of, s->export_path, &in, 1, s->cli->no_clobber, &f, msg, n))) {
+        fputs(text, f);
+        err = aie_outfile_commit(&of, msg, n);
     }
     free(text);
     return err;

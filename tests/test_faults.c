@@ -29,6 +29,7 @@
 #include "aie/batch.h"
 #include "aie/error.h"
 #include "aie/frame.h"
+#include "aie/fs.h"
 #include "aie/io.h"
 #include "aie/look.h"
 #include "aie/metrics.h"

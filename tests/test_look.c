@@ -17,7 +17,7 @@
 #include "aie/cpu.h"
 #include "aie/error.h"
 #include "aie/frame.h"
-#include "aie/io.h"
+#include "aie/fs.h"
 #include "aie/look.h"
 #include "aie/thread.h"
 #include "tests.h"
@@ -66,7 +66,7 @@ static void hash_frame(const AieFrame *f, char hex[65])
             memcpy(q, f->data[p] + y * f->stride[p], (size_t)f->plane_w[p]);
             q += f->plane_w[p];
         }
-    aie_io_hash_buffer(buf, total, hex);
+    aie_sha256_hex(buf, total, hex);
     free(buf);
 }
 

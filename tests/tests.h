@@ -6,6 +6,8 @@
 #ifndef AIE_TESTS_H
 #define AIE_TESTS_H
 
+#include <sys/types.h>
+
 #include <CUnit/CUnit.h>
 
 /* Suites are weak symbols: a suite whose file is not there yet is skipped,
@@ -13,7 +15,7 @@
 #define TESTS_SUITES(X)                                                            \
     X(core) X(scale) X(png) X(io) X(metrics) X(cli) X(pipeline) X(metricsq) X(stats) \
     X(motion) X(interp) X(nn) X(cnn) X(lut) X(look) X(style) X(raisr) X(batch)      \
-    X(hardening) X(fuzz) X(faults)
+    X(hardening) X(fuzz) X(faults) X(outputs)
 #define TESTS_DECLARE(name) int test_##name##_register(void) __attribute__((weak));
 TESTS_SUITES(TESTS_DECLARE)
 #undef TESTS_DECLARE
@@ -35,6 +37,13 @@ int tests_run(char *out, size_t outsize, const char *fmt, ...)
 /* The standard output of a shell command line, trailing newlines and spaces
  * removed, in a static buffer (overwritten by the next call). */
 const char *tests_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Start "sh -c CMD" in dir (NULL: here) without waiting; CMD should exec
+ * the program so that the pid is its own. tests_wait() returns the exit
+ * status, or 128+signal. */
+pid_t tests_start(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int tests_wait(pid_t pid);
+void tests_sleep_ms(long ms);
 
 /* Nonzero when AIE_LONG is set (make check-long). */
 int tests_long(void);

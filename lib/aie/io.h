@@ -149,28 +149,10 @@ const char *aie_writer_error(const AieWriter *w);
 /* Abort if not finished (removing the temporary file) and free. Accepts NULL. */
 void aie_writer_close(AieWriter **w);
 
-/* A file written through stdio, temp-then-rename (".NAME.aie-PID.tmp" in
- * its directory, stale temps of dead processes removed): reports, plots,
- * cache entries. "-" is stdout; devices, FIFOs and sockets are written in
- * place. inputs[0..ninputs) must not be the same file; no_clobber refuses an
- * existing regular file. Commit flushes, fsyncs and renames; abort (or a
- * failed commit) removes the temporary file. */
-typedef struct AieOutFile AieOutFile;
-int aie_outfile_open(AieOutFile **out, const char *path, const char *const *inputs, int ninputs,
-                     int no_clobber, FILE **fp, char *err, size_t errlen);
-int aie_outfile_commit(AieOutFile **f, char *err, size_t errlen);
-void aie_outfile_abort(AieOutFile **f);
-
 /* Write one frame as a PNG file (8 or 16 bit; YUV is converted to RGB),
  * temp-then-rename like every output. For pictures that are not video
  * output: plots, contact sheets. */
 int aie_image_write_png(const char *path, const AieFrame *f, int depth, char *err, size_t errlen);
-
-/* SHA-256 of a file's contents as 64 lowercase hex digits (for content
- * addressed caches). Returns 0 or an AIE_E* code; err names the file. */
-int aie_io_hash_file(const char *path, char hex[65], char *err, size_t errlen);
-/* SHA-256 of a buffer. */
-void aie_io_hash_buffer(const void *data, size_t len, char hex[65]);
 
 /* Join video chunks (outputs of --frames ranges, same codec and parameters)
  * into one file by stream copy, without re-encoding: the video packets of the

@@ -127,6 +127,6 @@ int aie_stats_parse_time(const char *s, int64_t now_ms, int64_t *out_ms);
 /* Is key a valid --by / --where key? */
 int aie_stats_key_valid(const char *key);
 
-/* Reports and plots are written with aie_outfile_* (lib/aie/io.h). */
+/* Reports and plots are written with aie_outfile_* (lib/aie/fs.h). */
 
 #endif /* AIE_STATS_H */

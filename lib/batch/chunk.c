@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "aie/error.h"
+#include "aie/fs.h"
 #include "aie/io.h"
 #include "aie/motion.h"
 #include "batch_internal.h"
@@ -490,19 +491,13 @@ static int64_t y4m_frame_bytes(const char *hdr)
 static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n, int overlap,
                     const char *output, char *err, size_t errlen)
 {
-    char tmp[PATH_MAX + 64], hdr0[512] = "";
-    const char *slash = strrchr(output, '/');
+    char hdr0[512] = "";
     FILE *out = NULL, *in = NULL;
+    AieOutFile *of = NULL;
     char *buf = NULL;
-    int e = 0;
-    if (slash)
-        snprintf(tmp, sizeof(tmp), "%.*s/.%s.aie-%d.tmp", (int)(slash - output), output, slash + 1, (int)getpid());
-    else
-        snprintf(tmp, sizeof(tmp), ".%s.aie-%d.tmp", output, (int)getpid());
-    if (!(out = fopen(tmp, "wbe"))) {
-        batch_errf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return aie_error_from_errno(errno);
-    }
+    int e = aie_outfile_open(&of, output, chunks, n, 0, &out, err, errlen);
+    if (e)
+        return e;
     for (int k = 0; k < n; k++) {
         char hdr[512], line[256];
         if (!(in = fopen(chunks[k], "rbe")) || !fgets(hdr, sizeof(hdr), in) ||
@@ -555,26 +550,12 @@ static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n,
         fclose(in);
         in = NULL;
     }
-    if (fflush(out) != 0 || ferror(out) || fclose(out) != 0) {
-        out = NULL;
-        batch_errf(err, errlen, "%s: %s", output, strerror(errno));
-        e = aie_error_from_errno(errno);
-        goto fail;
-    }
-    out = NULL;
-    if (rename(tmp, output) != 0) {
-        batch_errf(err, errlen, "%s: %s", output, strerror(errno));
-        e = aie_error_from_errno(errno);
-        goto fail;
-    }
     free(buf);
-    return 0;
+    return aie_outfile_commit(&of, err, errlen);
 fail:
     if (in)
         fclose(in);
-    if (out)
-        fclose(out);
-    unlink(tmp);
+    aie_outfile_abort(&of);
     free(buf);
     return e;
 }

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "aie/error.h"
-#include "aie/io.h"
+#include "aie/fs.h"
 #include "batch_internal.h"
 
 /* A value in a make variable: $ doubles, # is escaped. */
@@ -68,7 +68,7 @@ static int output_target(const AieBatchJob *j)
 static void stamp_name(Buf *b, const AieBatchJob *j)
 {
     char hex[65];
-    aie_io_hash_buffer(j->cmd, strlen(j->cmd), hex);
+    aie_sha256_hex(j->cmd, strlen(j->cmd), hex);
     buf_printf(b, "$(STAMPS)/%.16s.done", hex);
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "aie/error.h"
+#include "aie/fs.h"
 #include "aie/io.h"
 #include "batch_internal.h"
 
@@ -519,7 +520,7 @@ void aie_batch_list_sum(const AieBatchList *l, char hex[65])
         buf_puts(&b, l->jobs[i].cmd);
         buf_putc(&b, '\n');
     }
-    aie_io_hash_buffer(b.s ? b.s : "", b.len, hex);
+    aie_sha256_hex(b.s ? b.s : "", b.len, hex);
     buf_free(&b);
 }
 

@@ -7,7 +7,7 @@
 #include <json-c/json.h>
 
 #include "aie/error.h"
-#include "aie/io.h"
+#include "aie/fs.h"
 #include "batch_internal.h"
 
 void aie_batch_probe_clear(AieBatchProbe *p)
@@ -197,14 +197,14 @@ static void key_one(void *ctx, int index, int worker)
     for (int i = 0; i < p.ninputs; i++) {
         char hex[65], e2[AIE_ERRBUF_SIZE];
         if (!strcmp(p.inputs[i], "-") || path_is_pattern(p.inputs[i]) ||
-            aie_io_hash_file(p.inputs[i], hex, e2, sizeof(e2)) != 0)
+            aie_sha256_file(p.inputs[i], hex, e2, sizeof(e2)) != 0)
             goto done; /* not a plain file: not cacheable */
         buf_printf(&b, "input %s\n", hex);
     }
     if (b.oom)
         goto done;
     char hex[65];
-    aie_io_hash_buffer(b.s, b.len, hex);
+    aie_sha256_hex(b.s, b.len, hex);
     j->cache_key = strdup(hex);
 done:
     buf_free(&b);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io_internal.h"
 
@@ -156,4 +158,52 @@ int aie_frame_append_aux(AieFrame *dst, AieFrame *src)
     src->aux = NULL;
     src->aux_free = NULL;
     return 0;
+}
+
+/* ---- AVIOContext over an AieFsOut's descriptor ---- */
+
+static int avio_write_fd(void *opaque, uint8_t *buf, int n)
+{
+    int e = aie_fs_write_all(aie_fs_out_fd(opaque), buf, (size_t)n);
+    return e ? AVERROR(-e) : n;
+}
+
+static int64_t avio_seek_fd(void *opaque, int64_t off, int whence)
+{
+    int fd = aie_fs_out_fd(opaque);
+    if (whence == AVSEEK_SIZE) {
+        struct stat st;
+        return fstat(fd, &st) == 0 ? (int64_t)st.st_size : AVERROR(errno);
+    }
+    off_t r = lseek(fd, (off_t)off, whence & ~AVSEEK_FORCE);
+    return r < 0 ? AVERROR(errno) : (int64_t)r;
+}
+
+int io_avio_open(AVIOContext **pb, AieFsOut *o)
+{
+    enum { SIZE = 1 << 16 };
+    *pb = NULL;
+    unsigned char *buf = av_malloc(SIZE);
+    if (!buf)
+        return AIE_ENOMEM;
+    AVIOContext *c = avio_alloc_context(buf, SIZE, 1, o, NULL, avio_write_fd,
+                                        aie_fs_out_seekable(o) ? avio_seek_fd : NULL);
+    if (!c) {
+        av_free(buf);
+        return AIE_ENOMEM;
+    }
+    *pb = c;
+    return 0;
+}
+
+int io_avio_close(AVIOContext **pb)
+{
+    AVIOContext *c = *pb;
+    if (!c)
+        return 0;
+    avio_flush(c);
+    int ret = c->error;
+    av_freep(&c->buffer);
+    avio_context_free(pb);
+    return ret;
 }

@@ -11,6 +11,7 @@
 #include <libswscale/swscale.h>
 
 #include "aie/error.h"
+#include "aie/fs.h"
 #include "aie/io.h"
 
 /* ---- packets of other streams travelling with a frame (AieFrame.aux) ---- */
@@ -57,26 +58,12 @@ int convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, 
                 AieFrame **out);
 void converter_free(Converter *c);
 
-/* ---- atomic output files ---- */
-typedef struct AtomicOut {
-    char path[PATH_MAX];
-    char tmp[PATH_MAX];
-    int direct;     /* device, pipe or stdout: written in place */
-    int active;     /* tmp exists and must be removed on abort */
-} AtomicOut;
-
-/* Decide how path is written: checks the directory, --no-clobber, the same-file
- * rule against in_path (may be NULL), and removes stale temps of dead PIDs. */
-int atomic_prepare(AtomicOut *a, const char *path, const char *in_path, int no_clobber, char *err,
-                   size_t errlen);
-/* The name to open for writing (tmp or path). Marks tmp active. */
-const char *atomic_target(AtomicOut *a);
-int atomic_commit(AtomicOut *a, char *err, size_t errlen);
-void atomic_abort(AtomicOut *a);
-
-/* Directory and base name of path; ".NAME.aie-PID.tmp" files of dead PIDs. */
-void io_split_path(const char *path, char *dir, size_t dn, const char **base);
-void io_remove_stale_temps(const char *dir, const char *base);
+/* ---- output files (lib/fs) ---- */
+/* An AVIOContext writing to o's descriptor (seekable when it is). Close it
+ * with io_avio_close(), which flushes and returns the stream's error (0 or an
+ * AVERROR); the descriptor stays with o. */
+int io_avio_open(AVIOContext **pb, AieFsOut *o);
+int io_avio_close(AVIOContext **pb);
 
 /* ---- messages ---- */
 void io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -210,14 +210,15 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     io_silence_libav();
     char ebuf[AV_ERROR_MAX_STRING_SIZE];
     Join j = {0};
-    AtomicOut ao;
+    AieFsOut *ao = NULL;
     AVFormatContext *first = NULL;
     int e, ci = 0;
     if (nchunks < 1) {
         io_errf(err, errlen, "%s: no chunks to join", output);
         return AIE_EINVAL;
     }
-    if ((e = atomic_prepare(&ao, output, source, 0, err, errlen)))
+    AieFsOutOpts fo = {.inputs = &source, .ninputs = source ? 1 : 0};
+    if ((e = aie_fs_out_open(&ao, output, &fo, err, errlen)))
         return e;
     if ((e = open_in(&first, chunks[0], err, errlen)))
         goto done;
@@ -287,12 +288,8 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     }
     j.out->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
     if (!(j.out->oformat->flags & AVFMT_NOFILE)) {
-        int ret = avio_open(&j.out->pb, atomic_target(&ao), AVIO_FLAG_WRITE);
-        if (ret < 0) {
-            io_errf(err, errlen, "%s: cannot create: %s", output, io_averr_str(ret, ebuf));
-            e = io_averror(ret);
+        if ((e = io_avio_open(&j.out->pb, ao)))
             goto done;
-        }
     }
     int ret = avformat_write_header(j.out, NULL);
     if (ret < 0) {
@@ -334,23 +331,17 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
         goto done;
     }
     if (j.out->pb && !(j.out->oformat->flags & AVFMT_NOFILE)) {
-        avio_flush(j.out->pb);
-        ret = j.out->pb->error;
-        int c = avio_closep(&j.out->pb);
-        if (ret >= 0)
-            ret = c;
-        if (ret < 0) {
+        if ((ret = io_avio_close(&j.out->pb)) < 0) {
             io_errf(err, errlen, "%s: write failed: %s", output, io_averr_str(ret, ebuf));
             e = io_averror(ret);
             goto done;
         }
     }
-    e = atomic_commit(&ao, err, errlen);
+    e = aie_fs_out_commit(&ao, err, errlen);
 done:
     if (j.out && j.out->pb && !(j.out->oformat->flags & AVFMT_NOFILE))
-        avio_closep(&j.out->pb);
-    if (e)
-        atomic_abort(&ao);
+        io_avio_close(&j.out->pb);
+    aie_fs_out_abort(&ao);
     av_packet_free(&j.vp);
     av_packet_free(&j.sp);
     avformat_close_input(&j.chunk);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavutil/avstring.h>
 #include <libavutil/opt.h>
@@ -21,7 +22,7 @@ struct AieWriter {
     char err[AIE_ERRBUF_SIZE];
     AieWriterOpts o;
     AieVideoInfo vi;
-    AtomicOut out;
+    AieFsOut *out;      /* the file being written (the frame in progress for PNG sequences) */
     int finished, failed;
     int64_t frames;
     char codec_name[64];
@@ -65,6 +66,43 @@ static int has_ext(const char *path, const char *ext)
 {
     size_t n = strlen(path), e = strlen(ext);
     return n > e && !av_strcasecmp(path + n - e, ext);
+}
+
+/* Would writing the PNG pattern out replace frames of the PNG pattern in?
+ * The same directory (device and inode, so links and spellings do not
+ * matter) and a frame number both patterns turn into the same name: small
+ * numbers and the powers of ten around every width change are tried. */
+static int same_sequence(const char *in, const char *out)
+{
+    char din[PATH_MAX], dout[PATH_MAX];
+    const char *bin, *bout;
+    aie_fs_split_path(in, din, sizeof(din), &bin);
+    aie_fs_split_path(out, dout, sizeof(dout), &bout);
+    struct stat a, b;
+    if (stat(din, &a) != 0 || stat(dout, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return 0;
+    int tries[20 + 3 * 9], nt = 0;
+    for (int n = 0; n < 20; n++)
+        tries[nt++] = n;
+    for (int p = 10; p <= 1000000000; p *= 10) {
+        tries[nt++] = p - 1;
+        tries[nt++] = p;
+        if (p < 1000000000)
+            tries[nt++] = p + 1;
+        if (p == 1000000000)
+            break;
+    }
+    for (int i = 0; i < nt; i++) {
+        char x[NAME_MAX + 32], y[NAME_MAX + 32];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(x, sizeof(x), bin, tries[i]);
+        snprintf(y, sizeof(y), bout, tries[i]);
+#pragma GCC diagnostic pop
+        if (!strcmp(x, y))
+            return 1;
+    }
+    return 0;
 }
 
 /* Report an FFmpeg failure while writing: ENOSPC, EPIPE and friends are named. */
@@ -386,17 +424,14 @@ static int ensure_header(AieWriter *w)
 
 static int open_av(AieWriter *w, AieReader *src)
 {
-    char ebuf[AV_ERROR_MAX_STRING_SIZE];
     const char *muxer = NULL;
     int is_stdout = !strcmp(w->path, "-");
     /* stdout, and devices or FIFOs with no known extension (/dev/null), get y4m */
-    int device = w->out.direct && !av_guess_format(NULL, w->path, NULL);
+    int device = aie_fs_out_direct(w->out) && !av_guess_format(NULL, w->path, NULL);
     if (is_stdout || device || has_ext(w->path, ".y4m")) {
         muxer = "yuv4mpegpipe";
         w->y4m = 1;
     }
-    const char *target = atomic_target(&w->out);
-    const char *url = is_stdout ? "pipe:1" : target;
     int ret = avformat_alloc_output_context2(&w->fmt, NULL, muxer, muxer ? NULL : w->path);
     if (ret < 0 || !w->fmt) {
         if (ret == AVERROR(ENOMEM))
@@ -416,13 +451,10 @@ static int open_av(AieWriter *w, AieReader *src)
         return err;
     if (src && (err = setup_copy(w, src)))
         return err;
-    if (!(w->fmt->oformat->flags & AVFMT_NOFILE)) {
-        ret = avio_open(&w->fmt->pb, url, AVIO_FLAG_WRITE);
-        if (ret < 0) {
-            io_errf(w->err, sizeof(w->err), "%s: cannot create: %s", w->path, io_averr_str(ret, ebuf));
-            return io_averror(ret);
-        }
-    }
+    /* our own descriptor (lib/fs: O_EXCL|O_NOFOLLOW temporary), never a
+     * name libavformat would open and follow */
+    if (!(w->fmt->oformat->flags & AVFMT_NOFILE) && (err = io_avio_open(&w->fmt->pb, w->out)))
+        return err;
     /* FLAC or Opus in MP4 and the like are fine to copy */
     w->fmt->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
     return 0;
@@ -441,6 +473,7 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
     w->last_pts = INT64_MIN;
     snprintf(w->path, sizeof(w->path), "%s", path);
     const char *in_path = src ? aie_reader_source(src)->path : NULL;
+    AieFsOutOpts fo = {.inputs = &in_path, .ninputs = in_path ? 1 : 0, .no_clobber = w->o.no_clobber};
     int e;
     if (vi->width > AIE_MAX_DIM || vi->height > AIE_MAX_DIM) {
         io_errf(w->err, sizeof(w->err), "%s: %dx%d is larger than %d pixels on a side", path,
@@ -470,10 +503,15 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
         snprintf(first, sizeof(first), path, 1);
 #pragma GCC diagnostic pop
-        if ((e = atomic_prepare(&w->out, first, in_path, w->o.no_clobber, w->err, sizeof(w->err))))
+        if (in_path && aie_io_is_pattern(in_path) && same_sequence(in_path, path)) {
+            io_errf(w->err, sizeof(w->err), "%s: output frames would replace the input frames (%s)", path, in_path);
+            e = AIE_ESAME;
+            goto fail;
+        }
+        if ((e = aie_fs_out_open(&w->out, first, &fo, w->err, sizeof(w->err))))
             goto fail;
     } else {
-        if ((e = atomic_prepare(&w->out, path, in_path, w->o.no_clobber, w->err, sizeof(w->err))))
+        if ((e = aie_fs_out_open(&w->out, path, &fo, w->err, sizeof(w->err))))
             goto fail;
         w->kind = has_ext(path, ".png") ? KIND_PNG : KIND_AV;
     }
@@ -603,7 +641,7 @@ static int write_av(AieWriter *w, AieFrame *f)
     return write_aux(w, f->aux);
 }
 
-static int write_png_file(AieWriter *w, AtomicOut *ao, const AieFrame *f)
+static int write_png_file(AieWriter *w, AieFsOut *ao, const AieFrame *f)
 {
     AieFrame *conv = NULL;
     const AieFrame *src = f;
@@ -611,17 +649,19 @@ static int write_png_file(AieWriter *w, AtomicOut *ao, const AieFrame *f)
     if (f->layout != w->png_layout || (f->depth != 8 && f->depth != 16)) {
         int d = w->png_depth;
         if ((err = convert_aie(&w->conv, f, w->png_layout, d, 2, &conv))) {
-            io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to RGB", ao->path,
+            io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to RGB", aie_fs_out_path(ao),
                     aie_layout_name(f->layout));
             return err;
         }
         src = conv;
     }
-    const char *target = atomic_target(ao);
-    FILE *fp = fopen(target, "wb");
+    int fd = dup(aie_fs_out_fd(ao)); /* the FILE closes its own copy */
+    FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!fp) {
         int en = errno;
-        io_errf(w->err, sizeof(w->err), "%s: cannot create: %s", ao->path, strerror(en));
+        if (fd >= 0)
+            close(fd);
+        io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao), strerror(en));
         aie_frame_unref(&conv);
         return aie_error_from_errno(en);
     }
@@ -634,9 +674,8 @@ static int write_png_file(AieWriter *w, AtomicOut *ao, const AieFrame *f)
     if (!err && ferr)
         err = aie_error_from_errno(ferr);
     if (err) {
-        io_errf(w->err, sizeof(w->err), "%s: %s", ao->path,
+        io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao),
                 ferr ? strerror(ferr) : (*e ? e : aie_strerror(err)));
-        atomic_abort(ao);
         return err;
     }
     return 0;
@@ -662,27 +701,27 @@ int aie_writer_write(AieWriter *w, AieFrame *f)
                     w->path);
             err = AIE_EINVAL;
         } else {
-            err = write_png_file(w, &w->out, f);
+            err = write_png_file(w, w->out, f);
         }
     } else {
-        AtomicOut ao;
-        if (w->frames > 0) {
+        /* frame 1's file was opened with the writer; each frame is its own
+         * temp-then-rename, so the frames finished stay after a failure */
+        if (!w->out) {
             char name[PATH_MAX];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
             snprintf(name, sizeof(name), w->path, (int)(w->frames + 1));
 #pragma GCC diagnostic pop
-            if ((err = atomic_prepare(&ao, name, NULL, w->o.no_clobber, w->err, sizeof(w->err)))) {
+            AieFsOutOpts fo = {.no_clobber = w->o.no_clobber};
+            if ((err = aie_fs_out_open(&w->out, name, &fo, w->err, sizeof(w->err)))) {
                 w->failed = 1;
                 return err;
             }
-        } else {
-            ao = w->out;
         }
-        w->out = ao; /* the file in progress, for aie_writer_temp_path() */
-        err = write_png_file(w, &w->out, f);
+        err = write_png_file(w, w->out, f);
         if (!err)
-            err = atomic_commit(&w->out, w->err, sizeof(w->err));
+            err = aie_fs_out_commit(&w->out, w->err, sizeof(w->err));
+        aie_fs_out_abort(&w->out);
     }
     if (err) {
         w->failed = 1;
@@ -710,24 +749,15 @@ int aie_writer_finish(AieWriter *w)
         ret = av_write_trailer(w->fmt);
         if (ret < 0)
             return fail_av(w, ret, "cannot finish the file");
-        if (w->fmt->pb) {
-            avio_flush(w->fmt->pb);
-            ret = w->fmt->pb->error;
-            if (!(w->fmt->oformat->flags & AVFMT_NOFILE)) {
-                int cret = avio_closep(&w->fmt->pb);
-                if (ret >= 0)
-                    ret = cret;
-            }
-            if (ret < 0)
-                return fail_av(w, ret, "write failed");
-        }
+        if (w->fmt->pb && !(w->fmt->oformat->flags & AVFMT_NOFILE) && (ret = io_avio_close(&w->fmt->pb)) < 0)
+            return fail_av(w, ret, "write failed");
     }
     if (w->kind == KIND_PNG && w->frames == 0) {
         io_errf(w->err, sizeof(w->err), "%s: no frame to write", w->path);
         w->failed = 1;
         return AIE_EEMPTY;
     }
-    if (w->kind != KIND_PNG_SEQ && (err = atomic_commit(&w->out, w->err, sizeof(w->err)))) {
+    if (w->kind != KIND_PNG_SEQ && (err = aie_fs_out_commit(&w->out, w->err, sizeof(w->err)))) {
         w->failed = 1;
         return err;
     }
@@ -739,7 +769,8 @@ int64_t aie_writer_frames(const AieWriter *w) { return w->frames; }
 
 const char *aie_writer_temp_path(const AieWriter *w)
 {
-    return w && w->out.active && !w->out.direct ? w->out.tmp : NULL;
+    const char *t = w ? aie_fs_out_temp(w->out) : "";
+    return *t ? t : NULL;
 }
 
 const char *aie_writer_codec(const AieWriter *w) { return w->codec_name; }
@@ -801,9 +832,8 @@ void aie_writer_close(AieWriter **pw)
         return;
     *pw = NULL;
     if (w->fmt && w->fmt->pb && !(w->fmt->oformat->flags & AVFMT_NOFILE))
-        avio_closep(&w->fmt->pb);
-    if (!w->finished)
-        atomic_abort(&w->out);
+        io_avio_close(&w->fmt->pb);
+    aie_fs_out_abort(&w->out); /* NULL once committed */
     avcodec_free_context(&w->enc);
     avformat_free_context(w->fmt);
     av_frame_free(&w->avf);

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 
 #include "aie/error.h"
-#include "aie/io.h"
+#include "aie/fs.h"
 #include "sr/raisr_internal.h"
 
 #define HEADER_SIZE 360
@@ -182,7 +182,7 @@ int aie_raisr_bank_serialize(const AieRaisrBank *b, uint8_t **data, size_t *size
                     *q++ = (uint8_t)(v >> 8);
                 }
     char hex[65];
-    aie_io_hash_buffer(p, HEADER_SIZE + 2 * n, hex);
+    aie_sha256_hex(p, HEADER_SIZE + 2 * n, hex);
     memcpy(p + HEADER_SIZE + 2 * n, hex, 64);
     *data = p;
     *size = total;
@@ -231,7 +231,7 @@ int aie_raisr_bank_parse(AieRaisrBank **out, const void *data, size_t size, char
         return AIE_EINVAL;
     }
     char hex[65];
-    aie_io_hash_buffer(p, HEADER_SIZE + 2 * n, hex);
+    aie_sha256_hex(p, HEADER_SIZE + 2 * n, hex);
     if (memcmp(hex, p + HEADER_SIZE + 2 * n, 64)) {
         say(err, errlen, "corrupt filter bank: checksum mismatch");
         return AIE_EINVAL;

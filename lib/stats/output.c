@@ -1,4 +1,4 @@
-/* The render dispatcher (files are written with aie_outfile_*, lib/io). */
+/* The render dispatcher (files are written with aie_outfile_*, lib/fs). */
 #include <stdio.h>
 
 #include "aie/error.h"

@@ -12,6 +12,7 @@
 
 #include "aie/error.h"
 #include "aie/frame.h"
+#include "aie/fs.h"
 #include "aie/io.h"
 #include "stats_internal.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aie/io.h"
+#include "aie/fs.h"
 #include "aie/raisr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,7 +67,7 @@ static int raisrbank_fuzz_one(const uint8_t *data, size_t size)
         if (c) {
             memcpy(c, data, size);
             char hex[65];
-            aie_io_hash_buffer(c, size - 64, hex);
+            aie_sha256_hex(c, size - 64, hex);
             memcpy(c + size - 64, hex, 64);
             bad |= check_bank(c, size);
             free(c);

@@ -1,0 +1,106 @@
+/*
+ * The file-safety layer (lib/fs): output files written under a temporary name
+ * and renamed into place, no-clobber, stale-temp cleanup, and SHA-256. It sits
+ * beneath every other part of the library but lib/core's error codes and uses
+ * libc only, so algorithms, stats and batch code can write files safely
+ * without going through the media layer (lib/io wraps the descriptor in an
+ * AVIOContext).
+ *
+ * Outputs (DECISIONS.md "Outputs"):
+ * - A regular file is written to ".NAME.aie-PID.tmp" in its directory, created
+ *   with O_CREAT|O_EXCL|O_NOFOLLOW (a planted file or link at that name is
+ *   never opened: then ".NAME.aie-PID.XXXXXX.tmp", random, is tried). Commit
+ *   fsyncs and renames it over NAME; with no_clobber the rename refuses to
+ *   replace a file that appeared meanwhile (renameat2 RENAME_NOREPLACE, else
+ *   link + unlink). Abort removes the temporary file, and only when the name
+ *   still refers to the file this process created.
+ * - "-" (standard output), devices, FIFOs and sockets are written in place.
+ * - Temporary files of dead processes for the same NAME are removed when an
+ *   output is opened: regular files only (never links), owned by this user.
+ */
+#ifndef AIE_FS_H
+#define AIE_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct AieFsOut AieFsOut;
+
+typedef struct AieFsOutOpts {
+    const char *const *inputs; /* files the output must not be (NULL entries and "-" skipped) */
+    int ninputs;
+    int no_clobber;            /* refuse an existing regular file, at open and at commit */
+} AieFsOutOpts;
+
+/* Open path for writing as described above. opts may be NULL. err gets one
+ * line naming the file. Returns 0, AIE_ESAME, AIE_EEXIST (no_clobber),
+ * AIE_ENOTDIR (missing directory), AIE_EACCES, AIE_EINVAL (a directory, not a
+ * file name, a name too long) or another code from errno. */
+int aie_fs_out_open(AieFsOut **out, const char *path, const AieFsOutOpts *opts, char *err,
+                    size_t errlen);
+
+/* The descriptor to write: the temporary file, the device, or 1 for "-". The
+ * AieFsOut owns it (stdout's is never closed). */
+int aie_fs_out_fd(const AieFsOut *o);
+
+/* 1 when the output is written in place (stdout, a device, a FIFO). */
+int aie_fs_out_direct(const AieFsOut *o);
+
+/* 1 when the descriptor can seek (a regular temporary file or a seekable device). */
+int aie_fs_out_seekable(const AieFsOut *o);
+
+/* The path given at open, and the temporary name ("" when direct or done). */
+const char *aie_fs_out_path(const AieFsOut *o);
+const char *aie_fs_out_temp(const AieFsOut *o);
+
+/* Flush to disk and rename into place (the commit point), then free. In place
+ * outputs are only closed. On failure the temporary file is removed; err names
+ * the file. AIE_EEXIST when no_clobber and the output appeared meanwhile.
+ * Accepts *o == NULL (returns 0). */
+int aie_fs_out_commit(AieFsOut **o, char *err, size_t errlen);
+
+/* Remove the temporary file (if this process's) and free. Accepts NULL. */
+void aie_fs_out_abort(AieFsOut **o);
+
+/* write(2) all of buf to fd, retrying short writes and EINTR. Returns 0 or
+ * -errno of the failure. */
+int aie_fs_write_all(int fd, const void *buf, size_t n);
+
+/* Directory and base name of path ("." for a bare name, "/" at the root). */
+void aie_fs_split_path(const char *path, char *dir, size_t dn, const char **base);
+
+/* Remove ".BASE.aie-PID.tmp" and ".BASE.aie-PID.XXXXXX.tmp" in dir left by
+ * processes that are gone: regular files owned by this user only. */
+void aie_fs_remove_stale_temps(const char *dir, const char *base);
+
+/* A file written through stdio, on top of AieFsOut: reports, plots, cache
+ * entries, filter banks. inputs/no_clobber as in AieFsOutOpts. Commit flushes,
+ * fsyncs and renames; abort (or a failed commit) removes the temporary file.
+ * Writes retry EINTR and short writes, and the first write error's errno is
+ * kept for the message. */
+typedef struct AieOutFile AieOutFile;
+int aie_outfile_open(AieOutFile **out, const char *path, const char *const *inputs, int ninputs,
+                     int no_clobber, FILE **fp, char *err, size_t errlen);
+int aie_outfile_commit(AieOutFile **f, char *err, size_t errlen);
+void aie_outfile_abort(AieOutFile **f);
+
+/* ---- SHA-256 (FIPS 180-4) ---- */
+typedef struct AieSha256 {
+    uint32_t h[8];
+    uint64_t len;      /* bytes hashed so far */
+    uint8_t buf[64];
+    size_t nbuf;
+} AieSha256;
+
+void aie_sha256_init(AieSha256 *s);
+void aie_sha256_update(AieSha256 *s, const void *data, size_t len);
+void aie_sha256_final(AieSha256 *s, uint8_t digest[32]);
+/* 64 lowercase hex digits and a NUL. */
+void aie_sha256_to_hex(const uint8_t digest[32], char hex[65]);
+/* One call: the hex digest of a buffer. */
+void aie_sha256_hex(const void *data, size_t len, char hex[65]);
+/* The hex digest of a file's contents; err names the file. */
+int aie_sha256_file(const char *path, char hex[65], char *err, size_t errlen);
+
+#endif /* AIE_FS_H */

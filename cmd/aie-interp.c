@@ -558,6 +558,7 @@ int main(int argc, char **argv)
         .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
         .snapshot = metrics ? cli_snapshot : NULL, .snapshot_opaque = metrics,
         .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
+        .count_output = 1, .out_total = ovi.nb_frames, /* progress counts output frames */
     };
     err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));
     cli_progress_end(&cli);
@@ -567,8 +568,8 @@ int main(int argc, char **argv)
                  cli.input);
         usage = 1;
     }
-    if (!err && (err = aie_writer_finish(writer)))
-        snprintf(msg, sizeof(msg), "%s", aie_writer_error(writer));
+    if (!err)
+        err = cli_finish_output(&cli, writer, &stats, msg, sizeof(msg));
     if (!err && atomic_load(&u.single))
         cli_warn(&cli, "%s: only one frame, nothing to interpolate: copied it through", cli.input);
     if (!err && atomic_load(&u.png_failed))

@@ -382,8 +382,8 @@ int main(int argc, char **argv)
     };
     err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));
     cli_progress_end(&cli);
-    if (!err && (err = aie_writer_finish(writer)))
-        snprintf(msg, sizeof(msg), "%s", aie_writer_error(writer));
+    if (!err)
+        err = cli_finish_output(&cli, writer, &stats, msg, sizeof(msg));
     if (!err && s.export_path)
         err = export_lut(&s, msg, sizeof(msg));
     if (!err && aie_reader_frames_lost(reader) > 0)

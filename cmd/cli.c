@@ -420,9 +420,13 @@ static void *signal_main(void *arg)
         return NULL;
     atomic_store(&sigstate.signo, sig);
     aie_cancel_request(&sigstate.cli->cancel, sig);
-    /* grace period: a second signal, or 5 s, ends it at once (a signal of
-     * another kind, EINTR, does not cut it short) */
-    long long end = aie_time_us() + 5000000;
+    /* Grace period. Every stage stops within a second of the cancel (reads
+     * of pipes poll, jobs and the encoder drain check the token), and the
+     * run then writes its run_end record and exits 128+signal, or 0 when the
+     * output was already committed. This is the last resort when it does
+     * not: a second signal, or 3 s, ends the process at once (a signal of
+     * another kind, EINTR, does not cut it short). */
+    long long end = aie_time_us() + 3000000;
     siginfo_t info;
     for (;;) {
         long long left = end - aie_time_us();
@@ -438,13 +442,20 @@ static void *signal_main(void *arg)
 
 void cli_signals_start(Cli *c, AieWriter **writer_slot)
 {
+    c->t_open_us = aie_time_us();
     signal(SIGPIPE, SIG_IGN);
     sigstate.cli = c;
     sigstate.writer = writer_slot;
     sigemptyset(&sigstate.set);
+    /* SIGHUP that the parent set to be ignored stays ignored (nohup). SIGINT and
+     * SIGTERM are always caught, as ffmpeg does: a shell without job control
+     * ignores SIGINT in its background jobs, and `kill -INT` must still stop them
+     * cleanly. */
     sigaddset(&sigstate.set, SIGINT);
     sigaddset(&sigstate.set, SIGTERM);
-    sigaddset(&sigstate.set, SIGHUP);
+    struct sigaction sa;
+    if (!(sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN))
+        sigaddset(&sigstate.set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigstate.set, NULL);
     pthread_t t;
     if (pthread_create(&t, NULL, signal_main, NULL) == 0)
@@ -459,12 +470,56 @@ int cli_signal(const Cli *c)
 
 int cli_exit_code(const Cli *c, int err)
 {
+    if (!err)
+        return EXIT_OK; /* committed: a signal after the rename changes nothing */
     int sig = cli_signal(c);
     if (sig)
         return 128 + sig;
     if (err == AIE_ECANCELLED)
         return 128 + SIGINT;
-    return err ? EXIT_FAIL : EXIT_OK;
+    return EXIT_FAIL;
+}
+
+/* ---- finishing the output ---- */
+
+static void finishing(void *arg, int64_t pending)
+{
+    Cli *c = arg;
+    if (!c->progress)
+        return;
+    static long long last_line;
+    static int64_t last_pending = -1;
+    int tty = isatty(STDERR_FILENO);
+    long long now = aie_time_us();
+    if (pending == last_pending || (pending > 0 && now - last_line < (tty ? 100000 : 5000000)))
+        return;
+    if (pending <= 0 && !c->finishing_shown)
+        return;
+    last_line = now;
+    last_pending = pending;
+    if (pending > 0)
+        fprintf(stderr, "%sfinishing: %lld frame%s still in the encoder%s", tty ? "\r" : "", (long long)pending,
+                pending == 1 ? "" : "s", tty ? "\033[K" : "\n");
+    else if (tty)
+        fprintf(stderr, "\rfinishing: writing the trailer\033[K");
+    c->finishing_shown = tty;
+}
+
+int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, size_t msglen)
+{
+    long long t0 = aie_time_us();
+    int err = aie_writer_finish(w);
+    long long t1 = aie_time_us();
+    if (c->finishing_shown) {
+        fputc('\n', stderr);
+        c->finishing_shown = 0;
+    }
+    st->finish_ms = (double)(t1 - t0) / 1000.0;
+    if (c->t_open_us)
+        st->wall_ms = (double)(t1 - c->t_open_us) / 1000.0;
+    if (err)
+        snprintf(msg, msglen, "%s", aie_writer_error(w));
+    return err;
 }
 
 /* ---- progress ---- */
@@ -483,15 +538,18 @@ void cli_progress(void *arg, const AieProgress *p)
         return; /* not a terminal: a plain line every 5 s */
     last_line = now;
     char total[64] = "", eta[32] = "";
-    if (p->frames_total > 0)
-        snprintf(total, sizeof(total), "/%lld (%.1f%%)", (long long)p->frames_total,
-                 100.0 * (double)p->frames_in / (double)p->frames_total);
+    /* an estimate of the total can be short (a header's frame count, a
+     * rate change's rounding): the count never runs past it */
+    int64_t shown = p->shown, tot = p->shown_total;
+    if (tot > 0)
+        snprintf(total, sizeof(total), "/%lld (%.1f%%)", (long long)(shown > tot ? shown : tot),
+                 shown >= tot ? 100.0 : 100.0 * (double)shown / (double)tot);
     if (p->eta_s >= 0) {
         long s = lround(p->eta_s);
         snprintf(eta, sizeof(eta), "  eta %ld:%02ld", s / 60, s % 60);
     }
-    fprintf(stderr, "%sframe %lld%s  %.1f fps%s%s", tty ? "\r" : "", (long long)p->frames_in,
-            total, p->fps, eta, tty ? "\033[K" : "\n");
+    fprintf(stderr, "%sframe %lld%s  %.1f fps%s%s", tty ? "\r" : "", (long long)shown, total, p->shown_fps, eta,
+            tty ? "\033[K" : "\n");
     progress_shown = tty;
 }
 
@@ -535,6 +593,9 @@ AieWriterOpts cli_writer_opts(Cli *c)
     o.png_compression = -1;
     o.warn = cli_warn_cb;
     o.warn_opaque = c;
+    o.cancel = &c->cancel;
+    o.finishing = finishing;
+    o.finishing_opaque = c;
     return o;
 }
 
@@ -644,8 +705,13 @@ void cli_finish(Cli *c, AieMetrics *m, const AieRunInfo *ri, const AiePipelineSt
             cli_error(c, "no output written; --ignore-errors keeps the frames that decoded");
     }
     if (!c->dry_run) {
-        const char *status = !err ? "ok" : err == AIE_ECANCELLED ? "cancelled" : "failed";
-        aie_metrics_run_end(m, ri, st, status, err ? msg : NULL, quality_json);
+        /* the run's wall time is open to close, whatever ended it */
+        AiePipelineStats s = st ? *st : (AiePipelineStats){0};
+        if (c->t_open_us && (err || !s.wall_ms))
+            s.wall_ms = (double)(aie_time_us() - c->t_open_us) / 1000.0;
+        int cancelled = err == AIE_ECANCELLED || (err && cli_signal(c));
+        const char *status = !err ? "ok" : cancelled ? "cancelled" : "failed";
+        aie_metrics_run_end(m, ri, &s, status, err ? msg : NULL, quality_json);
     }
 }
 

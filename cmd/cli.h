@@ -71,6 +71,8 @@ typedef struct Cli {
     int n_enc_opts;
 
     AieCancel cancel;
+    long long t_open_us;    /* when the run started opening its input (cli_signals_start) */
+    int finishing_shown;    /* the "finishing" line is on the terminal */
 } Cli;
 
 /* Parse argv; on --help/--version prints and exits 0; on bad usage prints the
@@ -96,6 +98,13 @@ int cli_rational(const char *arg, AieRational *out); /* "30", "30000/1001", "29.
  * is removed and the process exits 130/143. Call before creating threads. */
 void cli_signals_start(Cli *c, AieWriter **writer_slot);
 
+/* Finish the output (encoder drain, trailer, rename: the commit point) and
+ * close the run's timings: st->finish_ms, and st->wall_ms from the start of
+ * the run to now (open to close, DECISIONS.md). Shows "finishing" with the
+ * frames still in the encoder on a terminal. Returns 0 or the error, with msg
+ * filled. */
+int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, size_t msglen);
+
 /* Signal that stopped the run (0 if none). */
 int cli_signal(const Cli *c);
 
@@ -103,7 +112,9 @@ int cli_signal(const Cli *c);
 void cli_progress(void *cli, const AieProgress *p);
 void cli_progress_end(Cli *c);
 
-/* Map a library error to the exit status, honouring a received signal. */
+/* Map a library error to the exit status: 0 once the output is committed
+ * (even when a signal came after the commit point), 128+signal when one
+ * stopped the run. */
 int cli_exit_code(const Cli *c, int err);
 
 /* Reader/writer option structs from the shared options. */

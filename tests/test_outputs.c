@@ -8,8 +8,13 @@
  *   - stale temporaries: only regular files of this user whose process is gone;
  *   - -n/--no-clobber is atomic: of two runs that both started before the
  *     output existed, exactly one wins;
- *   - a PNG sequence written over its own input pattern is refused. */
+ *   - a PNG sequence written over its own input pattern is refused;
+ *   - SIGINT/SIGTERM/SIGHUP at points over a run (the encoder drain
+ *     included) end it within 1.5 s, and the output (absent, or whole), the
+ *     exit status and the run_end record agree, in aie-batch's joblog too;
+ *   - the run's wall time is open to close, the drain included. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aie/error.h"
@@ -116,6 +122,7 @@ static int suite_init(void)
     have_media = sh("ffmpeg -v error -y -f lavfi -i testsrc2=s=64x48:r=25:d=2 -pix_fmt yuv420p -f yuv4mpegpipe a.y4m && "
                     "ffmpeg -v error -y -f lavfi -i mandelbrot=s=64x48:r=25 -frames:v 50 -pix_fmt yuv420p "
                     "-f yuv4mpegpipe b.y4m && "
+                    "ffmpeg -v error -y -f lavfi -i testsrc2=s=320x240:r=25:d=2 -pix_fmt yuv420p -f yuv4mpegpipe c.y4m && "
                     "%s/aie-upscale -q -s 1 -m lanczos -i a.y4m -o a.ref.y4m && "
                     "%s/aie-upscale -q -s 1 -m lanczos -i b.y4m -o b.ref.y4m",
                     bin, bin) == 0;
@@ -437,13 +444,229 @@ static void test_same_sequence(void)
     CU_ASSERT_EQUAL(sh("sha256sum -c --quiet seq.sum"), 0);
 }
 
+/* ---- signals: a run ends within 1.5 s, and its output, exit status and
+ * run_end record agree (DECISIONS.md "Files, signals, exits") ---- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The last record of a metrics log: its event and status ("" when none). */
+static void last_record(const char *log, char *event, char *status, size_t n)
+{
+    event[0] = status[0] = 0;
+    const char *o = tests_output("tail -n 1 '%s' 2>/dev/null", log);
+    const char *e = strstr(o, "\"event\":\""), *st = strstr(o, "\"status\":\"");
+    if (e)
+        snprintf(event, n, "%.*s", (int)strcspn(e + 9, "\""), e + 9);
+    if (st)
+        snprintf(status, n, "%.*s", (int)strcspn(st + 10, "\""), st + 10);
+}
+
+static int count_temps(const char *d)
+{
+    return atoi(tests_output("ls -a '%s' | grep -c '\\.aie-'", d));
+}
+
+static int frames_of(const char *file)
+{
+    return atoi(tests_output("ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames "
+                             "-of csv=p=0 '%s'",
+                             file));
+}
+
+/* Run CMD (whose output is OUT, metrics sig.jsonl, stderr sig.err), send
+ * signo at `at` seconds, or (at < 0) once the encoder drain shows on
+ * stderr, and check what a user and aie-batch rely on. Returns 1 when the
+ * output was committed before the signal took effect. */
+static int signal_point(const char *cmd, const char *outfile, int expect_frames, int signo, double at)
+{
+    unlink(P(outfile));
+    unlink(P("sig.jsonl"));
+    unlink(P("sig.err"));
+    pid_t pid = tests_start(dir, "exec %s --progress --metrics sig.jsonl 2>sig.err", cmd);
+    double t0 = now_s();
+    if (at < 0) {
+        while (now_s() - t0 < 60 && !strstr(slurp(P("sig.err")), "finishing"))
+            tests_sleep_ms(2);
+    } else {
+        tests_sleep_ms((long)(at * 1000));
+    }
+    kill(pid, signo);
+    double ts = now_s();
+    int rc = tests_wait(pid);
+    double took = now_s() - ts;
+    char event[64], status[64];
+    last_record(P("sig.jsonl"), event, status, sizeof(event));
+    int committed = exists(P(outfile));
+    if (took > 1.5 || count_temps(dir) ||
+        (committed ? rc != 0 || strcmp(status, "ok") || frames_of(P(outfile)) != expect_frames
+                   : rc != 128 + signo || (exists(P("sig.jsonl")) && strcmp(status, "cancelled"))))
+        fprintf(stderr, "\n  signal %d at %s%.2f s: rc %d, %.2f s to stop, output %s, %d temps, record %s/%s\n", signo,
+                at < 0 ? "the drain, " : "", at < 0 ? now_s() - t0 : at, rc, took, committed ? "present" : "absent",
+                count_temps(dir), event, status);
+    CU_ASSERT(took <= 1.5);
+    CU_ASSERT_EQUAL(count_temps(dir), 0);
+    if (committed) {
+        CU_ASSERT_EQUAL(rc, 0);
+        CU_ASSERT_STRING_EQUAL(status, "ok");
+        CU_ASSERT_EQUAL(frames_of(P(outfile)), expect_frames);
+    } else {
+        CU_ASSERT_EQUAL(rc, 128 + signo);
+        if (exists(P("sig.jsonl"))) {
+            CU_ASSERT_STRING_EQUAL(event, "run_end");
+            CU_ASSERT_STRING_EQUAL(status, "cancelled");
+        }
+    }
+    return committed;
+}
+
+static void test_signals(void)
+{
+    NEED_MEDIA("outputs/signals");
+    char up[3072], cmd[3072];
+    snprintf(up, sizeof(up), "%s/aie-upscale -s 4 -m lanczos -i c.y4m -o sig.mp4", bin);
+    /* a reference run: how long it takes, and when its drain begins */
+    double t0 = now_s();
+    CU_ASSERT_EQUAL_FATAL(sh("%s", up), 0);
+    double full = now_s() - t0;
+    CU_ASSERT_EQUAL_FATAL(frames_of(P("sig.mp4")), 50);
+    /* make check: the start, the middle and the drain, each signal; check-long:
+     * ten points spread over the run, and the drain */
+    int n = tests_long() ? 10 : 2, committed = 0;
+    static const int sigs[] = {SIGINT, SIGTERM};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < n; i++)
+            committed += signal_point(up, "sig.mp4", 50, sigs[k], n == 2 ? (i ? 0.5 * full : 0.1) : (0.05 + i) * full / n);
+        committed += signal_point(up, "sig.mp4", 50, sigs[k], -1);
+    }
+    CU_ASSERT(committed < 2 * (n + 1)); /* some points must have stopped the run */
+    /* SIGHUP, and the other media tools in their drain */
+    signal_point(up, "sig.mp4", 50, SIGHUP, -1);
+    snprintf(cmd, sizeof(cmd), "%s/aie-interp --fps 50 -i c.y4m -o sig.mp4", bin);
+    signal_point(cmd, "sig.mp4", 100, SIGTERM, -1);
+    snprintf(cmd, sizeof(cmd), "%s/aie-style --look toon -i c.y4m -o sig.mp4", bin);
+    signal_point(cmd, "sig.mp4", 50, SIGINT, -1);
+    /* a signal the parent ignores stays ignored: nohup's SIGHUP */
+    unlink(P("sig.mp4"));
+    pid_t np = tests_start(dir, "exec nohup %s >/dev/null 2>&1", up);
+    tests_sleep_ms(300);
+    kill(np, SIGHUP);
+    CU_ASSERT_EQUAL(tests_wait(np), 0);
+    CU_ASSERT_EQUAL(frames_of(P("sig.mp4")), 50);
+    /* a pipe input whose producer stalls: the read is stopped too */
+    unlink(P("stall.fifo"));
+    CU_ASSERT_FATAL(mkfifo(P("stall.fifo"), 0644) == 0);
+    pid_t pid = tests_start(dir, "exec %s/aie-upscale -q -s 2 -m lanczos -i stall.fifo -o stall.mp4 --metrics stall.jsonl",
+                            bin);
+    int fd = open(P("stall.fifo"), O_WRONLY);
+    FILE *f = fopen(P("c.y4m"), "rb");
+    CU_ASSERT_FATAL(fd >= 0 && f);
+    CU_ASSERT(feed_part(fd, f, 200000) == 0); /* the header and a few frames, then nothing */
+    tests_sleep_ms(300);
+    kill(pid, SIGTERM);
+    double ts = now_s();
+    int rc = tests_wait(pid);
+    CU_ASSERT(now_s() - ts <= 1.5);
+    CU_ASSERT_EQUAL(rc, 143);
+    char event[64], status[64];
+    last_record(P("stall.jsonl"), event, status, sizeof(event));
+    CU_ASSERT_STRING_EQUAL(status, "cancelled");
+    CU_ASSERT(!exists(P("stall.mp4")));
+    close(fd);
+    fclose(f);
+}
+
+/* A signal to aie-batch: the joblog, the job's run_end and its output agree,
+ * and --resume redoes exactly the jobs without output. */
+static void test_batch_signals(void)
+{
+    NEED_MEDIA("outputs/batch_signals");
+    char run[3072];
+    snprintf(run, sizeof(run),
+             "%s/aie-batch -j 1 --joblog bj.log --metrics bj.jsonl --cmd '%s/aie-upscale -s 4 -m lanczos -i {} -o "
+             "bjob.mp4' c.y4m",
+             bin, bin);
+    double t0 = now_s();
+    CU_ASSERT_EQUAL_FATAL(sh("rm -f bj.log bj.jsonl bjob.mp4 && %s", run), 0);
+    double full = now_s() - t0;
+    const double at[] = {0.1, 0.5 * full, 0.85 * full, 0.95 * full};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        sh("rm -f bj.log bj.jsonl bjob.mp4");
+        pid_t pid = tests_start(dir, "exec %s 2>/dev/null", run);
+        tests_sleep_ms((long)(at[i] * 1000));
+        kill(pid, SIGTERM);
+        int rc = tests_wait(pid);
+        int have = exists(P("bjob.mp4"));
+        /* the joblog's exit value and signal of the job (GNU parallel's columns 7, 8) */
+        const char *jl = tests_output("awk -F'\\t' 'NR > 1 { print $7 \" \" $8 }' '%s'", P("bj.log"));
+        char line[128];
+        snprintf(line, sizeof(line), "%s", jl);
+        const char *re = tests_output("grep '\"event\":\"run_end\"' '%s' | grep -o '\"status\":\"[a-z]*\"'", P("bj.jsonl"));
+        char rend[64];
+        snprintf(rend, sizeof(rend), "%s", re);
+        if (have) {
+            CU_ASSERT_STRING_EQUAL(line, "0 0");
+            CU_ASSERT_STRING_EQUAL(rend, "\"status\":\"ok\"");
+            CU_ASSERT_EQUAL(frames_of(P("bjob.mp4")), 50);
+        } else {
+            CU_ASSERT(rc == 143);
+            CU_ASSERT(strcmp(line, "0 0") != 0);
+            CU_ASSERT(!*rend || !strcmp(rend, "\"status\":\"cancelled\""));
+        }
+        CU_ASSERT_EQUAL(count_temps(dir), 0);
+        if (tests_long())
+            fprintf(stderr, "\n  aie-batch TERM at %.2f s: exit %d, job %s, joblog '%s', run_end %s", at[i], rc,
+                    have ? "done" : "not done", line, *rend ? rend : "none");
+        /* --resume: redone only when there is no output */
+        CU_ASSERT_EQUAL(sh("%s --resume", run), 0);
+        CU_ASSERT_EQUAL(frames_of(P("bjob.mp4")), 50);
+        int runs = atoi(tests_output("grep -c '\"event\":\"run_end\"' '%s'", P("bj.jsonl")));
+        CU_ASSERT_EQUAL(runs, (have || *rend ? 1 : 0) + (have ? 0 : 1));
+    }
+}
+
+/* ---- honest timings: open to close, the encoder drain included ---- */
+
+static void test_timings(void)
+{
+    NEED_MEDIA("outputs/timings");
+    unlink(P("t.jsonl"));
+    double t0 = now_s();
+    CU_ASSERT_EQUAL_FATAL(sh("%s/aie-upscale -v -s 4 -m lanczos -j 1 -i c.y4m -o t.mp4 --metrics t.jsonl", bin), 0);
+    double ext = now_s() - t0;
+    const char *v = strstr(out, "frames in ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    double said = atof(v + strlen("frames in "));
+    const char *rec = tests_output("tail -n 1 '%s'", P("t.jsonl"));
+    const char *w = strstr(rec, "\"wall_ms\":"), *fin = strstr(rec, "\"finish\":");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fin);
+    double wall = atof(w + 10) / 1000, finish = atof(fin + 9) / 1000;
+    /* the process's own life is a little longer (start-up, exit) */
+    CU_ASSERT(wall <= ext && wall >= 0.85 * ext - 0.05);
+    CU_ASSERT(fabs(said - wall) < 0.02 + 0.01 * wall);
+    CU_ASSERT(finish > 0 && finish < wall);
+    /* aie-interp counts output frames, and never past its total */
+    CU_ASSERT_EQUAL(sh("ffmpeg -v error -y -i c.y4m -c:v libx264 a15.mp4 && "
+                       "script -qc '%s/aie-interp --progress --fps 50 -i a15.mp4 -o t2.mp4' /dev/null | tr '\\r' '\\n' "
+                       "| grep '^frame' | tail -n 1",
+                       bin),
+                    0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "frame 100/100 (100.0%)"));
+}
+
 int test_outputs_register(void)
 {
     CU_pSuite s = CU_add_suite("outputs", suite_init, NULL);
     if (!s || !CU_add_test(s, "sha256", test_sha256) || !CU_add_test(s, "planted_in_process", test_planted_in_process) ||
         !CU_add_test(s, "planted_by_other_user", test_planted_by_other_user) ||
         !CU_add_test(s, "stale_temps", test_stale_temps) || !CU_add_test(s, "noclobber_race", test_noclobber_race) ||
-        !CU_add_test(s, "same_sequence", test_same_sequence))
+        !CU_add_test(s, "same_sequence", test_same_sequence) || !CU_add_test(s, "signals", test_signals) ||
+        !CU_add_test(s, "batch_signals", test_batch_signals) || !CU_add_test(s, "timings", test_timings))
         return -1;
     return 0;
 }

@@ -103,6 +103,13 @@ typedef struct AieWriterOpts {
     int png_compression;        /* zlib level for PNG output, -1 = default */
     AieWarnFn warn;
     void *warn_opaque;
+    /* aie_writer_finish() stops with AIE_ECANCELLED when this fires before
+     * the output is renamed into place (NULL: never). */
+    const AieCancel *cancel;
+    /* Called while aie_writer_finish() drains the encoder, with the frames it
+     * still holds (0 when done), from the finishing thread. May be NULL. */
+    void (*finishing)(void *opaque, int64_t frames_pending);
+    void *finishing_opaque;
 } AieWriterOpts;
 
 typedef struct AieWriter AieWriter;
@@ -118,7 +125,9 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
  * reference: the caller still owns f. */
 int aie_writer_write(AieWriter *w, AieFrame *f);
 
-/* Flush the encoder, write the trailer and rename the file into place. */
+/* Flush the encoder, write the trailer and rename the file into place (the
+ * commit point). AIE_ECANCELLED when opts.cancel fired before the rename; the
+ * output is then absent, as after any failure. */
 int aie_writer_finish(AieWriter *w);
 
 /* Frames written so far. */

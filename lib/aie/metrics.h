@@ -41,6 +41,7 @@ typedef struct AiePipelineStats {
     /* thread-time sums per stage: read+decode, process, encode+write, and time
      * the reader and writer spent blocked on the queues */
     double read_ms, process_ms, write_ms, wait_ms;
+    double finish_ms;   /* aie_writer_finish(): encoder drain, trailer, rename */
     int max_in_flight;
     AieHist frame_hist; /* per-job (per input frame) processing time */
 } AiePipelineStats;

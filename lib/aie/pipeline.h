@@ -44,6 +44,10 @@ typedef struct AieProgress {
     double fps;             /* input frames per second so far */
     double eta_s;           /* -1 when unknown */
     int in_flight;          /* jobs queued or running now */
+    /* what a progress line shows: input frames, or output frames when
+     * AiePipelineOpts.out_total is set (a frame-rate change) */
+    int64_t shown, shown_total; /* shown_total -1 when unknown */
+    double shown_fps;
 } AieProgress;
 
 typedef struct AiePipelineOpts {
@@ -53,6 +57,8 @@ typedef struct AiePipelineOpts {
     void (*progress)(void *opaque, const AieProgress *p); /* called from the writing thread */
     void *progress_opaque;
     double progress_interval_s; /* 0 = 0.25 s */
+    int count_output;       /* progress counts output frames (a frame-rate change), not input */
+    int64_t out_total;      /* with count_output: expected output frames, <= 0 when unknown */
     /* Called from the writing thread every snapshot_interval_s (0 = never). */
     void (*snapshot)(void *opaque, const AieProgress *p, const AiePipelineStats *s);
     void *snapshot_opaque;

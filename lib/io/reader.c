@@ -1,10 +1,13 @@
 /* aie_reader_*: demux + decode the best video stream, carry the other streams'
  * packets along with the frames, honour a --frames range. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavutil/avstring.h>
 #include <libavutil/imgutils.h>
@@ -25,6 +28,8 @@ struct AieReader {
 
     /* libav */
     AVFormatContext *fmt;
+    AVIOContext *pipe_pb; /* our own for pipes and FIFOs (reads that a cancel can stop) */
+    int pipe_fd, pipe_own;
     AVCodecContext *dec;
     AVPacket *pkt;
     AVFrame *avf;
@@ -88,6 +93,64 @@ static int interrupt_cb(void *opaque)
 {
     AieReader *r = opaque;
     return aie_cancel_requested(r->o.cancel) != 0;
+}
+
+/* ---- pipes, FIFOs, sockets and terminals ----
+ * A read on them can wait for ever (a producer that stalls or never starts),
+ * and libavformat's interrupt callback is only asked between reads: they are
+ * read through our own AVIOContext that polls, so a cancel ends the wait
+ * within 100 ms. A FIFO is opened O_NONBLOCK (the open itself would wait for
+ * a writer); poll then waits for data, and reports a hang-up only once a
+ * writer came and went. */
+
+static int pipe_read(void *opaque, uint8_t *buf, int n)
+{
+    AieReader *r = opaque;
+    for (;;) {
+        if (aie_cancel_requested(r->o.cancel))
+            return AVERROR_EXIT;
+        struct pollfd p = {.fd = r->pipe_fd, .events = POLLIN};
+        int pr = poll(&p, 1, 100);
+        if (pr < 0 && errno != EINTR)
+            return AVERROR(errno);
+        if (pr <= 0)
+            continue;
+        ssize_t got = read(r->pipe_fd, buf, (size_t)n);
+        if (got > 0)
+            return (int)got;
+        if (got == 0)
+            return AVERROR_EOF;
+        if (errno != EINTR && errno != EAGAIN)
+            return AVERROR(errno);
+    }
+}
+
+/* Use our AVIOContext when url is standard input or not a regular file. 0
+ * when not needed or set up, else an AIE_E* code. */
+static int open_pipe(AieReader *r)
+{
+    r->pipe_fd = -1;
+    struct stat st;
+    if (!strcmp(r->path, "-")) {
+        r->pipe_fd = STDIN_FILENO;
+    } else if (stat(r->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode))) {
+        if ((r->pipe_fd = open(r->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+            int e = errno;
+            io_errf(r->err, sizeof(r->err), "%s: %s", r->path, strerror(e));
+            return aie_error_from_errno(e);
+        }
+        r->pipe_own = 1;
+    } else {
+        return 0;
+    }
+    enum { SIZE = 1 << 16 };
+    unsigned char *buf = av_malloc(SIZE);
+    if (!buf || !(r->pipe_pb = avio_alloc_context(buf, SIZE, 0, r, pipe_read, NULL, NULL))) {
+        av_free(buf);
+        return AIE_ENOMEM;
+    }
+    r->fmt->pb = r->pipe_pb;
+    return 0;
 }
 
 /* ---- PNG still and sequences (libpng) ---- */
@@ -246,7 +309,10 @@ static int open_av(AieReader *r)
         return AIE_ENOMEM;
     r->fmt->interrupt_callback.callback = interrupt_cb;
     r->fmt->interrupt_callback.opaque = r;
-    int ret = avformat_open_input(&r->fmt, url, NULL, NULL);
+    int ret = open_pipe(r);
+    if (ret)
+        return ret;
+    ret = avformat_open_input(&r->fmt, url, NULL, NULL);
     if (ret == AVERROR(EBUSY)) {
         /* libavformat's y4m demuxer returns the size error of a header whose
          * picture av_image_check_size() refuses plus 6, i.e. AVERROR(EBUSY) */
@@ -851,7 +917,13 @@ void aie_reader_close(AieReader **pr)
     av_frame_free(&r->avf);
     av_packet_free(&r->pkt);
     avcodec_free_context(&r->dec);
-    avformat_close_input(&r->fmt);
+    avformat_close_input(&r->fmt); /* leaves a custom AVIOContext to us */
+    if (r->pipe_pb) {
+        av_freep(&r->pipe_pb->buffer);
+        avio_context_free(&r->pipe_pb);
+    }
+    if (r->pipe_own)
+        close(r->pipe_fd);
     free(r->carry);
     free(r);
 }

@@ -25,6 +25,7 @@ struct AieWriter {
     AieFsOut *out;      /* the file being written (the frame in progress for PNG sequences) */
     int finished, failed;
     int64_t frames;
+    int64_t packets;    /* video packets out of the encoder */
     char codec_name[64];
 
     /* libav */
@@ -535,14 +536,33 @@ fail:
 
 /* ---- writing ---- */
 
-static int drain_encoder(AieWriter *w)
+static int cancelled(AieWriter *w)
+{
+    if (!aie_cancel_requested(w->o.cancel))
+        return 0;
+    io_errf(w->err, sizeof(w->err), "%s: cancelled", w->path);
+    w->failed = 1;
+    return 1;
+}
+
+/* Packets the encoder has ready; at the end (flushing) the frames it still
+ * holds come out one by one, reported through o.finishing and stopped by the
+ * cancel token. */
+static int drain_encoder(AieWriter *w, int flushing)
 {
     for (;;) {
+        if (flushing) {
+            if (cancelled(w))
+                return AIE_ECANCELLED;
+            if (w->o.finishing)
+                w->o.finishing(w->o.finishing_opaque, w->frames - w->packets);
+        }
         int ret = avcodec_receive_packet(w->enc, w->pkt);
         if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
             return 0;
         if (ret < 0)
             return fail_av(w, ret, "encoding failed");
+        w->packets++;
         w->pkt->stream_index = w->vst->index;
         av_packet_rescale_ts(w->pkt, w->enc->time_base, w->vst->time_base);
         ret = av_interleaved_write_frame(w->fmt, w->pkt);
@@ -636,7 +656,7 @@ static int write_av(AieWriter *w, AieFrame *f)
     av_frame_unref(a);
     if (ret < 0)
         return fail_av(w, ret, "encoding failed");
-    if ((err = drain_encoder(w)))
+    if ((err = drain_encoder(w, 0)))
         return err;
     return write_aux(w, f->aux);
 }
@@ -738,14 +758,18 @@ int aie_writer_finish(AieWriter *w)
     if (w->failed)
         return AIE_EINVAL;
     int err = 0;
+    if (cancelled(w))
+        return AIE_ECANCELLED;
     if (w->kind == KIND_AV) {
         if ((err = ensure_header(w)))
             return err;
         int ret = avcodec_send_frame(w->enc, NULL);
         if (ret < 0 && ret != AVERROR_EOF)
             return fail_av(w, ret, "encoding failed");
-        if ((err = drain_encoder(w)))
+        if ((err = drain_encoder(w, 1)))
             return err;
+        if (w->o.finishing)
+            w->o.finishing(w->o.finishing_opaque, 0);
         ret = av_write_trailer(w->fmt);
         if (ret < 0)
             return fail_av(w, ret, "cannot finish the file");
@@ -757,6 +781,10 @@ int aie_writer_finish(AieWriter *w)
         w->failed = 1;
         return AIE_EEMPTY;
     }
+    /* the rename is the commit point: a cancel before it leaves no output, and
+     * once it is done the run has succeeded (DECISIONS.md "Signals") */
+    if (cancelled(w))
+        return AIE_ECANCELLED;
     if (w->kind != KIND_PNG_SEQ && (err = aie_fs_out_commit(&w->out, w->err, sizeof(w->err)))) {
         w->failed = 1;
         return err;

@@ -618,6 +618,7 @@ void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineS
         json_object_object_add(stages, "process", json_object_new_int64(llround(st->process_ms)));
         json_object_object_add(stages, "write", json_object_new_int64(llround(st->write_ms)));
         json_object_object_add(stages, "wait", json_object_new_int64(llround(st->wait_ms)));
+        json_object_object_add(stages, "finish", json_object_new_int64(llround(st->finish_ms)));
     }
     json_object_object_add(o, "stages_ms", stages);
     json_object *hist = json_object_new_array();

@@ -31,6 +31,7 @@ typedef struct Pipe {
     int depth;
     int64_t submitted;     /* jobs handed to the pool */
     int64_t written;       /* jobs whose outputs were written */
+    int64_t written_in;    /* ... of them with an input frame (all but the flush job) */
     int reader_done;       /* no more jobs will be submitted */
     int stop;              /* an error or a cancel: everyone winds down */
     int err;               /* first error */
@@ -208,7 +209,7 @@ static void report_progress(Pipe *p, AiePipelineStats *st, long long t_start, in
                             int in_flight)
 {
     AieProgress pr;
-    pr.frames_in = p->written; /* input frames fully through the pipeline */
+    pr.frames_in = p->written_in; /* input frames fully through the pipeline (not the flush job) */
     pr.frames_out = frames_out;
     pr.frames_total = aie_reader_info(p->r)->nb_frames;
     pr.in_flight = in_flight;
@@ -219,6 +220,17 @@ static void report_progress(Pipe *p, AiePipelineStats *st, long long t_start, in
                    : -1;
     if (pr.eta_s < 0 && pr.frames_total > 0)
         pr.eta_s = 0;
+    pr.shown = pr.frames_in;
+    pr.shown_total = pr.frames_total;
+    pr.shown_fps = pr.fps;
+    if (p->o->count_output) {
+        pr.shown = frames_out;
+        pr.shown_total = p->o->out_total > 0 ? p->o->out_total : -1;
+        pr.shown_fps = pr.elapsed_s > 0 ? (double)frames_out / pr.elapsed_s : 0;
+        pr.eta_s = -1;
+        if (pr.shown_total > 0 && pr.shown_fps > 0)
+            pr.eta_s = pr.shown >= pr.shown_total ? 0 : (double)(pr.shown_total - pr.shown) / pr.shown_fps;
+    }
     if (p->o->progress)
         p->o->progress(p->o->progress_opaque, &pr);
     (void)st;
@@ -287,7 +299,8 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
         p.in_flight--;
         pthread_mutex_unlock(&p.lock);
         process_us += s->process_us;
-        if (s->job.in)
+        const int had_in = s->job.in != NULL;
+        if (had_in)
             aie_hist_add(&st->frame_hist, s->process_us);
         int werr = 0;
         long long tw = aie_time_us();
@@ -304,6 +317,7 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
             break;
         }
         s->state = 0;
+        p.written_in += had_in;
         p.written++;
         pthread_cond_broadcast(&p.cond);
         long long now = aie_time_us();
@@ -316,7 +330,7 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
         }
         if (next_snap && now >= next_snap && o->snapshot) {
             next_snap = now + (long long)(o->snapshot_interval_s * 1e6);
-            AieProgress pr = {.frames_in = p.written, .frames_out = frames_out,
+            AieProgress pr = {.frames_in = p.written_in, .frames_out = frames_out,
                               .frames_total = aie_reader_info(r)->nb_frames,
                               .elapsed_s = (double)(now - t_start) / 1e6,
                               .in_flight = p.in_flight};
@@ -343,9 +357,7 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
     }
     if (!p.err) /* the reader and the jobs are done: in_flight is settled */
         report_progress(&p, st, t_start, frames_out, p.in_flight);
-    st->frames_in = p.written - (cb->flush_job && !p.err ? 1 : 0);
-    if (st->frames_in < 0)
-        st->frames_in = 0;
+    st->frames_in = p.written_in;
     st->frames_out = frames_out;
     st->wall_ms = (double)(aie_time_us() - t_start) / 1000.0;
     st->read_ms = p.read_us / 1000.0;

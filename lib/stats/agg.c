@@ -862,7 +862,7 @@ static int run_end(AieStats *s, Group *g, const StatsRec *r)
         if ((err = class_run(s, r, fps)))
             return err;
     }
-    if (wall >= TH_MIN_WALL_MS && REC_HAS(r, F_STAGES) && r->stages_has == 15) {
+    if (wall >= TH_MIN_WALL_MS && REC_HAS(r, F_STAGES) && (r->stages_has & 15) == 15) {
         double w = (double)wall;
         double occ[3] = {(double)r->stages[0] / w, (double)r->stages[1] / (w * (double)thr),
                          (double)r->stages[2] / w};

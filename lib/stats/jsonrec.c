@@ -206,7 +206,7 @@ static void field(StatsRec *r, const char *key, json_object *v)
             json_object_object_foreach(v, sk, sv)
             {
                 int i = !strcmp(sk, "read") ? 0 : !strcmp(sk, "process") ? 1
-                      : !strcmp(sk, "write") ? 2 : !strcmp(sk, "wait") ? 3 : -1;
+                      : !strcmp(sk, "write") ? 2 : !strcmp(sk, "wait") ? 3 : !strcmp(sk, "finish") ? 4 : -1;
                 if (i < 0)
                     r->unknown_fields++;
                 else if (get_int(sv, &r->stages[i]))
@@ -359,7 +359,7 @@ int rec_compare(const StatsRec *a, const StatsRec *b)
     if (REC_HAS(a, F_STAGES)) {
         if (a->stages_has != b->stages_has)
             return F_STAGES + 1;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             if ((a->stages_has >> i & 1) && a->stages[i] != b->stages[i])
                 return F_STAGES + 1;
     }

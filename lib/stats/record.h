@@ -60,8 +60,8 @@ typedef struct StatsRec {
     int64_t threads, cores, mem_total_kb;
     RStream input, output;
     int64_t frames_in, frames_out, wall_ms, cpu_user_ms, cpu_sys_ms, maxrss_kb, dropped;
-    unsigned stages_has; /* bits 1 read, 2 process, 4 write, 8 wait */
-    int64_t stages[4];
+    unsigned stages_has; /* bits 1 read, 2 process, 4 write, 8 wait, 16 finish */
+    int64_t stages[5];
     int nhist;
     uint16_t hist_i[REC_MAX_HIST];
     int64_t hist_n[REC_MAX_HIST];

@@ -538,7 +538,7 @@ static int f_stream(Sc *s, RStream *st, int f)
 static int stages_member(Sc *s, RStr k, void *ctx)
 {
     StatsRec *r = ctx;
-    int i = KEY(k, "read") ? 0 : KEY(k, "process") ? 1 : KEY(k, "write") ? 2 : KEY(k, "wait") ? 3 : -1;
+    int i = KEY(k, "read") ? 0 : KEY(k, "process") ? 1 : KEY(k, "write") ? 2 : KEY(k, "wait") ? 3 : KEY(k, "finish") ? 4 : -1;
     if (i < 0) {
         r->unknown_fields++;
         return skip(s, 1);

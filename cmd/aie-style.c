@@ -12,13 +12,16 @@
 #include "aie/cpu.h"
 #include "aie/fs.h"
 #include "aie/io.h"
+#include "aie/keyframe.h"
 #include "aie/look.h"
 #include "aie/metrics.h"
 #include "aie/pipeline.h"
 #include "aie/quality.h"
 #include "cli.h"
 
-enum { OPT_LUT = 2000, OPT_INTERP, OPT_REFERENCE, OPT_TRANSFER, OPT_STRENGTH, OPT_EXPORT_LUT, OPT_SHOT, OPT_LOOK, OPT_LEVELS, OPT_ITER, OPT_SPATIAL, OPT_RANGE, OPT_EDGE, OPT_DAMPING };
+enum { OPT_LUT = 2000, OPT_INTERP, OPT_REFERENCE, OPT_TRANSFER, OPT_STRENGTH, OPT_EXPORT_LUT, OPT_SHOT, OPT_LOOK, OPT_LEVELS, OPT_ITER, OPT_SPATIAL, OPT_RANGE, OPT_EDGE, OPT_DAMPING, OPT_KEYFRAME, OPT_EXEMPLAR, OPT_SHOT_ONLY, OPT_PROPAGATE };
+
+#define MAX_KEYS 256
 
 #define LUT_FILE_MAX (64 << 20)
 
@@ -39,6 +42,14 @@ typedef struct Style {
     AieFramePool *scratch;  /* re-rendered previous outputs for the flicker figure */
     AieQualityAcc *flicker;
     int quality_every;
+    /* keyframe style */
+    long long key_index[MAX_KEYS];
+    const char *key_path[MAX_KEYS];
+    int nkeys;
+    const char *exemplar_path;
+    int shot_only;
+    AieKeyframeMethod propagate;
+    AieKeyframe *kf;
 } Style;
 
 static const CliOpt opts[] = {
@@ -56,6 +67,10 @@ static const CliOpt opts[] = {
     {OPT_RANGE, "range", "R", "toon: bilateral range sigma on luma 0..1", "0.1"},
     {OPT_EDGE, "edge", "E", "toon and sketch: line strength, 0 to 1", "1"},
     {OPT_DAMPING, "damping", "D", "temporal damping of the look in still areas, 0 to 1", "0.6"},
+    {OPT_KEYFRAME, "keyframe", "N:FILE.png", "carry the painting FILE of input frame N (0-based) through its shot; repeatable", NULL},
+    {OPT_EXEMPLAR, "exemplar", "IMAGE.png", "synthesise every shot in the style of IMAGE (a picture not from the clip)", NULL},
+    {OPT_SHOT_ONLY, "shot-only", NULL, "with --keyframe: write only the shots that have a keyframe", NULL},
+    {OPT_PROPAGATE, "propagate", "METHOD", "with --keyframe: synth (patch synthesis) or warp (flow-warp baseline)", "synth"},
     {0},
 };
 
@@ -97,6 +112,32 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_SPATIAL: s->look.sigma_s = cli_double(s->cli, "--spatial", arg, 0.5, 16); s->look_set[2] = 1; return 0;
     case OPT_RANGE: s->look.sigma_r = cli_double(s->cli, "--range", arg, 0.001, 1); s->look_set[3] = 1; return 0;
     case OPT_EDGE: s->look.edge = cli_double(s->cli, "--edge", arg, 0, 1); s->look_set[4] = 1; return 0;
+    case OPT_KEYFRAME: {
+        char *end;
+        errno = 0;
+        long long n = strtoll(arg, &end, 10);
+        if (end == arg || *end != ':' || !end[1] || n < 0 || errno || arg[0] == '-' || arg[0] == '+' || arg[0] == ' ')
+            cli_usage(s->cli, "--keyframe: expected N:FILE with N a frame index from 0, not '%s'", arg);
+        for (int i = 0; i < s->nkeys; i++)
+            if (s->key_index[i] == n)
+                cli_usage(s->cli, "--keyframe: frame %lld is given twice", n);
+        if (s->nkeys == MAX_KEYS)
+            cli_usage(s->cli, "--keyframe: at most %d keyframes", MAX_KEYS);
+        s->key_index[s->nkeys] = n;
+        s->key_path[s->nkeys++] = end + 1;
+        return 0;
+    }
+    case OPT_EXEMPLAR:
+        if (!*arg)
+            cli_usage(s->cli, "--exemplar: expected a picture");
+        s->exemplar_path = arg;
+        return 0;
+    case OPT_SHOT_ONLY: s->shot_only = 1; return 0;
+    case OPT_PROPAGATE:
+        if (!strcmp(arg, "synth")) s->propagate = AIE_KEYFRAME_SYNTH;
+        else if (!strcmp(arg, "warp")) s->propagate = AIE_KEYFRAME_WARP;
+        else cli_usage(s->cli, "--propagate: unknown method '%s' (synth, warp)", arg);
+        return 0;
     case OPT_DAMPING: s->look.damping = cli_double(s->cli, "--damping", arg, 0, 1); s->look_set[5] = 1; return 0;
     }
     return -1;
@@ -220,6 +261,62 @@ static int process(void *ctx, AieJob *job, AiePool *pool)
     return aie_job_emit(job, out);
 }
 
+static int kf_emit(void *opaque, AieFrame *f)
+{
+    return aie_job_emit(opaque, f);
+}
+
+static int process_kf(void *ctx, AieJob *job, AiePool *pool)
+{
+    Style *s = ctx;
+    return aie_keyframe_push(s->kf, job->in, kf_emit, job, pool);
+}
+
+static void kf_note(void *cli, const char *msg)
+{
+    cli_info(cli, "%s", msg);
+}
+
+/* The keyframe engine with its paintings; msg gets one line. */
+static int keyframe_setup(Style *s, const AieVideoInfo *vi, char *msg, size_t n)
+{
+    AieKeyframeParams kp;
+    aie_keyframe_params_default(&kp);
+    kp.method = s->propagate;
+    kp.shot_only = s->shot_only;
+    const char *tmp = getenv("TMPDIR");
+    kp.scratch_dir = tmp && *tmp ? tmp : "/tmp";
+    kp.note = kf_note;
+    kp.note_opaque = s->cli;
+    int err = aie_keyframe_create(&s->kf, &kp, vi->width, vi->height, vi->layout, vi->depth, s->cli->cpu_flags);
+    if (err) {
+        snprintf(msg, n, "%s: cannot stylise %dx%d %s by keyframe: %s", s->cli->input, vi->width, vi->height,
+                 vi->pix_fmt, aie_strerror(err));
+        return err;
+    }
+    const int count = s->exemplar_path ? 1 : s->nkeys;
+    for (int i = 0; i < count; i++) {
+        const char *path = s->exemplar_path ? s->exemplar_path : s->key_path[i];
+        if (!s->exemplar_path && vi->nb_frames > 0 && s->key_index[i] >= vi->nb_frames) {
+            snprintf(msg, n, "--keyframe %lld: the clip has %lld frames (0 to %lld)", s->key_index[i],
+                     (long long)vi->nb_frames, (long long)vi->nb_frames - 1);
+            return AIE_EINVAL;
+        }
+        AieFrame *pf = NULL;
+        char why[AIE_ERRBUF_SIZE] = "";
+        if ((err = aie_image_read_png(path, &pf, msg, n)))
+            return err;
+        err = s->exemplar_path ? aie_keyframe_set_exemplar(s->kf, pf, why, sizeof(why))
+                               : aie_keyframe_add(s->kf, s->key_index[i], pf, why, sizeof(why));
+        aie_frame_unref(&pf);
+        if (err) {
+            snprintf(msg, n, "%.300s: %s", path, why[0] ? why : aie_strerror(err));
+            return err;
+        }
+    }
+    return 0;
+}
+
 static json_object *job_json(const Style *s, const Cli *c, const AieVideoInfo *vi)
 {
     void *tool_opts;
@@ -246,6 +343,23 @@ static json_object *job_json(const Style *s, const Cli *c, const AieVideoInfo *v
     json_object_object_add(p, "strength", json_object_new_double(s->strength));
     json_object_object_add(p, "export_lut", s->export_path ? json_object_new_string(s->export_path) : NULL);
     json_object_object_add(p, "shot", json_object_new_int(s->shot ? s->shot : 1));
+    if (s->nkeys || s->exemplar_path) {
+        json_object *ka = json_object_new_array();
+        for (int i = 0; i < s->nkeys; i++) {
+            json_object *k = json_object_new_object();
+            json_object_object_add(k, "frame", json_object_new_int64(s->key_index[i]));
+            json_object_object_add(k, "file", json_object_new_string(s->key_path[i]));
+            json_object_array_add(ka, k);
+            if (json_object_object_get_ex(o, "inputs", &arr))
+                json_object_array_add(arr, json_object_new_string(s->key_path[i]));
+        }
+        json_object_object_add(p, "keyframes", ka);
+        json_object_object_add(p, "exemplar", s->exemplar_path ? json_object_new_string(s->exemplar_path) : NULL);
+        if (s->exemplar_path && json_object_object_get_ex(o, "inputs", &arr))
+            json_object_array_add(arr, json_object_new_string(s->exemplar_path));
+        json_object_object_add(p, "shot_only", json_object_new_boolean(s->shot_only));
+        json_object_object_add(p, "propagate", json_object_new_string(s->propagate == AIE_KEYFRAME_WARP ? "warp" : "synth"));
+    }
     json_object_object_add(p, "look", s->look.look ? json_object_new_string(aie_look_name(s->look.look)) : NULL);
     if (s->look.look) {
         json_object_object_add(p, "levels", json_object_new_int(s->look.levels));
@@ -287,8 +401,15 @@ int main(int argc, char **argv)
         if (any && !s.look.look)
             cli_usage(&cli, "--levels, --iterations, --spatial, --range, --edge and --damping go with --look");
     }
-    if (!s.lut_path && !s.ref_path && !s.look.look)
-        cli_usage(&cli, "nothing to do: give --lut FILE.cube, --reference IMAGE and/or --look NAME");
+    const int keyed = s.nkeys || s.exemplar_path;
+    if (keyed && (s.lut_path || s.ref_path || s.look.look))
+        cli_usage(&cli, "--keyframe and --exemplar go without --lut, --reference and --look");
+    if (s.nkeys && s.exemplar_path)
+        cli_usage(&cli, "--keyframe and --exemplar exclude each other");
+    if ((s.shot_only || s.propagate) && !s.nkeys)
+        cli_usage(&cli, "--shot-only and --propagate go with --keyframe");
+    if (!keyed && !s.lut_path && !s.ref_path && !s.look.look)
+        cli_usage(&cli, "nothing to do: give --lut FILE.cube, --reference IMAGE and/or --look NAME, or --keyframe N:FILE.png");
     if (s.export_path && !s.ref_path)
         cli_usage(&cli, "--export-lut goes with --reference");
     if (s.shot && !s.export_path)
@@ -306,6 +427,9 @@ int main(int argc, char **argv)
     AieMetrics *metrics = cli.dry_run ? NULL : cli_metrics_open(&cli);
     AiePipelineStats stats = {0};
     char method[64];
+    if (keyed)
+        snprintf(method, sizeof(method), "%s", s.exemplar_path ? "exemplar" : s.propagate ? "keyframe-warp" : "keyframe");
+    else
     snprintf(method, sizeof(method), "%s%s%s%s%s", s.ref_path ? "transfer" : "",
              s.ref_path && s.lut_path ? "+" : "", s.lut_path ? "lut" : "",
              s.look.look && (s.ref_path || s.lut_path) ? "+" : "", s.look.look ? aie_look_name(s.look.look) : "");
@@ -328,6 +452,10 @@ int main(int argc, char **argv)
         cli_print_job(&cli, j);
         goto done;
     }
+    if (keyed) {
+        if ((err = keyframe_setup(&s, vi, msg, sizeof(msg))))
+            goto done;
+    } else {
     AieStyleParams sp = {.lut = s.lut, .interp = s.interp, .reference = s.reference, .transfer = s.transfer,
                          .strength = s.strength, .look = s.look};
     if ((err = aie_style_create(&s.style, &sp, vi->width, vi->height, vi->layout, vi->depth, cli.cpu_flags))) {
@@ -337,8 +465,9 @@ int main(int argc, char **argv)
     }
     if ((err = aie_frame_pool_create(&s.frames, vi->width, vi->height, vi->layout, vi->depth)))
         goto done;
+    }
     int history = s.ref_path || s.look.look ? AIE_STYLE_HISTORY : 0;
-    if (metrics && cli.quality_every != 0) {
+    if (!keyed && metrics && cli.quality_every != 0) {
         double fps = vi->fps.den > 0 && vi->fps.num > 0 ? (double)vi->fps.num / vi->fps.den : 25;
         s.quality_every = cli.quality_every > 0 ? cli.quality_every : (int)(fps + 0.5) > 0 ? (int)(fps + 0.5) : 1;
         if (aie_frame_pool_create(&s.scratch, vi->width, vi->height, vi->layout, vi->depth) == 0 &&
@@ -374,13 +503,17 @@ int main(int argc, char **argv)
         cli_info(&cli, "%s: %dx%d %s -> %s %s, %s, %d threads, cpu %s", cli.input, vi->width, vi->height,
                  vi->pix_fmt, aie_writer_codec(writer), out_fmt, what, threads, aie_cpu_name(cli.cpu_flags));
     }
-    AiePipelineCallbacks cb = {.ctx = &s, .process = process, .history = history};
+    AiePipelineCallbacks cb = {.ctx = &s, .process = keyed ? process_kf : process, .history = keyed ? 0 : history,
+                               .flush_job = keyed};
     AiePipelineOpts po = {
         .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
         .snapshot = metrics ? cli_snapshot : NULL, .snapshot_opaque = metrics,
         .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
+        .queue_depth = keyed ? 1 : 0, /* the engine takes the frames one at a time, in order */
     };
     err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));
+    if (err && err != AIE_ECANCELLED && s.kf && aie_keyframe_error(s.kf)[0])
+        snprintf(msg, sizeof(msg), "%s: %s", cli.input, aie_keyframe_error(s.kf));
     cli_progress_end(&cli);
     if (!err)
         err = cli_finish_output(&cli, writer, &stats, msg, sizeof(msg));
@@ -402,6 +535,7 @@ done: {
     aie_writer_close(&writer);
     aie_pool_destroy(&pool);
     aie_style_free(&s.style);
+    aie_keyframe_free(&s.kf);
     aie_lut_free(&s.lut);
     aie_frame_unref(&s.reference);
     aie_frame_pool_free(&s.frames);

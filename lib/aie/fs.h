@@ -85,6 +85,17 @@ int aie_outfile_open(AieOutFile **out, const char *path, const char *const *inpu
 int aie_outfile_commit(AieOutFile **f, char *err, size_t errlen);
 void aie_outfile_abort(AieOutFile **f);
 
+/* A scratch file for data that does not fit in memory (spilled frames):
+ * created in dir with O_TMPFILE, or under a random name removed at once, mode
+ * 0600, so it disappears when *fd is closed, whatever stops the process.
+ * Returns 0 or an errno code; err names the directory. */
+int aie_fs_scratch_open(const char *dir, int *fd, char *err, size_t errlen);
+
+/* pread(2)/pwrite(2) all of n bytes at off, retrying EINTR and short
+ * transfers. Return 0 or -errno (AIE_EIO semantics: a short read is -EIO). */
+int aie_fs_pwrite_all(int fd, const void *buf, size_t n, int64_t off);
+int aie_fs_pread_all(int fd, void *buf, size_t n, int64_t off);
+
 /* ---- SHA-256 (FIPS 180-4) ---- */
 typedef struct AieSha256 {
     uint32_t h[8];

@@ -163,6 +163,12 @@ void aie_writer_close(AieWriter **w);
  * output: plots, contact sheets. */
 int aie_image_write_png(const char *path, const AieFrame *f, int depth, char *err, size_t errlen);
 
+/* Read one PNG file (libpng) into a new frame: GRAY, RGB or RGBA, depth 8 or
+ * 16 (see the PNG notes in lib/io). err gets "PATH: reason". Returns 0,
+ * AIE_ENOENT/AIE_EACCES..., AIE_EFORMAT (not a PNG), AIE_ETRUNC (corrupt),
+ * AIE_ETOOBIG or AIE_ENOMEM. */
+int aie_image_read_png(const char *path, AieFrame **out, char *err, size_t errlen);
+
 /* Join video chunks (outputs of --frames ranges, same codec and parameters)
  * into one file by stream copy, without re-encoding: the video packets of the
  * chunks in order with continuous timestamps, interleaved with the audio,

@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "aie/error.h"
+#include "aie/io.h"
 #include "io/png.h"
 
 /* Largest single chunk libpng may buffer, and how many unknown chunks it keeps. */
@@ -731,4 +732,13 @@ fail:
         set_err(err, errlen, "write error: %s", e ? strerror(e) : "close failed");
     }
     return ret;
+}
+
+int aie_image_read_png(const char *path, AieFrame **out, char *err, size_t errlen)
+{
+    char why[AIE_ERRBUF_SIZE] = "";
+    int e = aie_png_read_file(path, out, why, sizeof(why));
+    if (e && err)
+        snprintf(err, errlen, "%.300s: %s", path, why[0] ? why : aie_strerror(e));
+    return e;
 }

@@ -10,6 +10,8 @@
 
 #include <CUnit/CUnit.h>
 
+#include "aie/stats.h"
+
 /* Suites are weak symbols: a suite whose file is not there yet is skipped,
  * so each issue adds its tests/test_<module>.c without touching the runner. */
 #define TESTS_SUITES(X)                                                            \
@@ -53,5 +55,8 @@ int tests_have_ffmpeg(void);
 
 /* Print a visible SKIP line for a test that cannot run here. */
 void tests_skip(const char *test, const char *why);
+
+/* aie-stats --plot FILE.png: the stats plots rendered, written as PNG. */
+int tests_plot_png(const AieStats *s, const char *path, char *err, size_t errlen);
 
 #endif

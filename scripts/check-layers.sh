@@ -16,11 +16,12 @@ allowed() {
     fs)       echo "core" ;;
     dsp)      echo "core" ;;
     nn)       echo "core dsp" ;;
-    sr)       echo "core dsp nn fs" ;;
-    motion)   echo "core dsp" ;;
-    look)     echo "core dsp motion" ;;
+    quality)  echo "core dsp" ;;
+    sr)       echo "core dsp nn fs quality" ;;
+    motion)   echo "core dsp quality" ;;
+    look)     echo "core dsp motion quality" ;;
     io)       echo "core fs" ;;
-    metrics)  echo "core dsp fs" ;;
+    metrics)  echo "core fs quality" ;;
     pipeline) echo "core io metrics" ;;
     stats)    echo "core fs metrics" ;;
     batch)    echo "core fs io motion metrics" ;;
@@ -31,15 +32,16 @@ allowed() {
 # public header -> owning module
 owner() {
     case $1 in
-    error | frame | thread) echo core ;;
+    error | frame | thread | stage) echo core ;;
     cpu | filter)           echo dsp ;;
     fs)                     echo fs ;;
     io)                     echo io ;;
     nn)                     echo nn ;;
-    scale | raisr | sr_cnn) echo sr ;;
+    scale | raisr | sr_cnn | upscale) echo sr ;;
     motion)                 echo motion ;;
     look)                   echo look ;;
-    metrics | quality)      echo metrics ;;
+    metrics)                echo metrics ;;
+    quality)                echo quality ;;
     pipeline)               echo pipeline ;;
     stats)                  echo stats ;;
     batch)                  echo batch ;;
@@ -52,7 +54,7 @@ ext_ok() { # MODULE HEADER
     libav* | libswscale/* | libswresample/* | png.h | pngconf.h)
         [ "$1" = io ] ;;
     json-c/*)
-        case $1 in metrics | stats | nn | batch | sr | cmd) return 0 ;; *) return 1 ;; esac ;;
+        case $1 in metrics | quality | stats | nn | batch | sr | cmd) return 0 ;; *) return 1 ;; esac ;;
     CUnit/*) return 1 ;;
     *) return 0 ;;
     esac

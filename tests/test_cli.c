@@ -266,10 +266,10 @@ static void test_layers(void)
     CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out), "mkdir -p %s/scripts && cp -r %s/lib %s/cmd %s/ && "
                                     "cp %s/scripts/check-layers.sh %s/scripts/", d, SRC, SRC, d, SRC, d), 0);
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/scripts/check-layers.sh 2>&1", d), 0);
-    /* a kernel reaching up into the metrics header, as lib/dsp/ssd.c once did */
+    /* a kernel reaching up into the quality header, as lib/dsp/ssd.c once did */
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "sed -i '1i #include \"aie/quality.h\"' %s/lib/dsp/ssd.c && "
                               "%s/scripts/check-layers.sh 2>&1", d, d), 1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "lib/dsp/ssd.c:1: dsp may not include \"aie/quality.h\" (metrics)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "lib/dsp/ssd.c:1: dsp may not include \"aie/quality.h\" (quality)"));
     /* libav outside lib/io */
     CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "sed -i '1d' %s/lib/dsp/ssd.c && "
                               "sed -i '1i #include <libavutil/frame.h>' %s/lib/sr/scale.c && "

@@ -20,30 +20,13 @@
 #include <stdio.h>
 
 #include "aie/frame.h"
+#include "aie/stage.h"
 #include "aie/thread.h"
 
 /* Called for non-fatal notes (an interlaced input, a stream the container
  * cannot hold). The library never prints: the tool decides. */
 typedef void (*AieWarnFn)(void *opaque, const char *msg);
 
-typedef struct AieVideoInfo {
-    int width, height;
-    AieLayout layout;       /* layout and depth of the frames the reader returns */
-    int depth;
-    AieRational fps;        /* nominal frame rate; 0/1 when unknown */
-    AieRational time_base;  /* of the frames' pts */
-    AieRational sar;        /* 0/1 when unknown */
-    AieColor color;
-    int64_t nb_frames;      /* frames the reader will return, -1 when unknown */
-    int64_t duration_us;    /* -1 when unknown */
-    int interlaced;
-    int still;              /* a single image */
-    int audio_streams;      /* audio streams the reader carries (0 with no_audio) */
-    int other_streams;      /* all carried streams: audio, subtitle, data */
-    char codec[32];         /* source codec name ("h264", "png", ...) */
-    char pix_fmt[32];       /* source pixel format name as FFmpeg spells it */
-    char container[32];     /* "mov,mp4,...", "yuv4mpegpipe", "png-sequence", ... */
-} AieVideoInfo;
 
 typedef struct AieReaderOpts {
     int threads;             /* decoder threads, 0 = automatic */

@@ -783,6 +783,7 @@ int main(int argc, char **argv)
         cli_info(&cli, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out,
                  stats.wall_ms / 1000, stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
 done: {
+        stats.decode_errors = reader ? aie_reader_decode_errors(reader) : 0;
         char *quality = NULL;
         if (u.fidelity)
             aie_quality_json(u.fidelity, &quality);

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "aie/error.h"
+#include "aie/fs.h"
 #include "aie/nn.h"
 #include "nn/graph.h"
 #include "nn/nn_internal.h"
@@ -18,16 +19,16 @@ int aie_nn_read_file(const char *path, char **text, size_t *len, char *err, size
     *len = 0;
     int e = 0;
     char *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        e = aie_error_from_errno(errno);
-        snprintf(err, errlen, "%s: %s", path, aie_strerror(e));
+    FILE *f = NULL;
+    if ((e = aie_fs_open_regular(path, &f, err, errlen))) {
+        if (e == AIE_EINVAL)
+            e = AIE_EMODEL;
         goto fail;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-        e = S_ISDIR(st.st_mode) ? AIE_EMODEL : AIE_EIO;
-        snprintf(err, errlen, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st)) {
+        e = aie_error_from_errno(errno);
+        snprintf(err, errlen, "%s: %s", path, aie_strerror(e));
         goto fail;
     }
     size_t n = (size_t)st.st_size;

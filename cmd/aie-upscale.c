@@ -701,7 +701,7 @@ int main(int argc, char **argv)
         AieCnnParams cp = {
             .src_w = vi->width, .src_h = vi->height, .dst_w = u.out_w, .dst_h = u.out_h,
             .layout = vi->layout, .depth = vi->depth, .color = vi->color, .tile = u.tile,
-            .max_mem = u.max_mem, .threads = threads + 1,
+            .max_mem = u.max_mem, .threads = threads + 1, .check_finite = cli.strict,
         };
         if ((err = aie_cnn_create(&u.up, u.model, &cp, cli.cpu_flags, why2, sizeof(why2)))) {
             say(msg, sizeof(msg), "%s: %s", u.model_file, why2);

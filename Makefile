@@ -165,11 +165,11 @@ man-lint: all
 
 # AIE_SANITIZER tells the tests that memory figures are not meaningful
 asan:
-	$(Q)AIE_SANITIZER=asan $(MAKE) --no-print-directory O=$(O)-asan OPT='-O1 -g' \
+	$(Q)AIE_SANITIZER=asan $(MAKE) --no-print-directory O=$(O)-asan OPT='-O1 -g -DAIE_DEBUG' \
 	    SAN='-fsanitize=address -fno-omit-frame-pointer' check
 
 ubsan:
-	$(Q)AIE_SANITIZER=ubsan $(MAKE) --no-print-directory O=$(O)-ubsan OPT='-O1 -g' \
+	$(Q)AIE_SANITIZER=ubsan $(MAKE) --no-print-directory O=$(O)-ubsan OPT='-O1 -g -DAIE_DEBUG' \
 	    SAN='-fsanitize=undefined -fno-sanitize-recover=undefined' check
 
 # ThreadSanitizer over the threaded code: the pool and frame pool (core), the

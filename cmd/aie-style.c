@@ -98,12 +98,10 @@ static int handle(void *ctx, int code, const char *arg)
 /* Read and parse the .cube file; msg gets "FILE: line N: reason". */
 static int load_lut(Style *s, char *msg, size_t n)
 {
-    FILE *f = fopen(s->lut_path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(msg, n, "%s: %s", s->lut_path, strerror(e));
-        return aie_error_from_errno(e);
-    }
+    FILE *f = NULL;
+    int oe = aie_fs_open_regular(s->lut_path, &f, msg, n);
+    if (oe)
+        return oe;
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int err = 0;
@@ -144,7 +142,8 @@ done:
 /* The first frame of the reference picture; msg gets "FILE: reason". */
 static int load_reference(Style *s, char *msg, size_t n)
 {
-    AieReaderOpts ro = {0};
+    /* a pipe or FIFO is read as a stream, like -i: a signal ends the wait */
+    AieReaderOpts ro = {.cancel = &s->cli->cancel}; /* frame 0 only (.last = 0) */
     AieReader *r = NULL;
     char why[256] = "";
     int err = aie_reader_open(&r, s->ref_path, &ro, why, sizeof(why));

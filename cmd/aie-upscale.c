@@ -325,6 +325,7 @@ int main(int argc, char **argv)
     p->threads = cli.threads ? cli.threads : aie_cpu_count();
     p->cpu_flags = cli.cpu_flags;
     p->cancel = &cli.cancel;
+    p->check_finite = cli.strict;
     p->name = cli.input;
     p->warn = cli_warn_cb;
     p->warn_opaque = &cli;

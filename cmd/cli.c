@@ -40,6 +40,7 @@ enum {
     OPT_DEPTH,
     OPT_METRICS_INTERVAL,
     OPT_QUALITY_EVERY,
+    OPT_STRICT,
 };
 
 typedef struct Shared {
@@ -52,6 +53,7 @@ static const Shared shared[] = {
     {{'o', "output", "FILE", "output: .mp4 .mkv .mov .webm .avi .y4m, - (y4m on stdout), a PNG pattern or a .png", NULL}, CLI_IO},
     {{OPT_FRAMES, "frames", "A-B", "process frames A to B only (0-based, inclusive; A- to the end)", "all"}, CLI_IO},
     {{OPT_IGNORE_ERRORS, "ignore-errors", NULL, "keep going past damaged or truncated input, exit 0", NULL}, CLI_IO},
+    {{OPT_STRICT, "strict", NULL, "fail (exit 1) on frames decoded with concealed errors and on non-finite model output", "warn and keep them"}, CLI_IO},
     {{OPT_NO_AUDIO, "no-audio", NULL, "drop audio, subtitle and data streams", NULL}, CLI_IO},
     {{'n', "no-clobber", NULL, "refuse to replace an existing output", NULL}, CLI_IO},
     {{OPT_INPUT_FPS, "input-fps", "N[/D]", "frame rate of a PNG sequence input", "25"}, CLI_IO},
@@ -276,6 +278,7 @@ static int handle_shared(Cli *c, int code, const char *arg)
     case OPT_DRY_RUN: c->dry_run = 1; return 1;
     case OPT_JSON: c->json = 1; return 1;
     case OPT_IGNORE_ERRORS: c->ignore_errors = 1; return 1;
+    case OPT_STRICT: c->strict = 1; return 1;
     case OPT_NO_AUDIO: c->no_audio = 1; return 1;
     case OPT_INPUT_FPS:
         if (cli_rational(arg, &c->input_fps) < 0)
@@ -570,6 +573,7 @@ AieReaderOpts cli_reader_opts(Cli *c)
     o.first = c->first;
     o.last = c->last;
     o.ignore_errors = c->ignore_errors;
+    o.strict = c->strict;
     o.no_audio = c->no_audio;
     o.seq_fps = c->input_fps;
     o.cancel = &c->cancel;
@@ -687,6 +691,7 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
     json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
     json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
+    json_object_object_add(p, "strict", json_object_new_boolean(c->strict));
     json_object_object_add(o, "options", p);
     *opts = p;
     return o;
@@ -814,6 +819,7 @@ int cli_run_media(Cli *c, const CliMedia *m, void *tool)
         cli_info(c, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out, stats.wall_ms / 1000,
                  stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
 done: {
+        stats.decode_errors = reader ? aie_reader_decode_errors(reader) : 0;
         char *quality = NULL;
         if (stage && stage->ops->quality_json)
             stage->ops->quality_json(stage->self, &quality);

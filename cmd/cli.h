@@ -25,7 +25,7 @@ typedef struct CliOpt {
 
 /* Which shared options a tool takes. */
 enum {
-    CLI_IO = 1 << 0,      /* -i/-o, --frames, --ignore-errors, --no-audio, -n */
+    CLI_IO = 1 << 0,      /* -i/-o, --frames, --ignore-errors, --strict, --no-audio, -n */
     CLI_ENCODE = 1 << 1,  /* --codec --crf --preset --encoder-opt --lossless --depth */
     CLI_THREADS = 1 << 2, /* -j/--threads */
     CLI_CPU = 1 << 3,     /* --cpu */
@@ -61,6 +61,7 @@ typedef struct Cli {
     int ntags;
     int dry_run, json;
     int no_clobber, ignore_errors, no_audio;
+    int strict;             /* --strict: concealed decode errors and non-finite model output fail */
     AieRational input_fps;  /* --input-fps for PNG sequences */
     /* encoder */
     const char *codec;

@@ -15,7 +15,7 @@ allowed() {
     core)     echo "" ;;
     fs)       echo "core" ;;
     dsp)      echo "core" ;;
-    nn)       echo "core dsp" ;;
+    nn)       echo "core dsp fs" ;;
     quality)  echo "core dsp" ;;
     sr)       echo "core dsp nn fs quality" ;;
     motion)   echo "core dsp quality" ;;

@@ -32,6 +32,7 @@ typedef struct AieReaderOpts {
     int threads;             /* decoder threads, 0 = automatic */
     int64_t first, last;     /* frame range, 0-based inclusive; last < 0: to the end */
     int ignore_errors;       /* decode errors and truncation are not fatal */
+    int strict;              /* frames decoded with concealed errors are fatal (AIE_EDECODE at the end) */
     int no_audio;            /* do not carry the other streams */
     AieRational seq_fps;     /* frame rate of PNG sequences; 0/0 = 25 */
     AieCancel *cancel;
@@ -57,6 +58,13 @@ int aie_reader_read(AieReader *r, AieFrame **out);
 
 /* Frames that could not be decoded (damaged or truncated input). */
 int64_t aie_reader_frames_lost(const AieReader *r);
+
+/* Decode errors so far: packets or frames the decoder refused, plus frames it
+ * returned with concealed errors (FFmpeg's decode_error_flags or
+ * AV_FRAME_FLAG_CORRUPT). The concealed ones are kept: at the end of the
+ * input the reader warns once with their count, or with opts.strict fails
+ * with AIE_EDECODE. */
+int64_t aie_reader_decode_errors(const AieReader *r);
 
 /* Detail of the last failure, naming the file; "" when none. */
 const char *aie_reader_error(const AieReader *r);

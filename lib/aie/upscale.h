@@ -33,6 +33,7 @@ typedef struct AieUpscaleParams {
     double budget_fps;        /* auto: frames per second to keep up with, 0 = none */
     int tile;                 /* CNN tile side, 0 = automatic */
     size_t max_mem;           /* CNN tile memory cap in bytes, 0 = none */
+    int check_finite;         /* CNN: fail on non-finite output (--strict) */
     const char *const *dirs;  /* model and bank search path, in order (the tool builds it) */
     int ndirs;
     int quality_every;        /* score the round trip of every Nth frame; 0 = never, < 0 = once per second */

@@ -475,7 +475,7 @@ static int build(Up *u, char *msg, size_t n)
         AieCnnParams cp = {
             .src_w = vi->width, .src_h = vi->height, .dst_w = ow, .dst_h = oh, .layout = vi->layout,
             .depth = vi->depth, .color = vi->color, .tile = p->tile, .max_mem = p->max_mem,
-            .threads = p->threads + 1,
+            .threads = p->threads + 1, .check_finite = p->check_finite,
         };
         if ((err = aie_cnn_create(&u->cnn, u->model, &cp, p->cpu_flags, why, sizeof(why)))) {
             say(msg, n, "%s: %s", u->info.model_file, why);

@@ -51,6 +51,8 @@ enum {
     OPT_EMIT_DIR,
     OPT_JOB_INDEX,
     OPT_EXPECT_JOBS,
+    OPT_SLURM_OPT,
+    MAX_SLURM_OPTS = 64,
 };
 
 typedef struct Batch {
@@ -74,6 +76,8 @@ typedef struct Batch {
     const char *emit_dir;
     int job_index;
     const char *expect;
+    const char *slurm_opts[MAX_SLURM_OPTS];
+    int nslurm_opts;
     /* run state */
     int progress_shown;
     long long progress_at;
@@ -104,6 +108,7 @@ static const CliOpt opts[] = {
     {OPT_TAG, "tag", "KEY=VALUE", "tag aie-batch's metrics records, repeatable", NULL},
     {OPT_BATCH_ID, "batch-id", "ID", "batch id for the metrics records", "$AIE_BATCH_ID or random"},
     {OPT_EMIT, "emit", "KIND", "write a Makefile (make) or sbatch script (slurm) to stdout", NULL},
+    {OPT_SLURM_OPT, "slurm-opt", "OPT", "with --emit slurm: an #SBATCH option (--time=2:00:00), repeatable", "--cpus-per-task from the jobs' -j"},
     {OPT_EMIT_DIR, "emit-dir", "DIR", "make's stamp files and Slurm's per-host logs", ".aie-batch"},
     {OPT_JOB_INDEX, "job-index", "K", "run job K only (1-based, after --chunks)", NULL},
     {OPT_EXPECT_JOBS, "expect-jobs", "SUM", "refuse a job file other than the one emitted from", NULL},
@@ -201,6 +206,16 @@ static int handle(void *ctx, int code, const char *arg)
             cli_usage(c, "--emit: expected make or slurm, not '%s'", arg);
         return 0;
     case OPT_EMIT_DIR: b->emit_dir = arg; return 0;
+    case OPT_SLURM_OPT:
+        if (arg[0] != '-' || !arg[1])
+            cli_usage(c, "--slurm-opt: expected an sbatch option such as --time=1:00:00, not '%s'", arg);
+        for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                cli_usage(c, "--slurm-opt: control characters are not allowed");
+        if (b->nslurm_opts >= MAX_SLURM_OPTS)
+            cli_usage(c, "--slurm-opt: at most %d", MAX_SLURM_OPTS);
+        b->slurm_opts[b->nslurm_opts++] = arg;
+        return 0;
     case OPT_JOB_INDEX: b->job_index = cli_int(c, "--job-index", arg, 1, INT_MAX); return 0;
     case OPT_EXPECT_JOBS:
         if (strlen(arg) < 8 || strlen(arg) > 64 || strspn(arg, "0123456789abcdef") != strlen(arg))
@@ -633,6 +648,8 @@ int main(int argc, char **argv)
         cli_usage(&cli, "--retry-failed takes its jobs from the joblog: no --resume, --resume-failed or --cmd");
     if (b.emit && (cli.dry_run || b.job_index))
         cli_usage(&cli, "--emit conflicts with --dry-run and --job-index");
+    if (b.nslurm_opts && b.emit != AIE_BATCH_EMIT_SLURM)
+        cli_usage(&cli, "--slurm-opt goes with --emit slurm");
     if (b.emit && (b.tmpl || b.retry_failed || (npos == 1 && !strcmp(pos[0], "-"))))
         cli_usage(&cli, "--emit needs a job file (write one with --dry-run > jobs.txt)");
     if (!b.tmpl && !b.retry_failed && npos != 1)
@@ -764,7 +781,8 @@ int main(int argc, char **argv)
         }
         AieBatchEmit em = {.self = self, .jobfile = jobfile_abs, .cwd = cwd, .flags = flags,
                            .stamp_dir = stamps, .log_dir = logs, .metrics_name = "metrics",
-                           .joblog_name = "joblog", .jobs = b.jobs, .job_name = "aie-batch"};
+                           .joblog_name = "joblog", .jobs = b.jobs, .job_name = "aie-batch",
+                           .slurm_opts = b.slurm_opts, .nslurm_opts = b.nslurm_opts};
         if ((e = aie_batch_emit(list, b.emit, &em, &script, msg, sizeof(msg))))
             goto fail;
         fputs(script, stdout);

@@ -542,6 +542,46 @@ static void test_emit_slurm_and_index(void)
     CU_ASSERT_EQUAL(RUN(d, "SLURM_ARRAY_TASK_ID=1 sh run.sbatch"), 255);
 }
 
+/* The README's batch example, exactly, from an empty folder: the output
+ * directory is made by the Makefile (order-only prerequisite) and by
+ * aie-batch itself; the Slurm script makes it too. */
+static void test_output_dirs(void)
+{
+    if (!have_media("output_dirs"))
+        return;
+    const char *d = scratch("outdirs");
+    CU_ASSERT_EQUAL_FATAL(RUN(d, "mkdir -p clips && ffmpeg -v error -y -f lavfi -i testsrc2=s=32x24:r=25:d=0.2 "
+                              "-pix_fmt yuv420p clips/a.mkv && cp clips/a.mkv clips/b.mkv"), 0);
+    CU_ASSERT_EQUAL(RUN(d, "export PATH=\"%s:$PATH\" && "
+                        "aie-batch --dry-run --cmd 'aie-upscale -s 2 -i {} -o out/{/.}.mp4' clips/* > jobs.txt; "
+                        "aie-batch --emit make jobs.txt > Makefile; make -j2 -k", bin), 0);
+    CU_ASSERT(exists_in(d, "out/a.mp4") && exists_in(d, "out/b.mp4"));
+    CU_ASSERT_EQUAL(RUN(d, "grep -c '^out/[ab].mp4: clips/[ab].mkv | out$' Makefile"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "2\n");
+    CU_ASSERT_EQUAL(RUN(d, "grep -A1 '^out:$' Makefile | tail -1"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "\t@mkdir -p -- out\n");
+    /* a local run makes nested directories too; the tool alone still refuses */
+    put(d, "jobs2", "aie-upscale -s 2 -i clips/a.mkv -o 'deep/er dir/a.y4m'\n");
+    CU_ASSERT_EQUAL(RUN(d, "PATH=\"%s:$PATH\" " B " jobs2", bin, bin), 0);
+    CU_ASSERT(exists_in(d, "deep/er dir/a.y4m"));
+    CU_ASSERT_NOT_EQUAL(RUN(d, "%s/aie-upscale -s 2 -i clips/a.mkv -o nodir/a.y4m", bin), 0);
+    CU_ASSERT(!exists_in(d, "nodir"));
+    /* Slurm: mkdir -p before the task; --cpus-per-task from the jobs' -j
+     * unless --slurm-opt sets it; --slurm-opt lines as given */
+    put(d, "jobs3", "aie-upscale -j 3 -s 2 -i clips/a.mkv -o s1/a.y4m\n"
+                    "aie-upscale --threads=5 -s 2 -i clips/b.mkv -o 's 2/b.y4m'\n");
+    CU_ASSERT_EQUAL(RUN(d, B " --emit slurm --slurm-opt --time=1:00:00 --slurm-opt '--mem 4G' jobs3 > s.sbatch && "
+                        "grep -E '^(#SBATCH --(cpus|time|mem)|mkdir)' s.sbatch", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "#SBATCH --cpus-per-task=5\n#SBATCH --time=1:00:00\n#SBATCH --mem 4G\n"
+                                "mkdir -p -- s1 's 2'\n");
+    CU_ASSERT_EQUAL(RUN(d, B " --emit slurm --slurm-opt=--cpus-per-task=2 jobs3 | grep -c cpus-per-task", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "1\n");
+    CU_ASSERT_EQUAL(RUN(d, B " --emit slurm --slurm-opt 'time=1' jobs3", bin), 255);
+    CU_ASSERT_EQUAL(RUN(d, B " --emit make --slurm-opt --time=1 jobs3", bin), 255);
+    CU_ASSERT_EQUAL(RUN(d, "rm -rf s1 && SLURM_ARRAY_TASK_ID=1 PATH=\"%s:$PATH\" sh s.sbatch", bin), 0);
+    CU_ASSERT(exists_in(d, "s1/a.y4m") && exists_in(d, "s 2"));
+}
+
 /* ---- cache, skip-existing, chunks ---- */
 
 static void test_cache(void)
@@ -657,6 +697,7 @@ int test_batch_register(void)
         !CU_add_test(s, "grouped_output", test_grouped_output) ||
         !CU_add_test(s, "emit_make", test_emit_make) ||
         !CU_add_test(s, "emit_slurm_and_index", test_emit_slurm_and_index) ||
+        !CU_add_test(s, "output_dirs", test_output_dirs) ||
         !CU_add_test(s, "cache", test_cache) || !CU_add_test(s, "chunks", test_chunks))
         return -1;
     return 0;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -400,53 +401,115 @@ static void warn_cb(void *opaque, const char *msg)
 
 /* ---- inputs ---- */
 
-static int read_all(int fd, char **out, size_t *len)
+/* Job files are read in chunks, bounded (a line of at most
+ * AIE_BATCH_MAX_LINE bytes, at most AIE_BATCH_MAX_JOBS lines that start a
+ * command), and stay interruptible: the read waits on the file and on the
+ * signal thread's wake pipe. Returns 0, an errno value, or -1 with why set. */
+static int read_all(int fd, const char *name, char **out, size_t *len, char *why, size_t whylen)
 {
-    size_t cap = 65536, n = 0;
+    size_t cap = 65536, n = 0, line_start = 0, lines = 0, jobs = 0;
+    int line_has = 0, cont = 0, e = 0;
     char *buf = malloc(cap);
     if (!buf)
         return ENOMEM;
     for (;;) {
-        if (n + 1 >= cap) {
+        if (atomic_load(&sig.signo)) {
+            e = EINTR;
+            goto fail;
+        }
+        if (n + 65536 + 1 > cap) {
             char *p = realloc(buf, cap * 2);
             if (!p) {
-                free(buf);
-                return ENOMEM;
+                e = ENOMEM;
+                goto fail;
             }
             buf = p;
             cap *= 2;
         }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r < 0 && errno == EINTR)
+        struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = sig.wake[0], .events = POLLIN}};
+        if (poll(pfd, sig.wake[0] >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
+            e = errno;
+            goto fail;
+        }
+        if (atomic_load(&sig.signo)) {
+            e = EINTR;
+            goto fail;
+        }
+        if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t r = read(fd, buf + n, 65536);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (r < 0) {
-            int e = errno;
-            free(buf);
-            return e;
+            e = errno;
+            goto fail;
         }
         if (r == 0)
             break;
+        for (size_t i = n; i < n + (size_t)r; i++) {
+            char ch = buf[i];
+            if (ch == '\n') {
+                lines++;
+                if (line_has > 0 && !cont)
+                    jobs++;
+                cont = i > line_start && buf[i - 1] == '\\';
+                line_start = i + 1;
+                line_has = 0;
+                if (jobs > AIE_BATCH_MAX_JOBS) {
+                    snprintf(why, whylen, "%s: more than %d jobs", name, AIE_BATCH_MAX_JOBS);
+                    e = -1;
+                    goto fail;
+                }
+            } else if (!line_has && ch != ' ' && ch != '\t' && ch != '\r') {
+                line_has = ch == '#' && !cont ? -1 : 1; /* -1: a comment line */
+            }
+            if (ch != '\n' && i - line_start >= AIE_BATCH_MAX_LINE) {
+                snprintf(why, whylen, "%s:%zu: a line over %d MiB", name, lines + 1,
+                         AIE_BATCH_MAX_LINE >> 20);
+                e = -1;
+                goto fail;
+            }
+        }
         n += (size_t)r;
     }
     buf[n] = 0;
     *out = buf;
     *len = n;
     return 0;
+fail:
+    free(buf);
+    return e;
 }
 
 static int read_file(Cli *c, const char *name, char **text, size_t *len)
 {
-    int fd = strcmp(name, "-") ? open(name, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+    int std = !strcmp(name, "-");
+    const char *shown = std ? "standard input" : name;
+    int fd = std ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
+    char why[PATH_MAX + 64] = "";
     int e = fd < 0 ? errno : 0;
-    if (!e && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    if (!e && fstat(fd, &st) != 0)
+        e = errno;
+    if (!e && S_ISDIR(st.st_mode))
         e = EISDIR;
+    if (!e && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        snprintf(why, sizeof(why), "%s: not a regular file or a pipe", shown);
+        e = -1;
+    }
     if (!e)
-        e = read_all(fd, text, len);
+        e = read_all(fd, shown, text, len, why, sizeof(why));
     if (fd > STDIN_FILENO)
         close(fd);
+    if (e == EINTR) {
+        int s = atomic_load(&sig.signo);
+        exit(128 + (s ? s : SIGINT));
+    }
     if (e) {
-        cli_error(c, "%s: %s", strcmp(name, "-") ? name : "standard input", strerror(e));
+        if (e > 0)
+            cli_error(c, "%s: %s", shown, strerror(e));
+        else
+            cli_error(c, "%s", why);
         return -1;
     }
     return 0;

@@ -444,6 +444,47 @@ static void test_bad_input(void)
     RUN(d, "umount tiny");
 }
 
+/* Job files are bounded (1 MiB a line, 10^6 jobs), read in chunks,
+ * interruptible while read, and regular files or pipes only; every refusal
+ * exits 255. Memory is capped so that the old unbounded read fails fast. */
+static void test_jobfile_bounds(void)
+{
+    const char *d = scratch("bounds");
+#define CAPPED "ulimit -v 1500000; timeout -s KILL 20 "
+    CU_ASSERT_EQUAL(RUN(d, CAPPED B " /dev/zero", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "/dev/zero: not a regular file or a pipe"));
+    CU_ASSERT_EQUAL(RUN(d, CAPPED B " --dry-run - < /dev/zero", bin), 255);
+    CU_ASSERT_EQUAL(RUN(d, CAPPED "cat /dev/zero | " B " --dry-run -", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "standard input:1: a line over 1 MiB"));
+    /* a line of exactly 1 MiB is fine, one byte more is not */
+    CU_ASSERT_EQUAL(RUN(d, "head -c 1048576 /dev/zero | tr '\\0' a > line && " B " --dry-run line | wc -c", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "1048577\n");
+    CU_ASSERT_EQUAL(RUN(d, "echo true > l2 && cat line >> l2 && echo b >> l2 && " CAPPED B " --dry-run l2", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "l2:2: a line over 1 MiB"));
+    /* 10^6 jobs (comments and blank lines do not count), and one more */
+    CU_ASSERT_EQUAL(RUN(d, "(echo '# c'; echo; yes true | head -n 1000000) | " B " --dry-run - | wc -l", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "1000000\n");
+    CU_ASSERT_EQUAL(RUN(d, CAPPED "yes true | " B " --dry-run -", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "more than 1000000 jobs"));
+    CU_ASSERT_EQUAL(RUN(d, CAPPED "yes x | " B " --dry-run --cmd 'echo {}'", bin), 255);
+    /* a FIFO or a pipe that never ends: each signal ends it at once */
+    const char *sigs[] = {"INT", "TERM", "HUP"};
+    const int nums[] = {2, 15, 1};
+    for (int k = 0; k < 3; k++) {
+        CU_ASSERT_EQUAL(RUN(d, "rm -f fifo; mkfifo fifo; timeout -s KILL 1.5 timeout --preserve-status -s %s 0.3 "
+                            B " fifo", sigs[k], bin), 128 + nums[k]);
+        CU_ASSERT_EQUAL(RUN(d, "sleep 2 | timeout -s KILL 1.5 timeout --preserve-status -s %s 0.3 " B " -",
+                            sigs[k], bin), 128 + nums[k]);
+    }
+    /* a FIFO that does end is read like a file */
+    CU_ASSERT_EQUAL(RUN(d, "rm -f fifo; mkfifo fifo; (printf 'echo a\\necho b\\n' > fifo &); " B " -j 1 fifo", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "a\nb\n");
+    /* devices and sockets are refused */
+    CU_ASSERT_EQUAL(RUN(d, B " /dev/null", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a regular file or a pipe"));
+#undef CAPPED
+}
+
 /* ---- output ---- */
 
 static void test_grouped_output(void)
@@ -694,6 +735,7 @@ int test_batch_register(void)
         !CU_add_test(s, "gnu_parallel_reads_our_log", test_gnu_parallel_reads_our_log) ||
         !CU_add_test(s, "exit_codes", test_exit_codes) || !CU_add_test(s, "halt", test_halt) ||
         !CU_add_test(s, "bad_input", test_bad_input) ||
+        !CU_add_test(s, "jobfile_bounds", test_jobfile_bounds) ||
         !CU_add_test(s, "grouped_output", test_grouped_output) ||
         !CU_add_test(s, "emit_make", test_emit_make) ||
         !CU_add_test(s, "emit_slurm_and_index", test_emit_slurm_and_index) ||

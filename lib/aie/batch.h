@@ -26,6 +26,10 @@
 #include "aie/metrics.h"
 #include "aie/thread.h"
 
+/* Job files: at most this many bytes a line and this many jobs (DECISIONS). */
+#define AIE_BATCH_MAX_LINE (1 << 20)
+#define AIE_BATCH_MAX_JOBS 1000000
+
 typedef struct AieBatchJob {
     int seq;              /* 1-based number after --chunks expansion */
     int line;             /* line of the job file, argument number of a template, 0 */

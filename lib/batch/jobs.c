@@ -210,6 +210,11 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
             aie_batch_words_free(&w);
             continue;
         }
+        if (l->n >= AIE_BATCH_MAX_JOBS) {
+            aie_batch_words_free(&w);
+            batch_errf(err, errlen, "%s:%d: more than %d jobs", name, first, AIE_BATCH_MAX_JOBS);
+            return AIE_EINVAL;
+        }
         if (l->shell) {
             /* the line as written (a trailing comment is the shell's business) */
             size_t end = pos;

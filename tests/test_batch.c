@@ -471,9 +471,9 @@ static void test_jobfile_bounds(void)
     const char *sigs[] = {"INT", "TERM", "HUP"};
     const int nums[] = {2, 15, 1};
     for (int k = 0; k < 3; k++) {
-        CU_ASSERT_EQUAL(RUN(d, "rm -f fifo; mkfifo fifo; timeout -s KILL 1.5 timeout --preserve-status -s %s 0.3 "
+        CU_ASSERT_EQUAL(RUN(d, "rm -f fifo; mkfifo fifo; timeout --preserve-status -k 1 -s %s 0.3 "
                             B " fifo", sigs[k], bin), 128 + nums[k]);
-        CU_ASSERT_EQUAL(RUN(d, "sleep 2 | timeout -s KILL 1.5 timeout --preserve-status -s %s 0.3 " B " -",
+        CU_ASSERT_EQUAL(RUN(d, "sleep 2 | timeout --preserve-status -k 1 -s %s 0.3 " B " -",
                             sigs[k], bin), 128 + nums[k]);
     }
     /* a FIFO that does end is read like a file */

@@ -288,8 +288,37 @@ static void test_quality(void)
     CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN), "[[120,1],[160,2]]");
     json_object_put(o);
     free(js);
+    /* identical frames (infinite PSNR): counted apart, never a 999 that
+     * drags the mean, the maximum and the histogram */
+    aie_quality_add(q, INFINITY);
+    aie_quality_add(q, INFINITY);
+    js = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_quality_json(q, &js), 0);
+    CU_ASSERT_PTR_NULL(strstr(js, "999"));
+    o = json_tokener_parse(js);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr", &x) && fabs(json_object_get_double(x) - 36.766666666) < 1e-6);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_max", &x) && json_object_get_double(x) == 40.2);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_frames", &x) && json_object_get_int(x) == 5);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_identical", &x) && json_object_get_int(x) == 2);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_hist", &x));
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN), "[[120,1],[160,2]]");
+    json_object_put(o);
+    free(js);
     aie_quality_free(&q);
     CU_ASSERT_PTR_NULL(q);
+    /* only identical frames: the score is null */
+    CU_ASSERT_EQUAL_FATAL(aie_quality_create(&q, "psnr", 0.25), 0);
+    aie_quality_add(q, INFINITY);
+    js = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_quality_json(q, &js), 0);
+    o = json_tokener_parse(js);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr", &x) && x == NULL);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_identical", &x) && json_object_get_int(x) == 1);
+    json_object_put(o);
+    free(js);
+    aie_quality_free(&q);
 }
 
 int test_metrics_register(void)

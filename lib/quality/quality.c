@@ -20,6 +20,7 @@ struct AieQualityAcc {
     char name[64];
     double bin, sum, min, max;
     long n;
+    long identical; /* +inf scores (identical frames): out of n, sum, min, max, bins */
     long *bins; /* MAX_BINS, offset so that negative values fit */
     int lo, hi; /* bins used */
 };
@@ -47,10 +48,14 @@ int aie_quality_create(AieQualityAcc **out, const char *name, double bin)
 
 void aie_quality_add(AieQualityAcc *q, double v)
 {
-    if (!q || isnan(v))
+    if (!q || isnan(v) || (isinf(v) && v < 0))
         return;
-    if (isinf(v))
-        v = v > 0 ? 999.0 : -999.0; /* identical frames: PSNR is infinite */
+    if (isinf(v)) { /* identical frames: PSNR is infinite, counted apart */
+        pthread_mutex_lock(&q->lock);
+        q->identical++;
+        pthread_mutex_unlock(&q->lock);
+        return;
+    }
     long i = (long)floor(v / q->bin) + MAX_BINS / 2;
     if (i < 0)
         i = 0;
@@ -80,15 +85,18 @@ int aie_quality_json(const AieQualityAcc *q, char **json)
     json_object *o = *json ? json_tokener_parse(*json) : json_object_new_object();
     if (!o)
         return AIE_ENOMEM;
-    if (q && q->n) {
+    if (q && (q->n || q->identical)) {
         char key[96];
-        json_object_object_add(o, q->name, json_object_new_double(q->sum / (double)q->n));
+        int any = q->n > 0; /* only identical frames: no finite score, null */
+        json_object_object_add(o, q->name, any ? json_object_new_double(q->sum / (double)q->n) : NULL);
         snprintf(key, sizeof(key), "%s_min", q->name);
-        json_object_object_add(o, key, json_object_new_double(q->min));
+        json_object_object_add(o, key, any ? json_object_new_double(q->min) : NULL);
         snprintf(key, sizeof(key), "%s_max", q->name);
-        json_object_object_add(o, key, json_object_new_double(q->max));
+        json_object_object_add(o, key, any ? json_object_new_double(q->max) : NULL);
         snprintf(key, sizeof(key), "%s_frames", q->name);
-        json_object_object_add(o, key, json_object_new_int64(q->n));
+        json_object_object_add(o, key, json_object_new_int64(q->n + q->identical));
+        snprintf(key, sizeof(key), "%s_identical", q->name);
+        json_object_object_add(o, key, json_object_new_int64(q->identical));
         snprintf(key, sizeof(key), "%s_hist_bin", q->name);
         json_object_object_add(o, key, json_object_new_double(q->bin));
         json_object *h = json_object_new_array();

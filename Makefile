@@ -91,6 +91,9 @@ DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
         asan ubsan fuzz deps deb lintian tests man-lint tsan valgrind analyze FORCE \
         _check _check-long _bench _demo need-cunit
 .DELETE_ON_ERROR:
+# keep the tools' objects (make would delete them as intermediates and then
+# recompile them whenever libaie.a changes, e.g. after a new commit)
+.SECONDARY: $(TOOLS:%=$(O)/cmd/%.o)
 
 all: $(LIB) $(TOOL_BINS)
 

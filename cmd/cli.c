@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "aie/cpu.h"
+#include "aie/version.h"
 #include "cli.h"
 
 #ifndef AIE_VERSION
@@ -357,7 +358,10 @@ void cli_parse(Cli *c, int argc, char **argv)
             exit(EXIT_OK);
         }
         if (ch == 'V') {
-            printf("%s %s\n", c->tool, AIE_VERSION);
+            /* the SIMD level is the one this run would use: detected, masked by
+             * AIE_CPU or a --cpu given before --version */
+            printf("%s %s\ncommit %s\nsimd %s (this CPU: %s)\n", c->tool, AIE_VERSION,
+                   aie_version_commit(), aie_cpu_name(c->cpu_flags), aie_cpu_name(aie_cpu_flags()));
             exit(EXIT_OK);
         }
         int is_tool = 0;

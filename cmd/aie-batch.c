@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -51,6 +52,8 @@ enum {
     OPT_EMIT_DIR,
     OPT_JOB_INDEX,
     OPT_EXPECT_JOBS,
+    OPT_SLURM_OPT,
+    MAX_SLURM_OPTS = 64,
 };
 
 typedef struct Batch {
@@ -74,6 +77,8 @@ typedef struct Batch {
     const char *emit_dir;
     int job_index;
     const char *expect;
+    const char *slurm_opts[MAX_SLURM_OPTS];
+    int nslurm_opts;
     /* run state */
     int progress_shown;
     long long progress_at;
@@ -104,6 +109,7 @@ static const CliOpt opts[] = {
     {OPT_TAG, "tag", "KEY=VALUE", "tag aie-batch's metrics records, repeatable", NULL},
     {OPT_BATCH_ID, "batch-id", "ID", "batch id for the metrics records", "$AIE_BATCH_ID or random"},
     {OPT_EMIT, "emit", "KIND", "write a Makefile (make) or sbatch script (slurm) to stdout", NULL},
+    {OPT_SLURM_OPT, "slurm-opt", "OPT", "with --emit slurm: an #SBATCH option (--time=2:00:00), repeatable", "--cpus-per-task from the jobs' -j"},
     {OPT_EMIT_DIR, "emit-dir", "DIR", "make's stamp files and Slurm's per-host logs", ".aie-batch"},
     {OPT_JOB_INDEX, "job-index", "K", "run job K only (1-based, after --chunks)", NULL},
     {OPT_EXPECT_JOBS, "expect-jobs", "SUM", "refuse a job file other than the one emitted from", NULL},
@@ -201,6 +207,16 @@ static int handle(void *ctx, int code, const char *arg)
             cli_usage(c, "--emit: expected make or slurm, not '%s'", arg);
         return 0;
     case OPT_EMIT_DIR: b->emit_dir = arg; return 0;
+    case OPT_SLURM_OPT:
+        if (arg[0] != '-' || !arg[1])
+            cli_usage(c, "--slurm-opt: expected an sbatch option such as --time=1:00:00, not '%s'", arg);
+        for (const unsigned char *p = (const unsigned char *)arg; *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                cli_usage(c, "--slurm-opt: control characters are not allowed");
+        if (b->nslurm_opts >= MAX_SLURM_OPTS)
+            cli_usage(c, "--slurm-opt: at most %d", MAX_SLURM_OPTS);
+        b->slurm_opts[b->nslurm_opts++] = arg;
+        return 0;
     case OPT_JOB_INDEX: b->job_index = cli_int(c, "--job-index", arg, 1, INT_MAX); return 0;
     case OPT_EXPECT_JOBS:
         if (strlen(arg) < 8 || strlen(arg) > 64 || strspn(arg, "0123456789abcdef") != strlen(arg))
@@ -385,53 +401,115 @@ static void warn_cb(void *opaque, const char *msg)
 
 /* ---- inputs ---- */
 
-static int read_all(int fd, char **out, size_t *len)
+/* Job files are read in chunks, bounded (a line of at most
+ * AIE_BATCH_MAX_LINE bytes, at most AIE_BATCH_MAX_JOBS lines that start a
+ * command), and stay interruptible: the read waits on the file and on the
+ * signal thread's wake pipe. Returns 0, an errno value, or -1 with why set. */
+static int read_all(int fd, const char *name, char **out, size_t *len, char *why, size_t whylen)
 {
-    size_t cap = 65536, n = 0;
+    size_t cap = 65536, n = 0, line_start = 0, lines = 0, jobs = 0;
+    int line_has = 0, cont = 0, e = 0;
     char *buf = malloc(cap);
     if (!buf)
         return ENOMEM;
     for (;;) {
-        if (n + 1 >= cap) {
+        if (atomic_load(&sig.signo)) {
+            e = EINTR;
+            goto fail;
+        }
+        if (n + 65536 + 1 > cap) {
             char *p = realloc(buf, cap * 2);
             if (!p) {
-                free(buf);
-                return ENOMEM;
+                e = ENOMEM;
+                goto fail;
             }
             buf = p;
             cap *= 2;
         }
-        ssize_t r = read(fd, buf + n, cap - n - 1);
-        if (r < 0 && errno == EINTR)
+        struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = sig.wake[0], .events = POLLIN}};
+        if (poll(pfd, sig.wake[0] >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
+            e = errno;
+            goto fail;
+        }
+        if (atomic_load(&sig.signo)) {
+            e = EINTR;
+            goto fail;
+        }
+        if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t r = read(fd, buf + n, 65536);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (r < 0) {
-            int e = errno;
-            free(buf);
-            return e;
+            e = errno;
+            goto fail;
         }
         if (r == 0)
             break;
+        for (size_t i = n; i < n + (size_t)r; i++) {
+            char ch = buf[i];
+            if (ch == '\n') {
+                lines++;
+                if (line_has > 0 && !cont)
+                    jobs++;
+                cont = i > line_start && buf[i - 1] == '\\';
+                line_start = i + 1;
+                line_has = 0;
+                if (jobs > AIE_BATCH_MAX_JOBS) {
+                    snprintf(why, whylen, "%s: more than %d jobs", name, AIE_BATCH_MAX_JOBS);
+                    e = -1;
+                    goto fail;
+                }
+            } else if (!line_has && ch != ' ' && ch != '\t' && ch != '\r') {
+                line_has = ch == '#' && !cont ? -1 : 1; /* -1: a comment line */
+            }
+            if (ch != '\n' && i - line_start >= AIE_BATCH_MAX_LINE) {
+                snprintf(why, whylen, "%s:%zu: a line over %d MiB", name, lines + 1,
+                         AIE_BATCH_MAX_LINE >> 20);
+                e = -1;
+                goto fail;
+            }
+        }
         n += (size_t)r;
     }
     buf[n] = 0;
     *out = buf;
     *len = n;
     return 0;
+fail:
+    free(buf);
+    return e;
 }
 
 static int read_file(Cli *c, const char *name, char **text, size_t *len)
 {
-    int fd = strcmp(name, "-") ? open(name, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+    int std = !strcmp(name, "-");
+    const char *shown = std ? "standard input" : name;
+    int fd = std ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
+    char why[PATH_MAX + 64] = "";
     int e = fd < 0 ? errno : 0;
-    if (!e && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    if (!e && fstat(fd, &st) != 0)
+        e = errno;
+    if (!e && S_ISDIR(st.st_mode))
         e = EISDIR;
+    if (!e && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        snprintf(why, sizeof(why), "%s: not a regular file or a pipe", shown);
+        e = -1;
+    }
     if (!e)
-        e = read_all(fd, text, len);
+        e = read_all(fd, shown, text, len, why, sizeof(why));
     if (fd > STDIN_FILENO)
         close(fd);
+    if (e == EINTR) {
+        int s = atomic_load(&sig.signo);
+        exit(128 + (s ? s : SIGINT));
+    }
     if (e) {
-        cli_error(c, "%s: %s", strcmp(name, "-") ? name : "standard input", strerror(e));
+        if (e > 0)
+            cli_error(c, "%s: %s", shown, strerror(e));
+        else
+            cli_error(c, "%s", why);
         return -1;
     }
     return 0;
@@ -633,6 +711,8 @@ int main(int argc, char **argv)
         cli_usage(&cli, "--retry-failed takes its jobs from the joblog: no --resume, --resume-failed or --cmd");
     if (b.emit && (cli.dry_run || b.job_index))
         cli_usage(&cli, "--emit conflicts with --dry-run and --job-index");
+    if (b.nslurm_opts && b.emit != AIE_BATCH_EMIT_SLURM)
+        cli_usage(&cli, "--slurm-opt goes with --emit slurm");
     if (b.emit && (b.tmpl || b.retry_failed || (npos == 1 && !strcmp(pos[0], "-"))))
         cli_usage(&cli, "--emit needs a job file (write one with --dry-run > jobs.txt)");
     if (!b.tmpl && !b.retry_failed && npos != 1)
@@ -764,7 +844,8 @@ int main(int argc, char **argv)
         }
         AieBatchEmit em = {.self = self, .jobfile = jobfile_abs, .cwd = cwd, .flags = flags,
                            .stamp_dir = stamps, .log_dir = logs, .metrics_name = "metrics",
-                           .joblog_name = "joblog", .jobs = b.jobs, .job_name = "aie-batch"};
+                           .joblog_name = "joblog", .jobs = b.jobs, .job_name = "aie-batch",
+                           .slurm_opts = b.slurm_opts, .nslurm_opts = b.nslurm_opts};
         if ((e = aie_batch_emit(list, b.emit, &em, &script, msg, sizeof(msg))))
             goto fail;
         fputs(script, stdout);

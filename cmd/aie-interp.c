@@ -584,6 +584,7 @@ int main(int argc, char **argv)
                  stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0,
                  (long)atomic_load(&u.cuts), atomic_load(&u.cuts) == 1 ? "" : "s");
 done: {
+        stats.decode_errors = reader ? aie_reader_decode_errors(reader) : 0;
         char *quality = NULL;
         if (u.unreliable)
             aie_quality_json(u.unreliable, &quality);

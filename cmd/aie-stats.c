@@ -280,7 +280,16 @@ int main(int argc, char **argv)
     }
     if (st.plot) {
         err[0] = 0;
-        if ((rc = aie_stats_plot(s, st.plot, err, sizeof(err)))) {
+        size_t n = strlen(st.plot);
+        if (n > 4 && !strcasecmp(st.plot + n - 4, ".png")) {
+            AieFrame *img = NULL;
+            if (!(rc = aie_stats_plot_image(s, &img)))
+                rc = aie_image_write_png(st.plot, img, 8, err, sizeof(err));
+            aie_frame_unref(&img);
+        } else {
+            rc = aie_stats_plot(s, st.plot, err, sizeof(err));
+        }
+        if (rc) {
             cli_error(&cli, "%s", err[0] ? err : aie_strerror(rc));
             status = EXIT_FAIL;
         }

@@ -14,9 +14,6 @@
 #include "aie/io.h"
 #include "aie/keyframe.h"
 #include "aie/look.h"
-#include "aie/metrics.h"
-#include "aie/pipeline.h"
-#include "aie/quality.h"
 #include "cli.h"
 
 enum { OPT_LUT = 2000, OPT_INTERP, OPT_REFERENCE, OPT_TRANSFER, OPT_STRENGTH, OPT_EXPORT_LUT, OPT_SHOT, OPT_LOOK, OPT_LEVELS, OPT_ITER, OPT_SPATIAL, OPT_RANGE, OPT_EDGE, OPT_DAMPING, OPT_KEYFRAME, OPT_EXEMPLAR, OPT_SHOT_ONLY, OPT_PROPAGATE };
@@ -37,11 +34,7 @@ typedef struct Style {
     AieFrame *reference;
     AieLookParams look;
     int look_set[8];      /* which look parameters were given */
-    AieStyle *style;
-    AieFramePool *frames;
-    AieFramePool *scratch;  /* re-rendered previous outputs for the flicker figure */
-    AieQualityAcc *flicker;
-    int quality_every;
+    char method[64];
     /* keyframe style */
     long long key_index[MAX_KEYS];
     const char *key_path[MAX_KEYS];
@@ -49,7 +42,6 @@ typedef struct Style {
     const char *exemplar_path;
     int shot_only;
     AieKeyframeMethod propagate;
-    AieKeyframe *kf;
 } Style;
 
 static const CliOpt opts[] = {
@@ -146,12 +138,10 @@ static int handle(void *ctx, int code, const char *arg)
 /* Read and parse the .cube file; msg gets "FILE: line N: reason". */
 static int load_lut(Style *s, char *msg, size_t n)
 {
-    FILE *f = fopen(s->lut_path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(msg, n, "%s: %s", s->lut_path, strerror(e));
-        return aie_error_from_errno(e);
-    }
+    FILE *f = NULL;
+    int oe = aie_fs_open_regular(s->lut_path, &f, msg, n);
+    if (oe)
+        return oe;
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int err = 0;
@@ -192,7 +182,8 @@ done:
 /* The first frame of the reference picture; msg gets "FILE: reason". */
 static int load_reference(Style *s, char *msg, size_t n)
 {
-    AieReaderOpts ro = {0};
+    /* a pipe or FIFO is read as a stream, like -i: a signal ends the wait */
+    AieReaderOpts ro = {.cancel = &s->cli->cancel}; /* frame 0 only (.last = 0) */
     AieReader *r = NULL;
     char why[256] = "";
     int err = aie_reader_open(&r, s->ref_path, &ro, why, sizeof(why));
@@ -209,15 +200,15 @@ static int load_reference(Style *s, char *msg, size_t n)
 }
 
 /* Write the colour transfer of the chosen shot, temp-then-rename. */
-static int export_lut(Style *s, char *msg, size_t n)
+static int export_lut(Style *s, const AieStyle *style, char *msg, size_t n)
 {
-    const int shots = aie_style_shots(s->style), shot = s->shot ? s->shot : 1;
+    const int shots = aie_style_shots(style), shot = s->shot ? s->shot : 1;
     if (shot > shots) {
         snprintf(msg, n, "--shot %d: the clip has %d shot%s", shot, shots, shots == 1 ? "" : "s");
         return AIE_EINVAL;
     }
     char *text = NULL;
-    int err = aie_style_export_cube(s->style, shot, 33, &text);
+    int err = aie_style_export_cube(style, shot, 33, &text);
     if (err) {
         snprintf(msg, n, "%.300s: %s", s->export_path, aie_strerror(err));
         return err;
@@ -233,52 +224,13 @@ static int export_lut(Style *s, char *msg, size_t n)
     return err;
 }
 
-static int process(void *ctx, AieJob *job, AiePool *pool)
-{
-    Style *s = ctx;
-    AieFrame *in = job->in, *out;
-    int err = aie_frame_pool_get(s->frames, &out);
-    if (err)
-        return err;
-    int nprev = 0;
-    while (nprev < AIE_STYLE_HISTORY && job->prev[nprev])
-        nprev++;
-    if ((err = aie_style_process(s->style, job->seq, in, job->prev, nprev, out, pool))) {
-        aie_frame_unref(&out);
-        return err;
-    }
-    aie_frame_copy_props(out, in);
-    if (s->flicker && job->prev[0] && job->seq % s->quality_every == 0) {
-        AieFrame *prev_out = NULL;
-        if (aie_frame_pool_get(s->scratch, &prev_out) == 0 &&
-            aie_style_process(s->style, job->seq - 1, job->prev[0], job->prev + 1, nprev - 1, prev_out, pool) == 0) {
-            double f = aie_style_flicker(job->prev[0], in, prev_out, out);
-            if (isfinite(f))
-                aie_quality_add(s->flicker, f);
-        }
-        aie_frame_unref(&prev_out);
-    }
-    return aie_job_emit(job, out);
-}
-
-static int kf_emit(void *opaque, AieFrame *f)
-{
-    return aie_job_emit(opaque, f);
-}
-
-static int process_kf(void *ctx, AieJob *job, AiePool *pool)
-{
-    Style *s = ctx;
-    return aie_keyframe_push(s->kf, job->in, kf_emit, job, pool);
-}
-
 static void kf_note(void *cli, const char *msg)
 {
     cli_info(cli, "%s", msg);
 }
 
 /* The keyframe engine with its paintings; msg gets one line. */
-static int keyframe_setup(Style *s, const AieVideoInfo *vi, char *msg, size_t n)
+static int keyframe_setup(Style *s, AieKeyframe **kfp, const AieVideoInfo *vi, char *msg, size_t n)
 {
     AieKeyframeParams kp;
     aie_keyframe_params_default(&kp);
@@ -288,12 +240,14 @@ static int keyframe_setup(Style *s, const AieVideoInfo *vi, char *msg, size_t n)
     kp.scratch_dir = tmp && *tmp ? tmp : "/tmp";
     kp.note = kf_note;
     kp.note_opaque = s->cli;
-    int err = aie_keyframe_create(&s->kf, &kp, vi->width, vi->height, vi->layout, vi->depth, s->cli->cpu_flags);
+    AieKeyframe *kf = NULL;
+    int err = aie_keyframe_create(&kf, &kp, vi->width, vi->height, vi->layout, vi->depth, s->cli->cpu_flags);
     if (err) {
         snprintf(msg, n, "%s: cannot stylise %dx%d %s by keyframe: %s", s->cli->input, vi->width, vi->height,
                  vi->pix_fmt, aie_strerror(err));
         return err;
     }
+    *kfp = kf;
     const int count = s->exemplar_path ? 1 : s->nkeys;
     for (int i = 0; i < count; i++) {
         const char *path = s->exemplar_path ? s->exemplar_path : s->key_path[i];
@@ -306,8 +260,8 @@ static int keyframe_setup(Style *s, const AieVideoInfo *vi, char *msg, size_t n)
         char why[AIE_ERRBUF_SIZE] = "";
         if ((err = aie_image_read_png(path, &pf, msg, n)))
             return err;
-        err = s->exemplar_path ? aie_keyframe_set_exemplar(s->kf, pf, why, sizeof(why))
-                               : aie_keyframe_add(s->kf, s->key_index[i], pf, why, sizeof(why));
+        err = s->exemplar_path ? aie_keyframe_set_exemplar(kf, pf, why, sizeof(why))
+                               : aie_keyframe_add(kf, s->key_index[i], pf, why, sizeof(why));
         aie_frame_unref(&pf);
         if (err) {
             snprintf(msg, n, "%.300s: %s", path, why[0] ? why : aie_strerror(err));
@@ -317,10 +271,12 @@ static int keyframe_setup(Style *s, const AieVideoInfo *vi, char *msg, size_t n)
     return 0;
 }
 
-static json_object *job_json(const Style *s, const Cli *c, const AieVideoInfo *vi)
+static void dry_run(void *tool, const Cli *c, const AieStage *stage, void *job_json, void *json_opts)
 {
-    void *tool_opts;
-    json_object *o = cli_job_json(c, vi, vi->width, vi->height, &tool_opts), *p = tool_opts, *arr;
+    (void)c;
+    (void)stage;
+    const Style *s = tool;
+    json_object *o = job_json, *p = json_opts, *arr;
     if (json_object_object_get_ex(o, "inputs", &arr)) {
         if (s->lut_path)
             json_object_array_add(arr, json_object_new_string(s->lut_path));
@@ -369,7 +325,80 @@ static json_object *job_json(const Style *s, const Cli *c, const AieVideoInfo *v
         json_object_object_add(p, "edge", json_object_new_double(s->look.edge));
         json_object_object_add(p, "damping", json_object_new_double(s->look.damping));
     }
-    return o;
+}
+
+static int prepare(void *tool, Cli *c, char *msg, size_t n)
+{
+    (void)c;
+    Style *s = tool;
+    int err = 0;
+    if (s->lut_path && (err = load_lut(s, msg, n)))
+        return err;
+    if (s->ref_path && (err = load_reference(s, msg, n)))
+        return err;
+    return 0;
+}
+
+static int open_stage(void *tool, Cli *c, const AieVideoInfo *vi, AiePool *pool, AieStage **out, char *msg,
+                      size_t n)
+{
+    Style *s = tool;
+    if (!pool) { /* --dry-run: the job is the options; nothing to build */
+        AieStage *st = calloc(1, sizeof(*st));
+        static const AieStageOps none = {0};
+        if (!st)
+            return AIE_ENOMEM;
+        st->ops = &none;
+        st->out = *vi;
+        *out = st;
+        return 0;
+    }
+    if (s->nkeys || s->exemplar_path) {
+        AieKeyframe *kf = NULL;
+        int err = keyframe_setup(s, &kf, vi, msg, n);
+        if (!err && (err = aie_keyframe_stage_open(out, &kf, vi, s->method)))
+            snprintf(msg, n, "%s: %s", c->input, aie_strerror(err));
+        aie_keyframe_free(&kf);
+        return err;
+    }
+    char what[600] = "";
+    if (s->ref_path)
+        snprintf(what, sizeof(what), "%s transfer from %.200s at %.2f%s", aie_transfer_name(s->transfer), s->ref_path,
+                 s->strength, s->lut ? ", then " : "");
+    if (s->lut) {
+        AieLutInfo li;
+        aie_lut_info(s->lut, &li);
+        size_t l = strlen(what);
+        snprintf(what + l, sizeof(what) - l, "%dD LUT of %d (%.200s), %s", li.dims, li.size,
+                 li.title[0] ? li.title : s->lut_path, aie_lut_interp_name(s->interp));
+    }
+    if (s->look.look) {
+        size_t l = strlen(what);
+        snprintf(what + l, sizeof(what) - l, "%s%s look", l ? ", then " : "", aie_look_name(s->look.look));
+    }
+    AieStyleParams sp = {.lut = s->lut, .interp = s->interp, .reference = s->reference, .transfer = s->transfer,
+                         .strength = s->strength, .look = s->look};
+    int every = 0;
+    if (c->metrics_on && c->quality_every != 0) {
+        double fps = vi->fps.den > 0 && vi->fps.num > 0 ? (double)vi->fps.num / vi->fps.den : 25;
+        every = c->quality_every > 0 ? c->quality_every : (int)(fps + 0.5) > 0 ? (int)(fps + 0.5) : 1;
+    }
+    int err = aie_style_stage_open(out, &sp, vi, every, c->cpu_flags, s->method, what);
+    if (err)
+        snprintf(msg, n, "%s: cannot style %dx%d %s: %s", c->input, vi->width, vi->height, vi->pix_fmt,
+                 aie_strerror(err));
+    return err;
+}
+
+static int after(void *tool, Cli *c, AieStage *stage, int err, char *msg, size_t n)
+{
+    Style *s = tool;
+    const char *kerr = aie_keyframe_stage_error(stage);
+    if (err && err != AIE_ECANCELLED && kerr && kerr[0])
+        snprintf(msg, n, "%s: %s", c->input, kerr);
+    if (!err && s->export_path)
+        err = export_lut(s, aie_style_stage_style(stage), msg, n);
+    return err;
 }
 
 
@@ -414,134 +443,16 @@ int main(int argc, char **argv)
         cli_usage(&cli, "--export-lut goes with --reference");
     if (s.shot && !s.export_path)
         cli_usage(&cli, "--shot goes with --export-lut");
-    if (!cli.dry_run)
-        cli_check_output_tty(&cli);
-
-    static AieWriter *writer;
-    cli_signals_start(&cli, &writer);
-
-    int err = 0, threads = cli.threads ? cli.threads : aie_cpu_count();
-    char msg[AIE_ERRBUF_SIZE] = "";
-    AieReader *reader = NULL;
-    AiePool *pool = NULL;
-    AieMetrics *metrics = cli.dry_run ? NULL : cli_metrics_open(&cli);
-    AiePipelineStats stats = {0};
-    char method[64];
     if (keyed)
-        snprintf(method, sizeof(method), "%s", s.exemplar_path ? "exemplar" : s.propagate ? "keyframe-warp" : "keyframe");
+        snprintf(s.method, sizeof(s.method), "%s", s.exemplar_path ? "exemplar" : s.propagate ? "keyframe-warp" : "keyframe");
     else
-    snprintf(method, sizeof(method), "%s%s%s%s%s", s.ref_path ? "transfer" : "",
+    snprintf(s.method, sizeof(s.method), "%s%s%s%s%s", s.ref_path ? "transfer" : "",
              s.ref_path && s.lut_path ? "+" : "", s.lut_path ? "lut" : "",
              s.look.look && (s.ref_path || s.lut_path) ? "+" : "", s.look.look ? aie_look_name(s.look.look) : "");
-    AieRunInfo ri = {.method = method, .threads = threads};
-    char out_fmt[32] = "";
-    ri.input.name = cli.input;
-    ri.output.name = cli.output;
-
-    if (s.lut_path && (err = load_lut(&s, msg, sizeof(msg))))
-        goto done;
-    if (s.ref_path && (err = load_reference(&s, msg, sizeof(msg))))
-        goto done;
-    AieReaderOpts ro = cli_reader_opts(&cli);
-    if ((err = aie_reader_open(&reader, cli.input, &ro, msg, sizeof(msg))))
-        goto done;
-    const AieVideoInfo *vi = aie_reader_info(reader);
-    cli_stream_desc(&ri.input, cli.input, vi->width, vi->height, vi->fps, vi->pix_fmt);
-    if (cli.dry_run) {
-        json_object *j = job_json(&s, &cli, vi);
-        cli_print_job(&cli, j);
-        goto done;
-    }
-    if (keyed) {
-        if ((err = keyframe_setup(&s, vi, msg, sizeof(msg))))
-            goto done;
-    } else {
-    AieStyleParams sp = {.lut = s.lut, .interp = s.interp, .reference = s.reference, .transfer = s.transfer,
-                         .strength = s.strength, .look = s.look};
-    if ((err = aie_style_create(&s.style, &sp, vi->width, vi->height, vi->layout, vi->depth, cli.cpu_flags))) {
-        snprintf(msg, sizeof(msg), "%s: cannot style %dx%d %s: %s", cli.input, vi->width, vi->height,
-                 vi->pix_fmt, aie_strerror(err));
-        goto done;
-    }
-    if ((err = aie_frame_pool_create(&s.frames, vi->width, vi->height, vi->layout, vi->depth)))
-        goto done;
-    }
-    int history = s.ref_path || s.look.look ? AIE_STYLE_HISTORY : 0;
-    if (!keyed && metrics && cli.quality_every != 0) {
-        double fps = vi->fps.den > 0 && vi->fps.num > 0 ? (double)vi->fps.num / vi->fps.den : 25;
-        s.quality_every = cli.quality_every > 0 ? cli.quality_every : (int)(fps + 0.5) > 0 ? (int)(fps + 0.5) : 1;
-        if (aie_frame_pool_create(&s.scratch, vi->width, vi->height, vi->layout, vi->depth) == 0 &&
-            aie_quality_create(&s.flicker, "flicker_index", 0.05) == 0)
-            history = history ? history : 1;
-    }
-    AieWriterOpts wo = cli_writer_opts(&cli);
-    if ((err = aie_writer_open(&writer, cli.output, vi, reader, &wo, msg, sizeof(msg))))
-        goto done;
-    if ((err = aie_pool_create(&pool, threads))) {
-        snprintf(msg, sizeof(msg), "cannot start %d threads: %s", threads, aie_strerror(err));
-        goto done;
-    }
-    snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
-    cli_stream_desc(&ri.output, cli.output, vi->width, vi->height, vi->fps, out_fmt);
-    aie_metrics_run_start(metrics, &ri);
-    if (cli.verbose) {
-        char what[600] = "";
-        if (s.ref_path)
-            snprintf(what, sizeof(what), "%s transfer from %.200s at %.2f%s", aie_transfer_name(s.transfer), s.ref_path,
-                     s.strength, s.lut ? ", then " : "");
-        if (s.lut) {
-            AieLutInfo li;
-            aie_lut_info(s.lut, &li);
-            size_t l = strlen(what);
-            snprintf(what + l, sizeof(what) - l, "%dD LUT of %d (%.200s), %s", li.dims, li.size,
-                     li.title[0] ? li.title : s.lut_path, aie_lut_interp_name(s.interp));
-        }
-        if (s.look.look) {
-            size_t l = strlen(what);
-            snprintf(what + l, sizeof(what) - l, "%s%s look", l ? ", then " : "", aie_look_name(s.look.look));
-        }
-        cli_info(&cli, "%s: %dx%d %s -> %s %s, %s, %d threads, cpu %s", cli.input, vi->width, vi->height,
-                 vi->pix_fmt, aie_writer_codec(writer), out_fmt, what, threads, aie_cpu_name(cli.cpu_flags));
-    }
-    AiePipelineCallbacks cb = {.ctx = &s, .process = keyed ? process_kf : process, .history = keyed ? 0 : history,
-                               .flush_job = keyed};
-    AiePipelineOpts po = {
-        .pool = pool, .cancel = &cli.cancel, .progress = cli_progress, .progress_opaque = &cli,
-        .snapshot = metrics ? cli_snapshot : NULL, .snapshot_opaque = metrics,
-        .snapshot_interval_s = metrics ? cli.metrics_interval : 0,
-        .queue_depth = keyed ? 1 : 0, /* the engine takes the frames one at a time, in order */
-    };
-    err = aie_pipeline_run(reader, writer, &cb, &po, &stats, msg, sizeof(msg));
-    if (err && err != AIE_ECANCELLED && s.kf && aie_keyframe_error(s.kf)[0])
-        snprintf(msg, sizeof(msg), "%s: %s", cli.input, aie_keyframe_error(s.kf));
-    cli_progress_end(&cli);
-    if (!err)
-        err = cli_finish_output(&cli, writer, &stats, msg, sizeof(msg));
-    if (!err && s.export_path)
-        err = export_lut(&s, msg, sizeof(msg));
-    if (!err && aie_reader_frames_lost(reader) > 0)
-        cli_warn(&cli, "%s: %lld damaged frame%s skipped (--ignore-errors)", cli.input,
-                 (long long)aie_reader_frames_lost(reader), aie_reader_frames_lost(reader) == 1 ? "" : "s");
-    if (!err && cli.verbose)
-        cli_info(&cli, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out, stats.wall_ms / 1000,
-                 stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
-done: {
-        char *quality = NULL;
-        if (s.flicker)
-            aie_quality_json(s.flicker, &quality);
-        cli_finish(&cli, metrics, &ri, &stats, err, msg, sizeof(msg), quality);
-        free(quality);
-    }
-    aie_writer_close(&writer);
-    aie_pool_destroy(&pool);
-    aie_style_free(&s.style);
-    aie_keyframe_free(&s.kf);
+    const CliMedia media = {.method = s.method, .prepare = prepare, .open = open_stage, .dry_run = dry_run,
+                            .after = after};
+    int rc = cli_run_media(&cli, &media, &s);
     aie_lut_free(&s.lut);
     aie_frame_unref(&s.reference);
-    aie_frame_pool_free(&s.frames);
-    aie_frame_pool_free(&s.scratch);
-    aie_quality_free(&s.flicker);
-    aie_reader_close(&reader);
-    cli_metrics_close(&cli, &metrics);
-    return cli_exit_code(&cli, err);
+    return rc;
 }

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "aie/cpu.h"
+#include "aie/version.h"
 #include "cli.h"
 
 #ifndef AIE_VERSION
@@ -40,6 +41,7 @@ enum {
     OPT_DEPTH,
     OPT_METRICS_INTERVAL,
     OPT_QUALITY_EVERY,
+    OPT_STRICT,
 };
 
 typedef struct Shared {
@@ -52,6 +54,7 @@ static const Shared shared[] = {
     {{'o', "output", "FILE", "output: .mp4 .mkv .mov .webm .avi .y4m, - (y4m on stdout), a PNG pattern or a .png", NULL}, CLI_IO},
     {{OPT_FRAMES, "frames", "A-B", "process frames A to B only (0-based, inclusive; A- to the end)", "all"}, CLI_IO},
     {{OPT_IGNORE_ERRORS, "ignore-errors", NULL, "keep going past damaged or truncated input, exit 0", NULL}, CLI_IO},
+    {{OPT_STRICT, "strict", NULL, "fail (exit 1) on frames decoded with concealed errors and on non-finite model output", "warn and keep them"}, CLI_IO},
     {{OPT_NO_AUDIO, "no-audio", NULL, "drop audio, subtitle and data streams", NULL}, CLI_IO},
     {{'n', "no-clobber", NULL, "refuse to replace an existing output", NULL}, CLI_IO},
     {{OPT_INPUT_FPS, "input-fps", "N[/D]", "frame rate of a PNG sequence input", "25"}, CLI_IO},
@@ -276,6 +279,7 @@ static int handle_shared(Cli *c, int code, const char *arg)
     case OPT_DRY_RUN: c->dry_run = 1; return 1;
     case OPT_JSON: c->json = 1; return 1;
     case OPT_IGNORE_ERRORS: c->ignore_errors = 1; return 1;
+    case OPT_STRICT: c->strict = 1; return 1;
     case OPT_NO_AUDIO: c->no_audio = 1; return 1;
     case OPT_INPUT_FPS:
         if (cli_rational(arg, &c->input_fps) < 0)
@@ -354,7 +358,10 @@ void cli_parse(Cli *c, int argc, char **argv)
             exit(EXIT_OK);
         }
         if (ch == 'V') {
-            printf("%s %s\n", c->tool, AIE_VERSION);
+            /* the SIMD level is the one this run would use: detected, masked by
+             * AIE_CPU or a --cpu given before --version */
+            printf("%s %s\ncommit %s\nsimd %s (this CPU: %s)\n", c->tool, AIE_VERSION,
+                   aie_version_commit(), aie_cpu_name(c->cpu_flags), aie_cpu_name(aie_cpu_flags()));
             exit(EXIT_OK);
         }
         int is_tool = 0;
@@ -570,6 +577,7 @@ AieReaderOpts cli_reader_opts(Cli *c)
     o.first = c->first;
     o.last = c->last;
     o.ignore_errors = c->ignore_errors;
+    o.strict = c->strict;
     o.no_audio = c->no_audio;
     o.seq_fps = c->input_fps;
     o.cancel = &c->cancel;
@@ -687,6 +695,7 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
     json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
     json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
+    json_object_object_add(p, "strict", json_object_new_boolean(c->strict));
     json_object_object_add(o, "options", p);
     *opts = p;
     return o;
@@ -739,4 +748,92 @@ void cli_snapshot(void *metrics, const AieProgress *p, const AiePipelineStats *s
 {
     (void)s;
     aie_metrics_snapshot(metrics, p->frames_in, p->frames_total, p->fps, p->in_flight);
+}
+
+int cli_run_media(Cli *c, const CliMedia *m, void *tool)
+{
+    if (!c->dry_run)
+        cli_check_output_tty(c);
+    static AieWriter *writer;
+    cli_signals_start(c, &writer);
+
+    int err = 0, threads = c->threads ? c->threads : aie_cpu_count();
+    char msg[AIE_ERRBUF_SIZE] = "", out_fmt[32] = "";
+    AieReader *reader = NULL;
+    AiePool *pool = NULL;
+    AieStage *stage = NULL;
+    AieMetrics *metrics = c->dry_run ? NULL : cli_metrics_open(c);
+    c->metrics_on = metrics != NULL;
+    AiePipelineStats stats = {0};
+    AieRunInfo ri = {.method = m->method, .threads = threads};
+    ri.input.name = c->input;
+    ri.output.name = c->output;
+
+    if (m->prepare && (err = m->prepare(tool, c, msg, sizeof(msg))))
+        goto done;
+    AieReaderOpts ro = cli_reader_opts(c);
+    if ((err = aie_reader_open(&reader, c->input, &ro, msg, sizeof(msg))))
+        goto done;
+    const AieVideoInfo *vi = aie_reader_info(reader);
+    cli_stream_desc(&ri.input, c->input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    if (c->dry_run) {
+        if ((err = m->open(tool, c, vi, NULL, &stage, msg, sizeof(msg))))
+            goto done;
+        void *opts;
+        json_object *j = cli_job_json(c, vi, stage->out.width, stage->out.height, &opts);
+        if (m->dry_run)
+            m->dry_run(tool, c, stage, j, opts);
+        cli_print_job(c, j);
+        goto done;
+    }
+    if ((err = aie_pool_create(&pool, threads))) {
+        snprintf(msg, sizeof(msg), "cannot start %d threads: %s", threads, aie_strerror(err));
+        goto done;
+    }
+    if ((err = m->open(tool, c, vi, pool, &stage, msg, sizeof(msg))))
+        goto done;
+    ri.method = stage->method;
+    ri.model = stage->model[0] ? stage->model : NULL;
+    ri.options_json = stage->options_json[0] ? stage->options_json : NULL;
+    AieWriterOpts wo = cli_writer_opts(c);
+    if ((err = aie_writer_open(&writer, c->output, &stage->out, reader, &wo, msg, sizeof(msg))))
+        goto done;
+    snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
+    cli_stream_desc(&ri.output, c->output, stage->out.width, stage->out.height, stage->out.fps, out_fmt);
+    aie_metrics_run_start(metrics, &ri);
+    if (c->verbose)
+        cli_info(c, "%s: %dx%d %s -> %dx%d %s %s, %s, %d threads, cpu %s", c->input, vi->width, vi->height,
+                 vi->pix_fmt, stage->out.width, stage->out.height, aie_writer_codec(writer), out_fmt,
+                 stage->describe, threads, aie_cpu_name(c->cpu_flags));
+    AiePipelineOpts po = {
+        .pool = pool, .cancel = &c->cancel, .progress = cli_progress, .progress_opaque = c,
+        .snapshot = metrics ? cli_snapshot : NULL, .snapshot_opaque = metrics,
+        .snapshot_interval_s = metrics ? c->metrics_interval : 0,
+    };
+    err = aie_pipeline_run_stage(reader, writer, stage, &po, &stats, msg, sizeof(msg));
+    cli_progress_end(c);
+    if (!err)
+        err = cli_finish_output(c, writer, &stats, msg, sizeof(msg));
+    if (m->after)
+        err = m->after(tool, c, stage, err, msg, sizeof(msg));
+    if (!err && aie_reader_frames_lost(reader) > 0)
+        cli_warn(c, "%s: %lld damaged frame%s skipped (--ignore-errors)", c->input,
+                 (long long)aie_reader_frames_lost(reader), aie_reader_frames_lost(reader) == 1 ? "" : "s");
+    if (!err && c->verbose)
+        cli_info(c, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out, stats.wall_ms / 1000,
+                 stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
+done: {
+        stats.decode_errors = reader ? aie_reader_decode_errors(reader) : 0;
+        char *quality = NULL;
+        if (stage && stage->ops->quality_json)
+            stage->ops->quality_json(stage->self, &quality);
+        cli_finish(c, metrics, &ri, &stats, err, msg, sizeof(msg), quality);
+        free(quality);
+    }
+    aie_writer_close(&writer);
+    aie_pool_destroy(&pool);
+    aie_stage_free(&stage);
+    aie_reader_close(&reader);
+    cli_metrics_close(c, &metrics);
+    return cli_exit_code(c, err);
 }

@@ -25,7 +25,7 @@ typedef struct CliOpt {
 
 /* Which shared options a tool takes. */
 enum {
-    CLI_IO = 1 << 0,      /* -i/-o, --frames, --ignore-errors, --no-audio, -n */
+    CLI_IO = 1 << 0,      /* -i/-o, --frames, --ignore-errors, --strict, --no-audio, -n */
     CLI_ENCODE = 1 << 1,  /* --codec --crf --preset --encoder-opt --lossless --depth */
     CLI_THREADS = 1 << 2, /* -j/--threads */
     CLI_CPU = 1 << 3,     /* --cpu */
@@ -61,6 +61,7 @@ typedef struct Cli {
     int ntags;
     int dry_run, json;
     int no_clobber, ignore_errors, no_audio;
+    int strict;             /* --strict: concealed decode errors and non-finite model output fail */
     AieRational input_fps;  /* --input-fps for PNG sequences */
     /* encoder */
     const char *codec;
@@ -73,6 +74,7 @@ typedef struct Cli {
     AieCancel cancel;
     long long t_open_us;    /* when the run started opening its input (cli_signals_start) */
     int finishing_shown;    /* the "finishing" line is on the terminal */
+    int metrics_on;         /* cli_run_media: a metrics log is open (quality scores are worth computing) */
 } Cli;
 
 /* Parse argv; on --help/--version prints and exits 0; on bad usage prints the
@@ -156,5 +158,27 @@ void cli_stream_desc(AieStreamDesc *d, const char *name, int w, int h, AieRation
 
 /* AiePipelineOpts.snapshot callback; the opaque pointer is the AieMetrics. */
 void cli_snapshot(void *metrics, const AieProgress *p, const AiePipelineStats *s);
+
+/* The one media-tool skeleton: reader -> stage -> writer through the
+ * pipeline, with signals, metrics, progress, --dry-run and the exit status.
+ * The tool supplies its stage. */
+typedef struct CliMedia {
+    const char *method;   /* method name for the run record while no stage exists */
+    /* Checks and loads that come before reading anything (a model that must
+     * exist, a LUT); may be NULL. Returns 0 or an error with msg filled. */
+    int (*prepare)(void *tool, Cli *c, char *msg, size_t n);
+    /* Open the tool's stage for the input; pool is NULL on --dry-run (resolve
+     * only). Returns 0 or an error with msg filled. */
+    int (*open)(void *tool, Cli *c, const AieVideoInfo *in, AiePool *pool, AieStage **out, char *msg, size_t n);
+    /* --dry-run: add the tool's options to the job's "options" object and
+     * its extra inputs/outputs to the job (json-c objects); may be NULL. */
+    void (*dry_run)(void *tool, const Cli *c, const AieStage *s, void *job_json, void *json_opts);
+    /* After the pipeline ended (err is its result, 0 once committed): the
+     * tool's own notes or follow-up work; returns the new err. May be NULL. */
+    int (*after)(void *tool, Cli *c, AieStage *s, int err, char *msg, size_t n);
+} CliMedia;
+
+/* Run a media tool's job; returns the exit status. */
+int cli_run_media(Cli *c, const CliMedia *m, void *tool);
 
 #endif

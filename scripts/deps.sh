@@ -5,8 +5,10 @@
 # Usage: scripts/deps.sh [--check] [--bench]   (--bench adds what make bench
 # races against or uses: GNU parallel, jq, npm)
 set -eu
+# The Debian packages, in one place (the Makefile's PKGS names the pkg-config
+# modules the -dev packages provide: add a new library in both).
 PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc bc"
+libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc bc dpkg-dev"
 check=0
 for a in "$@"; do
     case $a in
@@ -35,7 +37,6 @@ if [ "$(id -u)" -eq 0 ]; then
     apt-get install -y -q --no-install-recommends $missing >/dev/null || \
         apt-get install -y --no-install-recommends $missing
 else
-    echo "deps: missing packages:$missing" >&2
-    echo "deps: run: sudo apt-get install -y$missing" >&2
+    echo "deps: missing Debian packages; as root run: apt-get install -y$missing" >&2
     exit 1
 fi

@@ -10,6 +10,8 @@
 
 #include <CUnit/Basic.h>
 
+#include "aie/io.h"
+#include "aie/stats.h"
 #include "tests.h"
 
 static char tmpdir[256];
@@ -196,4 +198,14 @@ int main(int argc, char **argv)
     unsigned suites_failed = CU_get_number_of_suites_failed();
     CU_cleanup_registry();
     return failed || suites_failed ? 1 : 0;
+}
+
+int tests_plot_png(const AieStats *s, const char *path, char *err, size_t errlen)
+{
+    AieFrame *img = NULL;
+    int rc = aie_stats_plot_image(s, &img);
+    if (!rc)
+        rc = aie_image_write_png(path, img, 8, err, errlen);
+    aie_frame_unref(&img);
+    return rc;
 }

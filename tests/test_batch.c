@@ -444,6 +444,47 @@ static void test_bad_input(void)
     RUN(d, "umount tiny");
 }
 
+/* Job files are bounded (1 MiB a line, 10^6 jobs), read in chunks,
+ * interruptible while read, and regular files or pipes only; every refusal
+ * exits 255. Memory is capped so that the old unbounded read fails fast. */
+static void test_jobfile_bounds(void)
+{
+    const char *d = scratch("bounds");
+#define CAPPED "ulimit -v 1500000; timeout -s KILL 20 "
+    CU_ASSERT_EQUAL(RUN(d, CAPPED B " /dev/zero", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "/dev/zero: not a regular file or a pipe"));
+    CU_ASSERT_EQUAL(RUN(d, CAPPED B " --dry-run - < /dev/zero", bin), 255);
+    CU_ASSERT_EQUAL(RUN(d, CAPPED "cat /dev/zero | " B " --dry-run -", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "standard input:1: a line over 1 MiB"));
+    /* a line of exactly 1 MiB is fine, one byte more is not */
+    CU_ASSERT_EQUAL(RUN(d, "head -c 1048576 /dev/zero | tr '\\0' a > line && " B " --dry-run line | wc -c", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "1048577\n");
+    CU_ASSERT_EQUAL(RUN(d, "echo true > l2 && cat line >> l2 && echo b >> l2 && " CAPPED B " --dry-run l2", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "l2:2: a line over 1 MiB"));
+    /* 10^6 jobs (comments and blank lines do not count), and one more */
+    CU_ASSERT_EQUAL(RUN(d, "(echo '# c'; echo; yes true | head -n 1000000) | " B " --dry-run - | wc -l", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "1000000\n");
+    CU_ASSERT_EQUAL(RUN(d, CAPPED "yes true | " B " --dry-run -", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "more than 1000000 jobs"));
+    CU_ASSERT_EQUAL(RUN(d, CAPPED "yes x | " B " --dry-run --cmd 'echo {}'", bin), 255);
+    /* a FIFO or a pipe that never ends: each signal ends it at once */
+    const char *sigs[] = {"INT", "TERM", "HUP"};
+    const int nums[] = {2, 15, 1};
+    for (int k = 0; k < 3; k++) {
+        CU_ASSERT_EQUAL(RUN(d, "rm -f fifo; mkfifo fifo; timeout --preserve-status -k 1 -s %s 0.3 "
+                            B " fifo", sigs[k], bin), 128 + nums[k]);
+        CU_ASSERT_EQUAL(RUN(d, "sleep 2 | timeout --preserve-status -k 1 -s %s 0.3 " B " -",
+                            sigs[k], bin), 128 + nums[k]);
+    }
+    /* a FIFO that does end is read like a file */
+    CU_ASSERT_EQUAL(RUN(d, "rm -f fifo; mkfifo fifo; (printf 'echo a\\necho b\\n' > fifo &); " B " -j 1 fifo", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "a\nb\n");
+    /* devices and sockets are refused */
+    CU_ASSERT_EQUAL(RUN(d, B " /dev/null", bin), 255);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "not a regular file or a pipe"));
+#undef CAPPED
+}
+
 /* ---- output ---- */
 
 static void test_grouped_output(void)
@@ -540,6 +581,46 @@ static void test_emit_slurm_and_index(void)
     CU_ASSERT(exists_in(d, "one"));
     RUN(d, "echo 'touch six' >> jobs");
     CU_ASSERT_EQUAL(RUN(d, "SLURM_ARRAY_TASK_ID=1 sh run.sbatch"), 255);
+}
+
+/* The README's batch example, exactly, from an empty folder: the output
+ * directory is made by the Makefile (order-only prerequisite) and by
+ * aie-batch itself; the Slurm script makes it too. */
+static void test_output_dirs(void)
+{
+    if (!have_media("output_dirs"))
+        return;
+    const char *d = scratch("outdirs");
+    CU_ASSERT_EQUAL_FATAL(RUN(d, "mkdir -p clips && ffmpeg -v error -y -f lavfi -i testsrc2=s=32x24:r=25:d=0.2 "
+                              "-pix_fmt yuv420p clips/a.mkv && cp clips/a.mkv clips/b.mkv"), 0);
+    CU_ASSERT_EQUAL(RUN(d, "export PATH=\"%s:$PATH\" && "
+                        "aie-batch --dry-run --cmd 'aie-upscale -s 2 -i {} -o out/{/.}.mp4' clips/* > jobs.txt; "
+                        "aie-batch --emit make jobs.txt > Makefile; make -j2 -k", bin), 0);
+    CU_ASSERT(exists_in(d, "out/a.mp4") && exists_in(d, "out/b.mp4"));
+    CU_ASSERT_EQUAL(RUN(d, "grep -c '^out/[ab].mp4: clips/[ab].mkv | out$' Makefile"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "2\n");
+    CU_ASSERT_EQUAL(RUN(d, "grep -A1 '^out:$' Makefile | tail -1"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "\t@mkdir -p -- out\n");
+    /* a local run makes nested directories too; the tool alone still refuses */
+    put(d, "jobs2", "aie-upscale -s 2 -i clips/a.mkv -o 'deep/er dir/a.y4m'\n");
+    CU_ASSERT_EQUAL(RUN(d, "PATH=\"%s:$PATH\" " B " jobs2", bin, bin), 0);
+    CU_ASSERT(exists_in(d, "deep/er dir/a.y4m"));
+    CU_ASSERT_NOT_EQUAL(RUN(d, "%s/aie-upscale -s 2 -i clips/a.mkv -o nodir/a.y4m", bin), 0);
+    CU_ASSERT(!exists_in(d, "nodir"));
+    /* Slurm: mkdir -p before the task; --cpus-per-task from the jobs' -j
+     * unless --slurm-opt sets it; --slurm-opt lines as given */
+    put(d, "jobs3", "aie-upscale -j 3 -s 2 -i clips/a.mkv -o s1/a.y4m\n"
+                    "aie-upscale --threads=5 -s 2 -i clips/b.mkv -o 's 2/b.y4m'\n");
+    CU_ASSERT_EQUAL(RUN(d, B " --emit slurm --slurm-opt --time=1:00:00 --slurm-opt '--mem 4G' jobs3 > s.sbatch && "
+                        "grep -E '^(#SBATCH --(cpus|time|mem)|mkdir)' s.sbatch", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "#SBATCH --cpus-per-task=5\n#SBATCH --time=1:00:00\n#SBATCH --mem 4G\n"
+                                "mkdir -p -- s1 's 2'\n");
+    CU_ASSERT_EQUAL(RUN(d, B " --emit slurm --slurm-opt=--cpus-per-task=2 jobs3 | grep -c cpus-per-task", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "1\n");
+    CU_ASSERT_EQUAL(RUN(d, B " --emit slurm --slurm-opt 'time=1' jobs3", bin), 255);
+    CU_ASSERT_EQUAL(RUN(d, B " --emit make --slurm-opt --time=1 jobs3", bin), 255);
+    CU_ASSERT_EQUAL(RUN(d, "rm -rf s1 && SLURM_ARRAY_TASK_ID=1 PATH=\"%s:$PATH\" sh s.sbatch", bin), 0);
+    CU_ASSERT(exists_in(d, "s1/a.y4m") && exists_in(d, "s 2"));
 }
 
 /* ---- cache, skip-existing, chunks ---- */
@@ -654,9 +735,11 @@ int test_batch_register(void)
         !CU_add_test(s, "gnu_parallel_reads_our_log", test_gnu_parallel_reads_our_log) ||
         !CU_add_test(s, "exit_codes", test_exit_codes) || !CU_add_test(s, "halt", test_halt) ||
         !CU_add_test(s, "bad_input", test_bad_input) ||
+        !CU_add_test(s, "jobfile_bounds", test_jobfile_bounds) ||
         !CU_add_test(s, "grouped_output", test_grouped_output) ||
         !CU_add_test(s, "emit_make", test_emit_make) ||
         !CU_add_test(s, "emit_slurm_and_index", test_emit_slurm_and_index) ||
+        !CU_add_test(s, "output_dirs", test_output_dirs) ||
         !CU_add_test(s, "cache", test_cache) || !CU_add_test(s, "chunks", test_chunks))
         return -1;
     return 0;

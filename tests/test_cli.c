@@ -12,6 +12,7 @@
 static char out[65536];
 
 #define BIN tests_bin_dir()
+#define SRC tests_src_dir()
 #define T(name) tests_tmp_path(name)
 
 static int exists(const char *p)
@@ -256,6 +257,26 @@ static void test_signals(void)
     }
 }
 
+/* scripts/check-layers.sh (run by make check) fails on an include against the
+ * module map and names the line; a clean copy of the tree passes */
+static void test_layers(void)
+{
+    char d[4096];
+    snprintf(d, sizeof(d), "%s", T("layers"));
+    CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out), "mkdir -p %s/scripts && cp -r %s/lib %s/cmd %s/ && "
+                                    "cp %s/scripts/check-layers.sh %s/scripts/", d, SRC, SRC, d, SRC, d), 0);
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/scripts/check-layers.sh 2>&1", d), 0);
+    /* a kernel reaching up into the quality header, as lib/dsp/ssd.c once did */
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "sed -i '1i #include \"aie/quality.h\"' %s/lib/dsp/ssd.c && "
+                              "%s/scripts/check-layers.sh 2>&1", d, d), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "lib/dsp/ssd.c:1: dsp may not include \"aie/quality.h\" (quality)"));
+    /* libav outside lib/io */
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "sed -i '1d' %s/lib/dsp/ssd.c && "
+                              "sed -i '1i #include <libavutil/frame.h>' %s/lib/sr/scale.c && "
+                              "%s/scripts/check-layers.sh 2>&1", d, d, d), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "lib/sr/scale.c:1: sr may not include <libavutil/frame.h>"));
+}
+
 static void test_pipe_closed(void)
 {
     if (!tests_have_ffmpeg()) {
@@ -302,6 +323,7 @@ int test_cli_register(void)
         !CU_add_test(s, "usage_errors", test_usage_errors) || !CU_add_test(s, "bad_inputs", test_bad_inputs) ||
         !CU_add_test(s, "truncated", test_truncated) || !CU_add_test(s, "failure_logged", test_failure_is_logged) || !CU_add_test(s, "bad_outputs", test_bad_outputs) ||
         !CU_add_test(s, "signals", test_signals) || !CU_add_test(s, "pipe_closed", test_pipe_closed) ||
+        !CU_add_test(s, "layers", test_layers) ||
         !CU_add_test(s, "stale_temps_dry_run", test_stale_temps_and_dry_run))
         return -1;
     return 0;

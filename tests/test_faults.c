@@ -762,7 +762,7 @@ static int op_stats(void *ctx, char *sig, size_t siglen)
     if (!e)
         e = aie_stats_plot(s, T("r.svg"), err, sizeof(err));
     if (!e)
-        e = aie_stats_plot(s, T("r.png"), err, sizeof(err));
+        e = tests_plot_png(s, T("r.png"), err, sizeof(err));
     if (!e)
         snprintf(sig, siglen, "%08x %08x %08x", h, file_sum(T("r.svg")), file_sum(T("r.png")));
 done:

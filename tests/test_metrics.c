@@ -158,6 +158,54 @@ static void test_unwritable_log(void)
     CU_ASSERT_EQUAL(aie_metrics_open(&m, &badtag, NULL, 0), -2 /* AIE_EINVAL */);
 }
 
+/* A record cut short by a full disk stays alone on its line: the next
+ * writer (here, the next run after the disk was freed) starts with a newline,
+ * every other line parses, and aie-stats counts the torn one. */
+static void test_torn_line_alone(void)
+{
+    static char out[8192];
+    char d[1024];
+    snprintf(d, sizeof(d), "%s", tests_tmp_path("torn"));
+    if (getuid() != 0 ||
+        tests_run(out, sizeof(out), "mkdir -p '%s/tiny' && mount -t tmpfs -o size=64k tiny '%s/tiny'", d, d) != 0) {
+        tests_skip("torn_line_alone", "cannot mount a tmpfs here (not root?)");
+        return;
+    }
+    const char *b = tests_bin_dir();
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out),
+                              "cd '%s' && for i in 1 2 3; do echo true; done > j3 && yes true | head -40 > j40 && "
+                              "%s/aie-batch --metrics tiny/m.jsonl j3 && "
+                              "{ dd if=/dev/zero of=tiny/fill bs=4k 2>/dev/null; true; } && "
+                              "{ %s/aie-batch -q --metrics tiny/m.jsonl j40 2>/dev/null; true; } && rm tiny/fill && "
+                              "%s/aie-batch --metrics tiny/m.jsonl j3",
+                              d, b, b, b), 0);
+    /* lines that do not parse: the fragment only, cut inside a record */
+    FILE *f = fopen(tests_tmp_path("torn/tiny/m.jsonl"), "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[8192];
+    int good = 0, bad = 0, ends = 0;
+    while (fgets(line, sizeof(line), f)) {
+        json_object *o = json_tokener_parse(line);
+        if (o) {
+            good++;
+            const char *ev = json_object_get_string(json_object_object_get(o, "event"));
+            ends += ev && !strcmp(ev, "job_end");
+            json_object_put(o);
+        } else {
+            bad++;
+            CU_ASSERT(line[0] == '{' && !strstr(line + 1, "{\"v\":1,"));
+        }
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(bad, 1);
+    CU_ASSERT(ends >= 6); /* both j3 runs whole, whatever the full run kept */
+    CU_ASSERT(good >= 7);
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/aie-stats '%s/tiny/m.jsonl' 2>&1 | grep -o '[0-9]* torn line.*'",
+                              b, d), 0);
+    CU_ASSERT_STRING_EQUAL(out, "1 torn line skipped\n");
+    tests_run(out, sizeof(out), "umount '%s/tiny'", d);
+}
+
 static void test_concurrent_writers(void)
 {
     const char *path = tests_tmp_path("metrics8.jsonl");
@@ -240,8 +288,37 @@ static void test_quality(void)
     CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN), "[[120,1],[160,2]]");
     json_object_put(o);
     free(js);
+    /* identical frames (infinite PSNR): counted apart, never a 999 that
+     * drags the mean, the maximum and the histogram */
+    aie_quality_add(q, INFINITY);
+    aie_quality_add(q, INFINITY);
+    js = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_quality_json(q, &js), 0);
+    CU_ASSERT_PTR_NULL(strstr(js, "999"));
+    o = json_tokener_parse(js);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr", &x) && fabs(json_object_get_double(x) - 36.766666666) < 1e-6);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_max", &x) && json_object_get_double(x) == 40.2);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_frames", &x) && json_object_get_int(x) == 5);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_identical", &x) && json_object_get_int(x) == 2);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_hist", &x));
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(x, JSON_C_TO_STRING_PLAIN), "[[120,1],[160,2]]");
+    json_object_put(o);
+    free(js);
     aie_quality_free(&q);
     CU_ASSERT_PTR_NULL(q);
+    /* only identical frames: the score is null */
+    CU_ASSERT_EQUAL_FATAL(aie_quality_create(&q, "psnr", 0.25), 0);
+    aie_quality_add(q, INFINITY);
+    js = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_quality_json(q, &js), 0);
+    o = json_tokener_parse(js);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr", &x) && x == NULL);
+    CU_ASSERT(json_object_object_get_ex(o, "psnr_identical", &x) && json_object_get_int(x) == 1);
+    json_object_put(o);
+    free(js);
+    aie_quality_free(&q);
 }
 
 int test_metrics_register(void)
@@ -251,6 +328,7 @@ int test_metrics_register(void)
         !CU_add_test(s, "hist_quantile", test_hist_quantile) || !CU_add_test(s, "records", test_records) ||
         !CU_add_test(s, "unwritable_log", test_unwritable_log) ||
         !CU_add_test(s, "concurrent_writers", test_concurrent_writers) ||
+        !CU_add_test(s, "torn_line_alone", test_torn_line_alone) ||
         !CU_add_test(s, "quality", test_quality))
         return -1;
     return 0;

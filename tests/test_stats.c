@@ -531,7 +531,7 @@ static void test_fuzz_corpus(void)
         AieStats *s = run_mem(data, len, &o);
         CU_ASSERT_PTR_NOT_NULL_FATAL(s);
         CU_ASSERT_EQUAL(aie_stats_plot(s, tests_tmp_path("fuzz.svg"), NULL, 0), 0);
-        CU_ASSERT_EQUAL(aie_stats_plot(s, tests_tmp_path("fuzz.png"), NULL, 0), 0);
+        CU_ASSERT_EQUAL(tests_plot_png(s, tests_tmp_path("fuzz.png"), NULL, 0), 0);
         aie_stats_free(&s);
         free(data);
         n++;
@@ -1086,7 +1086,7 @@ static void test_formats(void)
     free(xml);
     if (tests_run(out, sizeof(out), "command -v xmllint") == 0)
         CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "xmllint --noout '%s'", svg), 0);
-    CU_ASSERT_EQUAL(aie_stats_plot(s, png, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(tests_plot_png(s, png, err, sizeof(err)), 0);
     size_t plen;
     unsigned char *pn = (unsigned char *)slurp(png, &plen);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pn);
@@ -1357,6 +1357,39 @@ static void test_cli(void)
     json_object_put(j);
 }
 
+/* Identical frames (infinite round-trip PSNR, a black clip) are counted, not
+ * logged as 999 dB that drags p90; the accumulator's own members (_min,
+ * _max, _frames, _hist_bin, _identical) are not listed as metrics. */
+static void test_quality_identical(void)
+{
+    if (!tests_have_ffmpeg()) {
+        tests_skip("quality_identical", "ffmpeg missing");
+        return;
+    }
+    char d[PATH_MAX];
+    snprintf(d, sizeof(d), "%s", tests_tmp_path("stats-identical"));
+    CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out),
+        "mkdir -p '%s' && cd '%s' && rm -f q.jsonl && "
+        "ffmpeg -v error -y -f lavfi -i color=black:s=64x48:r=25:d=0.4 -pix_fmt yuv420p black.y4m && "
+        "ffmpeg -v error -y -f lavfi -i testsrc2=s=64x48:r=25:d=0.4 -pix_fmt yuv420p ts.y4m && "
+        "%s/aie-upscale -s 2 --quality-every 1 --metrics q.jsonl -i black.y4m -o b2.y4m && "
+        "%s/aie-upscale -s 2 --quality-every 1 --metrics q.jsonl -i ts.y4m -o t2.y4m", d, d, BIN, BIN), 0);
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "grep -c 999 '%s/q.jsonl'", d), 1);
+    CU_ASSERT_STRING_EQUAL(out, "0\n");
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "grep -o '\"roundtrip_psnr_db_identical\":[0-9]*' '%s/q.jsonl' | tr '\\n' ' '", d), 0);
+    CU_ASSERT_STRING_EQUAL(out, "\"roundtrip_psnr_db_identical\":10 \"roundtrip_psnr_db_identical\":0 ");
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/aie-stats '%s/q.jsonl' | grep roundtrip_psnr", BIN, d), 0);
+    /* one row: the score, over the one run that has a finite one */
+    int rows = 0;
+    for (char *p = out; (p = strstr(p, "roundtrip_psnr_db")); p++)
+        rows++;
+    CU_ASSERT_EQUAL(rows, 1);
+    CU_ASSERT_PTR_NULL(strstr(out, "999"));
+    CU_ASSERT_PTR_NULL(strstr(out, "_min"));
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/aie-stats --json '%s/q.jsonl' | grep -o '\"identical_frames\": *10'",
+                              BIN, d), 0);
+}
+
 int test_stats_register(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -1368,7 +1401,8 @@ int test_stats_register(void)
         !CU_add_test(s, "concurrent_writers", test_concurrent_writers) ||
         !CU_add_test(s, "memory_bounded", test_memory_bounded) || !CU_add_test(s, "formats", test_formats) ||
         !CU_add_test(s, "empty", test_empty) || !CU_add_test(s, "time_parse", test_time_parse) ||
-        !CU_add_test(s, "selection", test_selection) || !CU_add_test(s, "cli", test_cli))
+        !CU_add_test(s, "selection", test_selection) || !CU_add_test(s, "cli", test_cli) ||
+        !CU_add_test(s, "quality_identical", test_quality_identical))
         return -1;
     return 0;
 }

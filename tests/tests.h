@@ -10,12 +10,14 @@
 
 #include <CUnit/CUnit.h>
 
+#include "aie/stats.h"
+
 /* Suites are weak symbols: a suite whose file is not there yet is skipped,
  * so each issue adds its tests/test_<module>.c without touching the runner. */
 #define TESTS_SUITES(X)                                                            \
     X(core) X(scale) X(png) X(io) X(metrics) X(cli) X(pipeline) X(metricsq) X(stats) \
     X(motion) X(interp) X(nn) X(cnn) X(lut) X(look) X(style) X(raisr) X(batch)      \
-    X(hardening) X(fuzz) X(faults) X(outputs) X(keyframe)
+    X(hardening) X(fuzz) X(faults) X(outputs) X(damage) X(build) X(keyframe)
 #define TESTS_DECLARE(name) int test_##name##_register(void) __attribute__((weak));
 TESTS_SUITES(TESTS_DECLARE)
 #undef TESTS_DECLARE
@@ -53,5 +55,8 @@ int tests_have_ffmpeg(void);
 
 /* Print a visible SKIP line for a test that cannot run here. */
 void tests_skip(const char *test, const char *why);
+
+/* aie-stats --plot FILE.png: the stats plots rendered, written as PNG. */
+int tests_plot_png(const AieStats *s, const char *path, char *err, size_t errlen);
 
 #endif

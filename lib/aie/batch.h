@@ -26,6 +26,10 @@
 #include "aie/metrics.h"
 #include "aie/thread.h"
 
+/* Job files: at most this many bytes a line and this many jobs (DECISIONS). */
+#define AIE_BATCH_MAX_LINE (1 << 20)
+#define AIE_BATCH_MAX_JOBS 1000000
+
 typedef struct AieBatchJob {
     int seq;              /* 1-based number after --chunks expansion */
     int line;             /* line of the job file, argument number of a template, 0 */
@@ -42,6 +46,7 @@ typedef struct AieBatchJob {
     int noutputs;
     int has_frames;       /* the job has its own --frames */
     int no_audio;         /* the job has --no-audio */
+    int threads;          /* the job's own -j/--threads N, 0 when not given */
     /* chunks: 1-based chunk number and count, 0 when not a chunk */
     int chunk, nchunks;
     int64_t first, last;  /* the chunk's frame range */
@@ -308,9 +313,15 @@ typedef struct AieBatchEmit {
     const char *joblog_name;   /* slurm: per-host joblog name in log_dir, NULL = none */
     int jobs;                  /* slurm: array tasks at once (%M) */
     const char *job_name;      /* slurm --job-name */
+    const char *const *slurm_opts; /* slurm: extra #SBATCH lines (--slurm-opt) */
+    int nslurm_opts;
 } AieBatchEmit;
 
-/* Write the Makefile or sbatch script into *out (malloc'd text). */
+/* Write the Makefile or sbatch script into *out (malloc'd text). Both create
+ * the directories of the jobs' declared outputs (make: an order-only
+ * prerequisite per directory; Slurm: mkdir -p before the task). The Slurm
+ * script asks for --cpus-per-task of the largest -j/--threads among the jobs
+ * unless slurm_opts sets --cpus-per-task (or -c) itself. */
 int aie_batch_emit(const AieBatchList *l, int kind, const AieBatchEmit *e, char **out, char *err,
                    size_t errlen);
 

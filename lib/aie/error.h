@@ -32,7 +32,8 @@
     X(AIE_EEMPTY, -18, "input has no frames")                          \
     X(AIE_ENOTDIR, -19, "no such directory")                           \
     X(AIE_EMODEL, -20, "invalid model file")                           \
-    X(AIE_ETIMEOUT, -21, "timed out")
+    X(AIE_ETIMEOUT, -21, "timed out")                                  \
+    X(AIE_ENONFINITE, -22, "the model produced NaN or infinite values")
 
 enum AieError {
 #define AIE_X_ENUM(name, value, msg) name = (value),

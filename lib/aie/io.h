@@ -20,35 +20,19 @@
 #include <stdio.h>
 
 #include "aie/frame.h"
+#include "aie/stage.h"
 #include "aie/thread.h"
 
 /* Called for non-fatal notes (an interlaced input, a stream the container
  * cannot hold). The library never prints: the tool decides. */
 typedef void (*AieWarnFn)(void *opaque, const char *msg);
 
-typedef struct AieVideoInfo {
-    int width, height;
-    AieLayout layout;       /* layout and depth of the frames the reader returns */
-    int depth;
-    AieRational fps;        /* nominal frame rate; 0/1 when unknown */
-    AieRational time_base;  /* of the frames' pts */
-    AieRational sar;        /* 0/1 when unknown */
-    AieColor color;
-    int64_t nb_frames;      /* frames the reader will return, -1 when unknown */
-    int64_t duration_us;    /* -1 when unknown */
-    int interlaced;
-    int still;              /* a single image */
-    int audio_streams;      /* audio streams the reader carries (0 with no_audio) */
-    int other_streams;      /* all carried streams: audio, subtitle, data */
-    char codec[32];         /* source codec name ("h264", "png", ...) */
-    char pix_fmt[32];       /* source pixel format name as FFmpeg spells it */
-    char container[32];     /* "mov,mp4,...", "yuv4mpegpipe", "png-sequence", ... */
-} AieVideoInfo;
 
 typedef struct AieReaderOpts {
     int threads;             /* decoder threads, 0 = automatic */
     int64_t first, last;     /* frame range, 0-based inclusive; last < 0: to the end */
     int ignore_errors;       /* decode errors and truncation are not fatal */
+    int strict;              /* frames decoded with concealed errors are fatal (AIE_EDECODE at the end) */
     int no_audio;            /* do not carry the other streams */
     AieRational seq_fps;     /* frame rate of PNG sequences; 0/0 = 25 */
     AieCancel *cancel;
@@ -74,6 +58,13 @@ int aie_reader_read(AieReader *r, AieFrame **out);
 
 /* Frames that could not be decoded (damaged or truncated input). */
 int64_t aie_reader_frames_lost(const AieReader *r);
+
+/* Decode errors so far: packets or frames the decoder refused, plus frames it
+ * returned with concealed errors (FFmpeg's decode_error_flags or
+ * AV_FRAME_FLAG_CORRUPT). The concealed ones are kept: at the end of the
+ * input the reader warns once with their count, or with opts.strict fails
+ * with AIE_EDECODE. */
+int64_t aie_reader_decode_errors(const AieReader *r);
 
 /* Detail of the last failure, naming the file; "" when none. */
 const char *aie_reader_error(const AieReader *r);

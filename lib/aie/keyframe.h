@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "aie/frame.h"
+#include "aie/stage.h"
 #include "aie/thread.h"
 
 typedef enum AieKeyframeMethod {
@@ -98,5 +99,12 @@ const char *aie_keyframe_error(const AieKeyframe *kf);
 /* Frames pushed so far, and shots seen. */
 int64_t aie_keyframe_frames(const AieKeyframe *kf);
 int aie_keyframe_shots(const AieKeyframe *kf);
+
+/* The engine as a stage (aie/stage.h): one frame in flight, in order, and a
+ * flush job at the end. Takes *kf (set to NULL on success). method names the
+ * run ("keyframe", "keyframe-warp", "exemplar"). */
+int aie_keyframe_stage_open(AieStage **out, AieKeyframe **kf, const AieVideoInfo *in, const char *method);
+/* The engine's own error text for a stage made above ("" or NULL otherwise). */
+const char *aie_keyframe_stage_error(const AieStage *s);
 
 #endif /* AIE_KEYFRAME_H */

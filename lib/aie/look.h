@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "aie/frame.h"
+#include "aie/stage.h"
 #include "aie/thread.h"
 
 /* Sizes accepted in .cube files. */
@@ -150,5 +151,16 @@ int aie_style_export_cube(const AieStyle *s, int shot, int size, char **text);
  * NAN when the inputs are identical or the frames do not match in format. */
 double aie_style_flicker(const AieFrame *in_prev, const AieFrame *in, const AieFrame *out_prev,
                          const AieFrame *out);
+
+/* The style as a stage (aie/stage.h) for frames of `in`: output frames of the
+ * same format, the history it needs, and, with quality_every > 0, the
+ * flicker figure of every Nth frame for the metrics log ("flicker_index").
+ * method is the name for the run record ("lut", "transfer+lut", ...),
+ * describe the -v text. The stage owns a new AieStyle. */
+int aie_style_stage_open(AieStage **out, const AieStyleParams *p, const AieVideoInfo *in, int quality_every,
+                         unsigned cpu_flags, const char *method, const char *describe);
+/* The AieStyle inside a stage made by aie_style_stage_open (shots, export);
+ * NULL for another kind of stage. */
+AieStyle *aie_style_stage_style(const AieStage *s);
 
 #endif /* AIE_LOOK_H */

@@ -43,6 +43,7 @@ typedef struct AiePipelineStats {
     double read_ms, process_ms, write_ms, wait_ms;
     double finish_ms;   /* aie_writer_finish(): encoder drain, trailer, rename */
     int max_in_flight;
+    int64_t decode_errors; /* the reader's aie_reader_decode_errors(), set by the tool */
     AieHist frame_hist; /* per-job (per input frame) processing time */
 } AiePipelineStats;
 

@@ -76,6 +76,8 @@ typedef struct AieNnOpts {
                          * in all, at least 64 MiB per thread) */
     unsigned cpu_flags; /* aie_cpu_flags() masked by --cpu */
     int threads;        /* threads that may run tiles at once (pool threads + 1) */
+    int check_finite;   /* fail a run whose output holds a NaN or an infinity with
+                         * AIE_ENONFINITE (always on in AIE_DEBUG builds) */
 } AieNnOpts;
 
 /* Smallest tile: halving stops here, and the run fails with AIE_ENOMEM. */

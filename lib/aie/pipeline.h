@@ -13,20 +13,9 @@
 #include "aie/frame.h"
 #include "aie/io.h"
 #include "aie/metrics.h"
+#include "aie/stage.h"
 #include "aie/thread.h"
 
-#define AIE_PIPE_MAX_HISTORY 4
-
-typedef struct AieJob {
-    int64_t seq;                          /* 0-based job number (= input frame number) */
-    AieFrame *in;                         /* the input frame; NULL in the final flush job */
-    AieFrame *prev[AIE_PIPE_MAX_HISTORY]; /* prev[0] = the input before `in`, ...; NULL at the start */
-    AieFrame **out;                       /* emitted frames, written in order */
-    int nout, cap;
-} AieJob;
-
-/* Add an output frame to a job (the job takes the reference). */
-int aie_job_emit(AieJob *job, AieFrame *f);
 
 typedef struct AiePipelineCallbacks {
     void *ctx;
@@ -71,5 +60,10 @@ typedef struct AiePipelineOpts {
  * aie_writer_finish() on success. */
 int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
                      const AiePipelineOpts *o, AiePipelineStats *stats, char *err, size_t errlen);
+
+/* The same, running a stage (aie/stage.h): its process op, history and flush
+ * job, and its output count for the progress when it changes the rate. */
+int aie_pipeline_run_stage(AieReader *r, AieWriter *w, AieStage *stage, const AiePipelineOpts *o,
+                           AiePipelineStats *stats, char *err, size_t errlen);
 
 #endif /* AIE_PIPELINE_H */

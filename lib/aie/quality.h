@@ -21,10 +21,13 @@ int aie_quality_create(AieQualityAcc **out, const char *name, double bin);
 void aie_quality_add(AieQualityAcc *q, double value);
 long aie_quality_count(const AieQualityAcc *q);
 double aie_quality_mean(const AieQualityAcc *q);
-/* Add "<name>" (the mean), "<name>_min", "<name>_max", "<name>_frames" and
- * "<name>_hist" [[i, count], ...] (with "<name>_hist_bin") members to the
- * JSON object text in *json (or start one when *json is NULL). Returns 0 or
- * AIE_ENOMEM; the caller frees *json. */
+/* Add "<name>" (the mean), "<name>_min", "<name>_max", "<name>_frames",
+ * "<name>_identical" and "<name>_hist" [[i, count], ...] (with
+ * "<name>_hist_bin") members to the JSON object text in *json (or start one
+ * when *json is NULL). A +inf value (an identical frame's PSNR) counts in
+ * _frames and _identical only: the mean, min, max and histogram are of the
+ * finite values (null when there are none). NaN and -inf are ignored.
+ * Returns 0 or AIE_ENOMEM; the caller frees *json. */
 int aie_quality_json(const AieQualityAcc *q, char **json);
 void aie_quality_free(AieQualityAcc **q);
 

@@ -5,21 +5,9 @@
 #ifndef AIE_SCALE_H
 #define AIE_SCALE_H
 
+#include "aie/filter.h"
 #include "aie/frame.h"
 #include "aie/thread.h"
-
-typedef enum AieFilter {
-    AIE_FILTER_NEAREST = 0,
-    AIE_FILTER_BILINEAR,
-    AIE_FILTER_BICUBIC,  /* Catmull-Rom-like cubic, B=0 C=0.6 as swscale's default */
-    AIE_FILTER_LANCZOS,  /* Lanczos, a = 3 */
-    AIE_FILTER_SPLINE36,
-    AIE_FILTER_COUNT
-} AieFilter;
-
-/* "nearest", "bilinear", "bicubic", "lanczos", "spline36". Returns 0 or AIE_EINVAL. */
-int aie_filter_parse(const char *name, AieFilter *out);
-const char *aie_filter_name(AieFilter f);
 
 typedef struct AieScaleParams {
     int src_w, src_h;    /* full-resolution (luma) sizes */

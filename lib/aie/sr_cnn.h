@@ -64,6 +64,7 @@ typedef struct AieCnnParams {
     int tile;             /* AieNnOpts.tile */
     size_t max_mem;       /* AieNnOpts.max_mem */
     int threads;          /* pool threads + 1 */
+    int check_finite;     /* AieNnOpts.check_finite (--strict) */
 } AieCnnParams;
 
 typedef struct AieCnnUpscaler AieCnnUpscaler;

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aie/frame.h"
+
 #include "aie/thread.h"
 
 #define AIE_STATS_MAX_BY 4
@@ -112,9 +114,12 @@ int aie_stats_findings(const AieStats *s, int severity);
  * when the stream fails. */
 int aie_stats_render(const AieStats *s, AieStatsFormat fmt, FILE *f);
 
-/* Draw the plots to path: ".svg" (SVG 1.1) or ".png" (through lib/io's PNG
- * writer). Written atomically. */
+/* Draw the plots as SVG 1.1 to path (a ".svg"), written atomically. */
 int aie_stats_plot(const AieStats *s, const char *path, char *err, size_t errlen);
+
+/* Draw the same plots into a new 8-bit sRGB RGB frame (*out, the caller
+ * unrefs it): the tool writes it as a PNG (lib/stats never touches lib/io). */
+int aie_stats_plot_image(const AieStats *s, AieFrame **out);
 
 void aie_stats_free(AieStats **s);
 

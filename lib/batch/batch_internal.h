@@ -53,6 +53,11 @@ void job_free(AieBatchJob *j);
 void path_normalise(const char *p, char *out, size_t outlen);
 int path_is_pattern(const char *p);     /* a printf %d pattern */
 int path_is_regular_output(const char *p); /* not "-" nor an existing device/FIFO */
+/* The directory part of an output path into dir (1), or 0 when there is none
+ * to create ("-", no slash, ".", "/"). */
+int path_out_dir(const char *p, char *dir, size_t n);
+/* mkdir -p (mode 0777 less the umask). Returns 0 or an errno value. */
+int path_mkdirs(const char *dir);
 
 /* Resolve a command name over PATH (names with a slash are returned as they
  * are). Returns a malloc'd path, or NULL with *why = ENOENT/EACCES. */

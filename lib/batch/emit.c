@@ -2,6 +2,7 @@
  * Every task runs `aie-batch --job-index K --expect-jobs SUM JOBFILE`, so
  * timeouts, retries, the cache, metrics and joins behave as in a local run,
  * and a job file edited after the emit is refused rather than misnumbered. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,46 @@ static int is_target(const AieBatchList *l, const char *path)
     return 0;
 }
 
+/* The distinct directories of the jobs' declared outputs, in job order. */
+typedef struct Dirs {
+    char **d;
+    int n;
+} Dirs;
+
+static void dirs_add(Dirs *ds, const char *dir, int *oom)
+{
+    for (int i = 0; i < ds->n; i++)
+        if (!strcmp(ds->d[i], dir))
+            return;
+    char **p = realloc(ds->d, (size_t)(ds->n + 1) * sizeof(*p));
+    if (!p || !(p[ds->n] = strdup(dir))) {
+        if (p)
+            ds->d = p;
+        *oom = 1;
+        return;
+    }
+    ds->d = p;
+    ds->n++;
+}
+
+static void dirs_free(Dirs *ds)
+{
+    for (int i = 0; i < ds->n; i++)
+        free(ds->d[i]);
+    free(ds->d);
+    ds->d = NULL;
+    ds->n = 0;
+}
+
+static void job_dirs(const AieBatchJob *j, Dirs *ds, int *oom)
+{
+    for (int k = 0; k < j->noutputs; k++) {
+        char d[PATH_MAX];
+        if (path_out_dir(j->outputs[k], d, sizeof(d)))
+            dirs_add(ds, d, oom);
+    }
+}
+
 static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *sum, Buf *b)
 {
     buf_printf(b, "# Makefile written by aie-batch --emit make: %d job%s from %s.\n", l->n,
@@ -107,6 +148,7 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
     buf_printf(b, "\nJOBS_SUM := %s\nSTAMPS := ", sum);
     make_value(b, e->stamp_dir ? e->stamp_dir : ".aie-batch-stamps");
     buf_puts(b, "\nRUN = $(AIE_BATCH) $(AIE_BATCH_FLAGS) --expect-jobs $(JOBS_SUM) --job-index\n\n");
+    Dirs all_dirs = {0};
     buf_puts(b, ".DELETE_ON_ERROR:\n.PHONY: all\nall:");
     for (int i = 0; i < l->n; i++) {
         const AieBatchJob *j = &l->jobs[i];
@@ -147,6 +189,18 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
                 make_name(b, ins[k]);
             }
         }
+        /* its output directories: order-only, made by the rules below */
+        Dirs jd = {0};
+        job_dirs(j, &jd, &b->oom);
+        int bar = 0;
+        for (int k = 0; k < jd.n; k++) {
+            if (!make_safe(jd.d[k]) || is_target(l, jd.d[k]))
+                continue;
+            buf_puts(b, bar++ ? " " : " | ");
+            make_name(b, jd.d[k]);
+            dirs_add(&all_dirs, jd.d[k], &b->oom);
+        }
+        dirs_free(&jd);
         buf_puts(b, "\n");
         if (out) {
             buf_printf(b, "\t$(RUN) %d $(JOBFILE)\n", j->seq);
@@ -155,6 +209,18 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
             buf_printf(b, "\t$(RUN) %d $(JOBFILE)\n\t@touch $@\n", j->seq);
         }
     }
+    if (all_dirs.n)
+        buf_puts(b, "\n# output directories\n");
+    for (int k = 0; k < all_dirs.n; k++) {
+        make_name(b, all_dirs.d[k]);
+        buf_puts(b, ":\n\t@mkdir -p -- ");
+        Buf dq = {0};
+        shq(&dq, all_dirs.d[k]);
+        make_value(b, dq.s ? dq.s : "");
+        buf_free(&dq);
+        buf_puts(b, "\n");
+    }
+    dirs_free(&all_dirs);
 }
 
 static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char *sum, Buf *b)
@@ -167,6 +233,19 @@ static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char 
     else
         buf_printf(b, "#SBATCH --array=1-%d\n", l->n);
     buf_printf(b, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", logs);
+    int own_cpus = 0, threads = 0;
+    for (int i = 0; i < e->nslurm_opts; i++) {
+        const char *so = e->slurm_opts[i];
+        if (!strncmp(so, "--cpus-per-task", 15) || (so[0] == '-' && so[1] == 'c'))
+            own_cpus = 1;
+    }
+    for (int i = 0; i < l->n; i++)
+        if (l->jobs[i].threads > threads)
+            threads = l->jobs[i].threads;
+    if (!own_cpus && threads > 0)
+        buf_printf(b, "#SBATCH --cpus-per-task=%d\n", threads);
+    for (int i = 0; i < e->nslurm_opts; i++)
+        buf_printf(b, "#SBATCH %s\n", e->slurm_opts[i]);
     buf_printf(b, "# Written by aie-batch --emit slurm: %d job%s from %s", l->n, l->n == 1 ? "" : "s",
                e->jobfile);
     if (e->jobs > 0)
@@ -177,6 +256,17 @@ static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char 
                 "# several logs). A failed task is rerun with: sbatch --array=K THIS_FILE\n");
     buf_puts(b, "set -eu\ncd ");
     shq(b, e->cwd);
+    Dirs ds = {0};
+    for (int i = 0; i < l->n; i++)
+        job_dirs(&l->jobs[i], &ds, &b->oom);
+    if (ds.n) {
+        buf_puts(b, "\nmkdir -p --");
+        for (int k = 0; k < ds.n; k++) {
+            buf_putc(b, ' ');
+            shq(b, ds.d[k]);
+        }
+    }
+    dirs_free(&ds);
     buf_puts(b, "\nhost=$(hostname -s)\nexec ");
     shq(b, e->self);
     if (e->flags && *e->flags) {

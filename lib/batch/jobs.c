@@ -107,7 +107,7 @@ int job_declared(AieBatchJob *j)
     aie_batch_words_free(&j->inputs);
     aie_batch_words_free(&j->outputs);
     j->ninputs = j->noutputs = 0;
-    j->has_frames = j->no_audio = 0;
+    j->has_frames = j->no_audio = j->threads = 0;
     if (!job_is_aie_tool(j->argv) || !j->simple)
         return 0;
     for (int i = 1; i < j->argc; i++) {
@@ -128,6 +128,12 @@ int job_declared(AieBatchJob *j)
         } else if ((v = opt_value(j->argv, &k, 'o', "output"))) {
             if (add_str(&j->outputs, &j->noutputs, v))
                 return AIE_ENOMEM;
+            i = k;
+        } else if ((v = opt_value(j->argv, &k, 'j', "threads"))) {
+            char *end;
+            long t = strtol(v, &end, 10);
+            if (end != v && !*end && t > 0 && t <= 100000)
+                j->threads = (int)t;
             i = k;
         }
     }
@@ -203,6 +209,11 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
         if (n == 0) {
             aie_batch_words_free(&w);
             continue;
+        }
+        if (l->n >= AIE_BATCH_MAX_JOBS) {
+            aie_batch_words_free(&w);
+            batch_errf(err, errlen, "%s:%d: more than %d jobs", name, first, AIE_BATCH_MAX_JOBS);
+            return AIE_EINVAL;
         }
         if (l->shell) {
             /* the line as written (a trailing comment is the shell's business) */
@@ -400,6 +411,49 @@ done:
 /* ---- paths ---- */
 
 int path_is_pattern(const char *p) { return aie_io_is_pattern(p); }
+
+int path_out_dir(const char *p, char *dir, size_t n)
+{
+    const char *slash = strrchr(p, '/');
+    if (!slash || !strcmp(p, "-") || (size_t)(slash - p) + 1 > n)
+        return 0;
+    size_t len = (size_t)(slash - p);
+    while (len > 1 && p[len - 1] == '/')
+        len--;
+    if (len == 0)
+        return 0; /* "/x": the root */
+    memcpy(dir, p, len);
+    dir[len] = 0;
+    if (!strcmp(dir, ".") || !strcmp(dir, ".."))
+        return 0;
+    return 1;
+}
+
+int path_mkdirs(const char *dir)
+{
+    char buf[PATH_MAX];
+    struct stat st;
+    if (strlen(dir) >= sizeof(buf))
+        return ENAMETOOLONG;
+    if (stat(dir, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+    snprintf(buf, sizeof(buf), "%s", dir);
+    for (char *q = buf + 1; *q; q++) {
+        if (*q != '/' || q[-1] == '/')
+            continue;
+        *q = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            *q = '/';
+            return errno;
+        }
+        *q = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return errno;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return ENOTDIR;
+    return 0;
+}
 
 int path_is_regular_output(const char *p)
 {

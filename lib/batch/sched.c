@@ -340,6 +340,13 @@ static int start(Sched *s, int i)
     const char *cache = "off";
     char msg[AIE_ERRBUF_SIZE] = "";
     st->attempts++;
+    /* output directories the job names (the tools themselves refuse a
+     * missing one); one that cannot be made is left to the job to report */
+    for (int k = 0; k < j->noutputs; k++) {
+        char d[PATH_MAX];
+        if (path_out_dir(j->outputs[k], d, sizeof(d)))
+            (void)path_mkdirs(d);
+    }
     if (o->cache_dir && j->cache_key) {
         int hit = 0;
         int e = aie_batch_cache_fetch(o->cache_dir, j->cache_key, j->outputs[0], &hit, msg, sizeof(msg));

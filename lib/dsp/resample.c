@@ -334,3 +334,22 @@ void aie_resample_dsp_init(AieResampleDSP *dsp, unsigned cpu_flags)
     (void)cpu_flags;
 #endif
 }
+
+static const char *const filter_names[AIE_FILTER_COUNT] = {
+    "nearest", "bilinear", "bicubic", "lanczos", "spline36",
+};
+
+int aie_filter_parse(const char *name, AieFilter *out)
+{
+    for (int i = 0; name && i < AIE_FILTER_COUNT; i++)
+        if (!strcmp(name, filter_names[i])) {
+            *out = (AieFilter)i;
+            return 0;
+        }
+    return AIE_EINVAL;
+}
+
+const char *aie_filter_name(AieFilter f)
+{
+    return (unsigned)f < AIE_FILTER_COUNT ? filter_names[f] : "unknown";
+}

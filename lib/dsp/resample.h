@@ -59,7 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aie/scale.h"
+#include "aie/filter.h"
 
 #define AIE_RESAMPLE_HBITS 14
 #define AIE_RESAMPLE_VBITS8 14

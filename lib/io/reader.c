@@ -37,7 +37,9 @@ struct AieReader {
     int vidx;
     int demux_eof, flushed, range_done, demux_error;
     int64_t decoded;    /* video frames out of the decoder, selected or not */
-    int64_t decode_errors;
+    int64_t decode_errors;  /* packets or frames the decoder refused (lost) */
+    int64_t concealed;      /* frames decoded with errors the decoder concealed */
+    int64_t index_frames;   /* video packets in the container's index at open, 0 if none */
     int64_t last_pts;   /* last decoded video pts (input time base) */
     int64_t vpackets, first_vpos; /* video packets read, position of the first */
     int64_t first_pts, last_dur;  /* first decoded pts, duration of the last frame */
@@ -45,7 +47,7 @@ struct AieReader {
     AuxList *aux_pending;
     int *carry;         /* per input stream: carry its packets */
     AieFrame *held;     /* one frame of lookahead, to attach trailing packets */
-    int warned_interlace;
+    int warned_interlace, warned_damage;
 
     /* PNG */
     AieFrame *still;
@@ -397,8 +399,15 @@ static int open_av(AieReader *r)
     snprintf(v->pix_fmt, sizeof(v->pix_fmt), "%s", av_get_pix_fmt_name(pf));
     snprintf(v->container, sizeof(v->container), "%s", r->fmt->iformat->name);
     v->nb_frames = -1;
-    if (st->nb_frames > 0) {
-        int err = count_frames_in_range(r, st->nb_frames);
+    /* A header's frame count can be stale (AVI's dwLength after a cut by
+     * ffmpeg -t counts a frame that was never stored): when the container's
+     * own table of packets lists fewer, that is what demuxing delivers. */
+    r->index_frames = avformat_index_get_entries_count(st);
+    int64_t declared = st->nb_frames;
+    if (declared > 0 && r->index_frames > 0 && r->index_frames < declared)
+        declared = r->index_frames;
+    if (declared > 0) {
+        int err = count_frames_in_range(r, declared);
         if (err)
             return err;
     } else if (r->o.last >= 0) {
@@ -684,6 +693,9 @@ static int next_selected(AieReader *r, AieFrame **out)
             av_frame_unref(r->avf);
             return err ? err : AIE_EOF;
         }
+        /* concealed errors: the frame is there, but not what was encoded */
+        if (r->avf->decode_error_flags || (r->avf->flags & AV_FRAME_FLAG_CORRUPT))
+            r->concealed++;
         if (!r->started) {
             r->started = 1;
             r->src.start_pts = pts;
@@ -885,6 +897,17 @@ int aie_reader_read(AieReader *r, AieFrame **out)
                     r->path, (long long)lost, lost == 1 ? "" : "s");
             return AIE_ETRUNC;
         }
+        if (r->concealed > 0 && r->o.strict) {
+            io_errf(r->err, sizeof(r->err),
+                    "%s: %lld frame%s decoded with errors that the decoder concealed (--strict)", r->path,
+                    (long long)r->concealed, r->concealed == 1 ? "" : "s");
+            return AIE_EDECODE;
+        }
+        if (r->concealed > 0 && !r->warned_damage) {
+            r->warned_damage = 1;
+            warn(r, "%s: %lld frame%s decoded with errors that the decoder concealed (kept; --strict refuses them)",
+                 r->path, (long long)r->concealed, r->concealed == 1 ? "" : "s");
+        }
     }
     if (r->returned == 0 && r->o.first > 0 && r->decoded <= r->o.first) {
         io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
@@ -899,6 +922,8 @@ int aie_reader_read(AieReader *r, AieFrame **out)
 }
 
 int64_t aie_reader_frames_lost(const AieReader *r) { return r->lost; }
+
+int64_t aie_reader_decode_errors(const AieReader *r) { return r->decode_errors + r->concealed; }
 
 const char *aie_reader_error(const AieReader *r) { return r->err; }
 

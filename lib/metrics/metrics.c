@@ -40,6 +40,7 @@ struct AieMetrics {
     AieMetricsSink sink;
     int fd;              /* file sink; -1 until opened (lazily, by the writer) */
     int is_fifo;
+    int torn;            /* the log ends in a fragment: the next write starts with '\n' */
     int batch_max, batch_ms, write_timeout_ms, flush_deadline_ms;
     int breaker_failures, breaker_recovery_ms;
 
@@ -249,6 +250,18 @@ static long file_write(void *opaque, const char *buf, size_t len, int timeout_ms
             return -errno;
         struct stat st;
         m->is_fifo = fstat(m->fd, &st) == 0 && S_ISFIFO(st.st_mode);
+        /* a log left torn by an earlier writer (a full disk) */
+        char last;
+        int rfd = !m->is_fifo && S_ISREG(st.st_mode) && st.st_size > 0
+                      ? open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+                      : -1;
+        if (rfd >= 0) {
+            struct stat rst;
+            if (fstat(rfd, &rst) == 0 && rst.st_dev == st.st_dev && rst.st_ino == st.st_ino &&
+                rst.st_size > 0 && pread(rfd, &last, 1, rst.st_size - 1) == 1 && last != '\n')
+                m->torn = 1;
+            close(rfd);
+        }
     }
     long long deadline = aie_time_us() + (long long)timeout_ms * 1000;
     for (;;) {
@@ -367,8 +380,37 @@ static void *writer_main(void *arg)
             /* half-open: this batch is the trial */
         }
         pthread_mutex_unlock(&m->lock);
-        long w = m->sink.write(m->sink.opaque, buf, len, m->write_timeout_ms);
+        /* after a torn write (ours, or an earlier writer's found when the
+         * file sink opens) the batch starts with a newline, so the fragment
+         * stays alone on its line */
+        int lead = 0;
+        long w = 0;
+        if (m->sink.write == file_write && m->fd < 0)
+            w = file_write(m, buf, 0, m->write_timeout_ms); /* opens; checks the tail */
+        if (w >= 0) {
+            if (m->torn && len + 1 > cap) {
+                char *nb = realloc(buf, len + 1);
+                if (nb) {
+                    buf = nb;
+                    cap = len + 1;
+                }
+            }
+            if (m->torn && len + 1 <= cap) {
+                memmove(buf + 1, buf, len);
+                buf[0] = '\n';
+                len++;
+                lead = 1;
+            }
+            w = m->sink.write(m->sink.opaque, buf, len, m->write_timeout_ms);
+        }
+        if (w > 0)
+            m->torn = buf[w - 1] != '\n'; /* a short write tears; a whole one mends */
         pthread_mutex_lock(&m->lock);
+        if (lead) { /* the newline is not a record */
+            memmove(buf, buf + 1, --len);
+            if (w > 0)
+                w--;
+        }
         if (w == (long)len) {
             m->n.written += nrec;
             m->consecutive_failures = 0;
@@ -639,6 +681,7 @@ void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineS
     if (!q)
         q = json_object_new_object();
     json_object_object_add(o, "quality", q);
+    json_object_object_add(o, "decode_errors", json_object_new_int64(st->decode_errors));
     /* counts the records lost before this one */
     json_object_object_add(o, "dropped_records", json_object_new_int64(aie_metrics_dropped(m)));
     if (bad || !stages || !hist || !q) { /* drop the record rather than write it with holes */

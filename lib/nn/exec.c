@@ -25,6 +25,7 @@
  * side is halved and the frame runs again.
  */
 #include <stdatomic.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ struct AieNnExec {
     atomic_int halvings;
     size_t cap;            /* 0: none */
     int workers;
+    int check_finite;      /* scan every output tile for NaN and infinities */
     Scratch *scratch;      /* [workers] */
     atomic_size_t held, peak;
 };
@@ -496,8 +498,10 @@ static void op_conv(const AieConvDSP *dsp, View *o, View *a, const NnNode *n, in
 }
 
 /* Run tile (tx, ty) on arena buf. */
-static void run_tile(const AieNnExec *e, const Plan *p, int tx, int ty, float *buf, const AieNnImage *in,
-                     AieNnImage *out)
+/* Returns 0, or AIE_ENONFINITE when checking and the tile's output holds a
+ * NaN or an infinity. */
+static int run_tile(const AieNnExec *e, const Plan *p, int tx, int ty, float *buf, const AieNnImage *in,
+                    AieNnImage *out)
 {
     const NnGraph *g = &e->m->g;
     const int n = g->n;
@@ -543,6 +547,16 @@ static void run_tile(const AieNnExec *e, const Plan *p, int tx, int ty, float *b
             for (int x = p->xs[tx]; x < p->xs[tx + 1]; x++)
                 d[x] = *chan(o, c, y, x);
         }
+    if (!e->check_finite)
+        return 0;
+    for (int c = 0; c < g->out_channels; c++)
+        for (int y = p->ys[ty]; y < p->ys[ty + 1]; y++) {
+            const float *d = out->data + c * out->plane + y * out->row;
+            for (int x = p->xs[tx]; x < p->xs[tx + 1]; x++)
+                if (!isfinite(d[x]))
+                    return AIE_ENONFINITE;
+        }
+    return 0;
 }
 
 /* ---- scratch and the cap ---- */
@@ -609,7 +623,9 @@ static void tile_task(void *opaque, int index, int worker)
         atomic_store(&r->err, AIE_ENOMEM);
         return;
     }
-    run_tile(r->e, r->p, index % r->p->nx, index / r->p->nx, buf, r->in, r->out);
+    int err = run_tile(r->e, r->p, index % r->p->nx, index / r->p->nx, buf, r->in, r->out);
+    if (err)
+        atomic_store(&r->err, err);
 }
 
 /* Halve the shared tile side (unless another run already went below t). */
@@ -678,6 +694,11 @@ int aie_nn_exec_create(AieNnExec **out, const AieNnModel *m, const AieNnOpts *o)
     e->m = m;
     e->workers = o->threads;
     e->cap = o->max_mem;
+#ifdef AIE_DEBUG
+    e->check_finite = 1; /* debug builds (make asan, ubsan) always check */
+#else
+    e->check_finite = o->check_finite;
+#endif
     e->scratch = calloc((size_t)e->workers, sizeof(*e->scratch));
     if (!e->scratch) {
         free(e);

@@ -1,5 +1,6 @@
 /* Model loading: read the file, tell the format, hand it to its loader. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "aie/error.h"
+#include "aie/fs.h"
 #include "aie/nn.h"
 #include "nn/graph.h"
 #include "nn/nn_internal.h"
@@ -18,16 +20,16 @@ int aie_nn_read_file(const char *path, char **text, size_t *len, char *err, size
     *len = 0;
     int e = 0;
     char *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        e = aie_error_from_errno(errno);
-        snprintf(err, errlen, "%s: %s", path, aie_strerror(e));
+    FILE *f = NULL;
+    if ((e = aie_fs_open_regular(path, &f, err, errlen))) {
+        if (e == AIE_EINVAL)
+            e = AIE_EMODEL;
         goto fail;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-        e = S_ISDIR(st.st_mode) ? AIE_EMODEL : AIE_EIO;
-        snprintf(err, errlen, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st)) {
+        e = aie_error_from_errno(errno);
+        snprintf(err, errlen, "%s: %s", path, aie_strerror(e));
         goto fail;
     }
     size_t n = (size_t)st.st_size;
@@ -131,6 +133,52 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/* Index of the first non-finite value of v[0..n), or -1. */
+static long first_nonfinite(const float *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        if (!isfinite(v[i]))
+            return (long)i;
+    return -1;
+}
+
+/* One NaN or infinity in the weights turns whole tiles of the output into
+ * NaN (black or speckled pictures): refuse the model, naming the layer. */
+static int check_finite(const NnGraph *g, const char *path, char *err, size_t errlen)
+{
+    for (int k = 1; k < g->n; k++) {
+        const NnNode *n = &g->nodes[k];
+        const char *what = NULL;
+        long at = -1;
+        float v = 0;
+        if (n->op == NN_CONV && (at = first_nonfinite(n->w, (size_t)n->c * n->cin * n->kh * n->kw)) >= 0) {
+            what = "weight";
+            v = n->w[at];
+        } else if (n->op == NN_CONV && (at = first_nonfinite(n->b, (size_t)n->c)) >= 0) {
+            what = "bias";
+            v = n->b[at];
+        } else if ((n->op == NN_CONV || n->op == NN_ACT) && n->act == NN_ACT_PRELU &&
+                   (at = first_nonfinite(n->slopes, (size_t)n->c)) >= 0) {
+            what = "PReLU slope";
+            v = n->slopes[at];
+        } else if ((n->op == NN_CONV || n->op == NN_ACT) && n->act == NN_ACT_LEAKY && !isfinite(n->slope)) {
+            what = "LeakyReLU slope";
+            at = 0;
+            v = n->slope;
+        }
+        if (what) {
+            char where[64];
+            if (n->name[0])
+                snprintf(where, sizeof(where), "%s", n->name);
+            else
+                snprintf(where, sizeof(where), "node %d", k);
+            snprintf(err, errlen, "%s: %s: %s %ld is %s", path, where, what, at, isnan(v) ? "NaN" : "infinite");
+            return AIE_EMODEL;
+        }
+    }
+    return 0;
+}
+
 /* text[len] is a NUL; bin NULL: an ncnn model's weights are read from the
  * .bin next to path. */
 static int load_text(AieNnModel **out, const char *path, const char *text, size_t len, const void *bin,
@@ -155,6 +203,8 @@ static int load_text(AieNnModel **out, const char *path, const char *text, size_
         snprintf(err, errlen, "%s: not a model file (expected waifu2x JSON, Anime4K JSON or an ncnn .param)",
                  path);
     }
+    if (!e)
+        e = check_finite(&g, path, err, errlen);
     if (!e && (e = aie_nn_model_from_graph(out, &g)))
         snprintf(err, errlen, "%s: %s", path, e == AIE_ENOMEM ? aie_strerror(e) : "the network has no valid shape");
     if (e && e != AIE_ENOMEM && e != AIE_ENOENT && e != AIE_EACCES && e != AIE_EIO)

@@ -46,21 +46,6 @@ typedef struct Task {
     Slot *s;
 } Task;
 
-int aie_job_emit(AieJob *job, AieFrame *f)
-{
-    if (job->nout == job->cap) {
-        int cap = job->cap ? job->cap * 2 : 2;
-        AieFrame **o = realloc(job->out, (size_t)cap * sizeof(*o));
-        if (!o) {
-            aie_frame_unref(&f);
-            return AIE_ENOMEM;
-        }
-        job->out = o;
-        job->cap = cap;
-    }
-    job->out[job->nout++] = f;
-    return 0;
-}
 
 static void job_clear(AieJob *j)
 {
@@ -371,4 +356,19 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
     if (p.err && err && errlen)
         snprintf(err, errlen, "%s", p.errmsg);
     return p.err;
+}
+
+int aie_pipeline_run_stage(AieReader *r, AieWriter *w, AieStage *stage, const AiePipelineOpts *o,
+                           AiePipelineStats *stats, char *err, size_t errlen)
+{
+    AiePipelineCallbacks cb = {.ctx = stage->self, .process = stage->ops->process, .history = stage->history,
+                               .flush_job = stage->flush_job};
+    AiePipelineOpts po = *o;
+    if (stage->queue_depth > 0)
+        po.queue_depth = stage->queue_depth;
+    if (stage->count_output) {
+        po.count_output = 1;
+        po.out_total = stage->out_total;
+    }
+    return aie_pipeline_run(r, w, &cb, &po, stats, err, errlen);
 }

@@ -356,7 +356,7 @@ int aie_cnn_create(AieCnnUpscaler **out, const AieNnModel *m, const AieCnnParams
         goto fail;
     }
     AieNnOpts no = {.tile = p->tile, .max_mem = p->max_mem, .cpu_flags = cpu_flags,
-                    .threads = p->threads > 0 ? p->threads : 1};
+                    .threads = p->threads > 0 ? p->threads : 1, .check_finite = p->check_finite};
     if ((e = aie_nn_exec_create(&u->exec, m, &no))) {
         snprintf(err, errlen, "cannot set up the network: %s", aie_strerror(e));
         goto fail;

@@ -276,12 +276,10 @@ int aie_raisr_bank_parse(AieRaisrBank **out, const void *data, size_t size, char
 int aie_raisr_bank_load(AieRaisrBank **out, const char *path, char *err, size_t errlen)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        say(err, errlen, "%s: %s", path, strerror(e));
-        return aie_error_from_errno(e);
-    }
+    FILE *f = NULL;
+    int oe = aie_fs_open_regular(path, &f, err, errlen);
+    if (oe)
+        return oe;
     struct stat st;
     if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE) {
         say(err, errlen, "%s: not a filter bank (%s)", path,

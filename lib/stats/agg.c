@@ -655,13 +655,40 @@ static void normalise_error(const StatsRec *r, char *out, size_t n)
     out[o] = 0;
 }
 
+/* The accumulator's own members (S_min, S_max, S_frames, S_hist_bin,
+ * S_identical, written beside every score S with its S_frames) are not
+ * scores. Returns the suffix's index (4: identical) and the base length, or
+ * -1 for a score. */
+static int quality_internal(const StatsRec *r, RStr k, size_t *base)
+{
+    static const char *const suf[] = {"_min", "_max", "_frames", "_hist_bin", "_identical"};
+    for (int i = 0; i < 5; i++) {
+        size_t sl = strlen(suf[i]);
+        if (k.n <= sl || memcmp(k.p + k.n - sl, suf[i], sl))
+            continue;
+        size_t b = k.n - sl;
+        for (int j = 0; j < r->nquality; j++)
+            if (r->q_name[j].n == b + 7 && !memcmp(r->q_name[j].p, k.p, b) &&
+                !memcmp(r->q_name[j].p + b, "_frames", 7)) {
+                *base = b;
+                return i;
+            }
+    }
+    return -1;
+}
+
 static int quality_add(AieStats *s, QualStat **qs, int *nqs, int heaps, const StatsRec *r)
 {
     for (int k = 0; k < r->nquality; k++) {
-        if (!isfinite(r->q_val[k]))
+        size_t base = 0;
+        int internal = quality_internal(r, r->q_name[k], &base);
+        if ((internal >= 0 && internal != 4) || !isfinite(r->q_val[k]))
             continue;
         char name[REC_MAX_KEY + 1];
-        rstr_copy(name, sizeof(name), r->q_name[k], "");
+        RStr nm = r->q_name[k];
+        if (internal == 4)
+            nm.n = (uint32_t)base;
+        rstr_copy(name, sizeof(name), nm, "");
         if (!name[0])
             continue;
         QualStat *q = NULL;
@@ -679,6 +706,11 @@ static int quality_add(AieStats *s, QualStat **qs, int *nqs, int heaps, const St
             memset(q, 0, sizeof(*q));
             snprintf(q->name, sizeof(q->name), "%s", name);
             q->low.cap = q->high.cap = heaps ? (s->top > 10 ? s->top : 10) : 0;
+        }
+        if (internal == 4) {
+            if (r->q_val[k] > 0)
+                q->identical += (int64_t)r->q_val[k];
+            continue;
         }
         int err = shist_add(&q->h, r->q_val[k]);
         double x = r->q_val[k];

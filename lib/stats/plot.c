@@ -13,7 +13,6 @@
 #include "aie/error.h"
 #include "aie/frame.h"
 #include "aie/fs.h"
-#include "aie/io.h"
 #include "stats_internal.h"
 
 enum { P_RECT, P_LINE, P_TEXT };
@@ -558,7 +557,7 @@ static void draw_text(Canvas *c, const PItem *p)
     }
 }
 
-static int write_png(const Scene *sc, const char *path, char *err, size_t errlen)
+static int render(const Scene *sc, AieFrame **out)
 {
     AieFrame *f = NULL;
     int rc = aie_frame_alloc(&f, sc->width, sc->height, AIE_LAYOUT_RGB, 8);
@@ -578,8 +577,20 @@ static int write_png(const Scene *sc, const char *path, char *err, size_t errlen
     f->color.primaries = 1;
     f->color.transfer = 13; /* sRGB */
     f->color.matrix = 0;
-    rc = aie_image_write_png(path, f, 8, err, errlen);
-    aie_frame_unref(&f);
+    *out = f;
+    return 0;
+}
+
+int aie_stats_plot_image(const AieStats *s, AieFrame **out)
+{
+    *out = NULL;
+    if (!s->finished)
+        return AIE_EINVAL;
+    Scene sc = {0};
+    int rc = build(s, &sc);
+    if (!rc)
+        rc = render(&sc, out);
+    free(sc.it);
     return rc;
 }
 
@@ -593,15 +604,15 @@ int aie_stats_plot(const AieStats *s, const char *path, char *err, size_t errlen
 {
     if (!s->finished)
         return AIE_EINVAL;
-    int svg = has_ext(path, ".svg"), png = has_ext(path, ".png");
-    if (!svg && !png) {
+    if (!has_ext(path, ".svg")) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: the plot must be a .svg or .png file", path);
+            snprintf(err, errlen, "%s: the plot must be a .svg file (a .png is drawn by aie_stats_plot_image)",
+                     path);
         return AIE_EINVAL;
     }
     Scene sc = {0};
     int rc = build(s, &sc);
-    if (!rc && svg) {
+    if (!rc) {
         AieOutFile *o = NULL;
         FILE *f;
         const char *const *logs = (const char *const *)s->logs;
@@ -614,8 +625,6 @@ int aie_stats_plot(const AieStats *s, const char *path, char *err, size_t errlen
                 rc = crc ? crc : rc;
             }
         }
-    } else if (!rc) {
-        rc = write_png(&sc, path, err, errlen);
     }
     if (rc == AIE_ENOMEM && err && errlen && !err[0])
         snprintf(err, errlen, "%s: out of memory", path);

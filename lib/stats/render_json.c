@@ -144,6 +144,7 @@ static json_object *quality_json(const QualStat *qs, int nq, int outliers)
         ADD(qo, "p50", jd(q->p50));
         ADD(qo, "p90", jd(q->p90));
         ADD(qo, "mad", q->h.n >= TH_Q_MIN_RUNS ? jd(q->mad) : NULL);
+        ADD(qo, "identical_frames", ji(q->identical));
         if (outliers) {
             json_object *out = ARR();
             const TopN *sides[2] = {&q->low, &q->high};

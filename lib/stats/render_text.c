@@ -326,8 +326,8 @@ int stats_render_text(const AieStats *s, FILE *f)
                 goto nomem;
             key_cells(s, &t, r, NULL);
             t.left = k + 1;
-            const char *h6[] = {"METRIC", "RUNS", "p50", "p90", "MAD"};
-            for (int i = 0; i < 5; i++)
+            const char *h6[] = {"METRIC", "RUNS", "p50", "p90", "MAD", "IDENTICAL"};
+            for (int i = 0; i < 6; i++)
                 cell(&t, r, k + i, "%s", h6[i]);
             for (int gi = 0; gi < s->ngroups; gi++) {
                 const Group *g = s->groups[gi];
@@ -341,6 +341,7 @@ int stats_render_text(const AieStats *s, FILE *f)
                     cell(&t, r, k + 2, "%s", num(a, q->p50));
                     cell(&t, r, k + 3, "%s", num(b, q->p90));
                     cell(&t, r, k + 4, "%s", q->h.n >= TH_Q_MIN_RUNS ? num(c, q->mad) : "-");
+                    cell(&t, r, k + 5, "%lld", (long long)q->identical);
                 }
             }
             table_print(f, &t);

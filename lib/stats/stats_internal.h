@@ -129,6 +129,7 @@ typedef struct Filter {
 typedef struct QualStat {
     char name[REC_MAX_KEY + 1];
     SHist h;
+    int64_t identical; /* frames of infinite score (S_identical), kept out of h */
     TopN low, high; /* outlier candidates: keys -x and x (classes only) */
     /* computed */
     double p50, p90, mad, sigma, thr; /* thr: the outlier distance from p50 */

@@ -9,7 +9,9 @@
 #include <json-c/json.h>
 
 #include "aie/error.h"
+#include "aie/cpu.h"
 #include "aie/quality.h"
+#include "dsp/ssd.h"
 
 enum { MAX_BINS = 4096 };
 
@@ -18,6 +20,7 @@ struct AieQualityAcc {
     char name[64];
     double bin, sum, min, max;
     long n;
+    long identical; /* +inf scores (identical frames): out of n, sum, min, max, bins */
     long *bins; /* MAX_BINS, offset so that negative values fit */
     int lo, hi; /* bins used */
 };
@@ -45,10 +48,14 @@ int aie_quality_create(AieQualityAcc **out, const char *name, double bin)
 
 void aie_quality_add(AieQualityAcc *q, double v)
 {
-    if (!q || isnan(v))
+    if (!q || isnan(v) || (isinf(v) && v < 0))
         return;
-    if (isinf(v))
-        v = v > 0 ? 999.0 : -999.0; /* identical frames: PSNR is infinite */
+    if (isinf(v)) { /* identical frames: PSNR is infinite, counted apart */
+        pthread_mutex_lock(&q->lock);
+        q->identical++;
+        pthread_mutex_unlock(&q->lock);
+        return;
+    }
     long i = (long)floor(v / q->bin) + MAX_BINS / 2;
     if (i < 0)
         i = 0;
@@ -78,15 +85,18 @@ int aie_quality_json(const AieQualityAcc *q, char **json)
     json_object *o = *json ? json_tokener_parse(*json) : json_object_new_object();
     if (!o)
         return AIE_ENOMEM;
-    if (q && q->n) {
+    if (q && (q->n || q->identical)) {
         char key[96];
-        json_object_object_add(o, q->name, json_object_new_double(q->sum / (double)q->n));
+        int any = q->n > 0; /* only identical frames: no finite score, null */
+        json_object_object_add(o, q->name, any ? json_object_new_double(q->sum / (double)q->n) : NULL);
         snprintf(key, sizeof(key), "%s_min", q->name);
-        json_object_object_add(o, key, json_object_new_double(q->min));
+        json_object_object_add(o, key, any ? json_object_new_double(q->min) : NULL);
         snprintf(key, sizeof(key), "%s_max", q->name);
-        json_object_object_add(o, key, json_object_new_double(q->max));
+        json_object_object_add(o, key, any ? json_object_new_double(q->max) : NULL);
         snprintf(key, sizeof(key), "%s_frames", q->name);
-        json_object_object_add(o, key, json_object_new_int64(q->n));
+        json_object_object_add(o, key, json_object_new_int64(q->n + q->identical));
+        snprintf(key, sizeof(key), "%s_identical", q->name);
+        json_object_object_add(o, key, json_object_new_int64(q->identical));
         snprintf(key, sizeof(key), "%s_hist_bin", q->name);
         json_object_object_add(o, key, json_object_new_double(q->bin));
         json_object *h = json_object_new_array();
@@ -128,4 +138,27 @@ void aie_quality_free(AieQualityAcc **pq)
     pthread_mutex_destroy(&q->lock);
     free(q->bins);
     free(q);
+}
+
+double aie_frame_psnr(const AieFrame *a, const AieFrame *b, unsigned cpu_flags)
+{
+    if (a->width != b->width || a->height != b->height || a->layout != b->layout ||
+        a->depth != b->depth)
+        return NAN;
+    AieSsdDSP dsp;
+    aie_ssd_dsp_init(&dsp, cpu_flags);
+    /* luma for YUV and gray; the mean of R, G and B for RGB(A) */
+    int planes = a->layout == AIE_LAYOUT_RGB || a->layout == AIE_LAYOUT_RGBA ? 3 : 1;
+    double sum = 0, n = 0;
+    for (int p = 0; p < planes; p++) {
+        for (int y = 0; y < a->plane_h[p]; y++) {
+            const uint8_t *ra = a->data[p] + y * a->stride[p], *rb = b->data[p] + y * b->stride[p];
+            sum += (double)(a->depth > 8 ? dsp.ssd16((const uint16_t *)ra, (const uint16_t *)rb, a->plane_w[p])
+                                         : dsp.ssd8(ra, rb, a->plane_w[p]));
+        }
+        n += (double)a->plane_w[p] * a->plane_h[p];
+    }
+    double peak = (double)((1 << a->depth) - 1);
+    double mse = sum / n;
+    return mse > 0 ? 10.0 * log10(peak * peak / mse) : INFINITY;
 }

@@ -260,11 +260,10 @@ static int handle(void *ctx, int code, const char *arg)
     return -1;
 }
 
-/* Output size from the options; even sizes for subsampled chroma. */
+/* Output size from the options, odd ones included (the writer pads for an
+ * encoder that needs even sizes). */
 static int output_size(Upscale *u, const AieVideoInfo *vi, char *why, size_t n)
 {
-    int sx, sy;
-    aie_layout_chroma_shift(vi->layout, &sx, &sy);
     double w, h;
     if (u->size_w) {
         w = u->size_w;
@@ -279,10 +278,6 @@ static int output_size(Upscale *u, const AieVideoInfo *vi, char *why, size_t n)
         h = vi->height * s;
     }
     int ow = (int)lround(w), oh = (int)lround(h);
-    if (sx)
-        ow = (ow + 1) & ~1;
-    if (sy)
-        oh = (oh + 1) & ~1;
     if (ow < 1)
         ow = 1;
     if (oh < 1)

@@ -44,6 +44,7 @@ struct AieWriter {
     int header_written;
     int out_range, out_matrix;
     int64_t last_pts;
+    int pad_w, pad_h;    /* columns and rows added to reach the even size the encoder needs */
 
     /* PNG */
     int png_depth;
@@ -153,6 +154,39 @@ static enum AVPixelFormat choose_pixfmt(AieWriter *w, const AVCodec *codec, AieL
     return avcodec_find_best_pix_fmt_of_list(list, want, alpha, NULL);
 }
 
+/* Encoders that refuse odd sizes with subsampled chroma. */
+static int needs_even_size(const char *name)
+{
+    static const char *const even[] = {"libx264", "libx264rgb", "libx265", "h264_vaapi", "hevc_vaapi",
+                                       "h264_nvenc", "hevc_nvenc", "h264_qsv", "hevc_qsv"};
+    for (size_t i = 0; i < sizeof(even) / sizeof(even[0]); i++)
+        if (!strcmp(name, even[i]))
+            return 1;
+    return 0;
+}
+
+/* Repeat the last column and row of each plane of a (w x h picture into the
+ * padding of a frame that is pad_w/pad_h larger. */
+static void replicate_edges(AVFrame *a, int w, int h)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(a->format);
+    int bpp = (d->comp[0].depth + 7) / 8;
+    int np = av_pix_fmt_count_planes(a->format);
+    for (int p = 0; p < np; p++) {
+        int sx = (p == 1 || p == 2) ? d->log2_chroma_w : 0, sy = (p == 1 || p == 2) ? d->log2_chroma_h : 0;
+        int pw = AV_CEIL_RSHIFT(w, sx), ph = AV_CEIL_RSHIFT(h, sy);
+        int fw = AV_CEIL_RSHIFT(a->width, sx), fh = AV_CEIL_RSHIFT(a->height, sy);
+        for (int y = 0; y < ph; y++) {
+            uint8_t *row = a->data[p] + (ptrdiff_t)y * a->linesize[p];
+            for (int x = pw; x < fw; x++)
+                memcpy(row + (size_t)x * bpp, row + (size_t)(pw - 1) * bpp, (size_t)bpp);
+        }
+        for (int y = ph; y < fh; y++)
+            memcpy(a->data[p] + (ptrdiff_t)y * a->linesize[p],
+                   a->data[p] + (ptrdiff_t)(ph - 1) * a->linesize[p], (size_t)fw * bpp);
+    }
+}
+
 static int set_opt(AieWriter *w, const char *key, const char *val, int must)
 {
     int ret = av_opt_set(w->enc, key, val, AV_OPT_SEARCH_CHILDREN);
@@ -195,8 +229,20 @@ static int open_encoder(AieWriter *w, const char *muxer)
     AVCodecContext *c = w->enc = avcodec_alloc_context3(codec);
     if (!c)
         return AIE_ENOMEM;
-    c->width = w->vi.width;
-    c->height = w->vi.height;
+    /* x264 and x265 want even sizes for subsampled chroma: the last column or
+     * row is repeated (no source pixel is lost), and the tool says so */
+    const AVPixFmtDescriptor *pd = av_pix_fmt_desc_get(pf);
+    if (pd && needs_even_size(codec->name)) {
+        w->pad_w = pd->log2_chroma_w > 0 ? w->vi.width & 1 : 0;
+        w->pad_h = pd->log2_chroma_h > 0 ? w->vi.height & 1 : 0;
+    }
+    if (w->pad_w || w->pad_h)
+        warnf(w, "%s: %s %s needs an even size: %dx%d padded to %dx%d by repeating the last %s",
+              w->path, codec->name, av_get_pix_fmt_name(pf), w->vi.width, w->vi.height,
+              w->vi.width + w->pad_w, w->vi.height + w->pad_h,
+              w->pad_w && w->pad_h ? "column and row" : w->pad_w ? "column" : "row");
+    c->width = w->vi.width + w->pad_w;
+    c->height = w->vi.height + w->pad_h;
     c->pix_fmt = pf;
     AVRational fps = {w->vi.fps.num, w->vi.fps.den};
     if (fps.num <= 0 || fps.den <= 0)
@@ -630,11 +676,17 @@ static int write_av(AieWriter *w, AieFrame *f)
         int ret = av_frame_get_buffer(a, 0);
         if (ret < 0)
             return fail_av(w, ret, "out of memory");
-        if ((err = convert_to_av(&w->conv, f, a, w->out_range, w->out_matrix))) {
+        /* padded: convert into the top-left f->width x f->height, then fill the edge */
+        AVFrame view = *a;
+        view.width = f->width;
+        view.height = f->height;
+        if ((err = convert_to_av(&w->conv, f, &view, w->out_range, w->out_matrix))) {
             io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to %s", w->path,
                     aie_layout_name(f->layout), av_get_pix_fmt_name(a->format));
             return err;
         }
+        if (w->pad_w || w->pad_h)
+            replicate_edges(a, f->width, f->height);
     }
     int64_t pts;
     if (w->y4m || f->pts == INT64_MIN)

@@ -135,10 +135,38 @@ static void test_odd_sizes(void)
     }
 }
 
+/* --crf against the codec's range, a codec the container cannot hold and a
+ * name without an extension: exit 2 with one line, in --dry-run as in the run. */
+static void test_usage_checks(void)
+{
+    NEED_MEDIA("media/usage_checks");
+    static const struct {
+        const char *args, *says;
+    } bad[] = {
+        {"--crf 52 -o u.mp4", "libx264 takes 0 to 51"},
+        {"--crf 70 -o u.webm", "out of range (0 to 63)"},
+        {"--crf 9 -o u.avi", "no constant-quality mode"},
+        {"--codec libx265 -o u.webm", "webm container cannot hold libx265"},
+        {"-o noext", ".mp4 .mkv .mov .webm"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (int dry = 0; dry < 2; dry++) {
+            int rc = sh("%s/aie-upscale -s 1 -i in720x405.mkv %s%s 2>&1", bin, bad[i].args, dry ? " --dry-run" : "");
+            CU_ASSERT_EQUAL(rc, 2);
+            CU_ASSERT_PTR_NOT_NULL(strstr(out, bad[i].says));
+            CU_ASSERT_PTR_NOT_NULL(strstr(out, "Try 'aie-upscale --help'."));
+        }
+    }
+    CU_ASSERT_EQUAL(sh("test ! -e u.mp4 && test ! -e u.webm && test ! -e u.avi && test ! -e noext"), 0);
+    CU_ASSERT_EQUAL(sh("%s/aie-upscale -s 1 --crf 51 -i in720x405.mkv -o u.mp4 --dry-run", bin), 0);
+    CU_ASSERT_EQUAL(sh("%s/aie-upscale -s 1 --crf 63 -i in720x405.mkv -o u.webm --dry-run", bin), 0);
+}
+
 int test_media_register(void)
 {
     CU_pSuite s = CU_add_suite("media", suite_init, NULL);
-    if (!s || !CU_add_test(s, "odd_sizes", test_odd_sizes))
+    if (!s || !CU_add_test(s, "odd_sizes", test_odd_sizes) ||
+        !CU_add_test(s, "usage_checks", test_usage_checks))
         return -1;
     return 0;
 }

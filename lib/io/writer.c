@@ -867,6 +867,24 @@ const char *aie_writer_pix_fmt(const AieWriter *w)
     return n ? n : "";
 }
 
+/* The CRF range of an encoder, from its "crf" option (x264/x265 0-51, VP9
+ * and AV1 0-63); 0 when it has none. */
+static int crf_range(const AVCodec *codec, int *lo, int *hi)
+{
+    if (codec && (!strncmp(codec->name, "libx264", 7) || !strcmp(codec->name, "libx265"))) {
+        *lo = 0; /* their option says FLT_MAX; the scale ends at 51 */
+        *hi = 51;
+        return 1;
+    }
+    const AVClass *cls = codec ? codec->priv_class : NULL;
+    const AVOption *opt = cls ? av_opt_find(&cls, "crf", NULL, 0, AV_OPT_SEARCH_FAKE_OBJ) : NULL;
+    if (!opt)
+        return 0;
+    *lo = opt->min < 0 ? 0 : (int)opt->min;
+    *hi = opt->max > 1000 ? 1000 : (int)opt->max;
+    return 1;
+}
+
 int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *plan)
 {
     memset(plan, 0, sizeof(*plan));
@@ -880,9 +898,15 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     const AVOutputFormat *of = NULL;
     if (strcmp(path, "-") && !has_ext(path, ".y4m"))
         of = av_guess_format(NULL, path, NULL);
+    if (of && (!strcmp(of->name, "image2") || !strcmp(of->name, "image2pipe")))
+        of = NULL;
     if (!of) { /* stdout, .y4m, devices */
-        if (strcmp(path, "-") && !has_ext(path, ".y4m") && strncmp(path, "/dev/", 5))
+        if (strcmp(path, "-") && !has_ext(path, ".y4m") && strncmp(path, "/dev/", 5)) {
+            io_errf(plan->error, sizeof(plan->error),
+                    "%s: unknown output format: name it .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -",
+                    path);
             return AIE_EUNSUP;
+        }
         snprintf(plan->kind, sizeof(plan->kind), "y4m");
         snprintf(plan->container, sizeof(plan->container), "yuv4mpegpipe");
         snprintf(plan->codec, sizeof(plan->codec), "rawvideo");
@@ -893,7 +917,25 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     const char *c = o && o->codec ? o->codec : default_codec(o && o->lossless, of->name);
     const AVCodec *codec = c ? avcodec_find_encoder_by_name(c) : avcodec_find_encoder(of->video_codec);
     snprintf(plan->codec, sizeof(plan->codec), "%s", codec ? codec->name : (c ? c : "?"));
-    int lossless = o && o->lossless;
+    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
+        io_errf(plan->error, sizeof(plan->error), "--codec: no video encoder named '%s'", c ? c : "(default)");
+        return AIE_EUNSUP;
+    }
+    /* the same refusal as aie_writer_open(), so --dry-run agrees with the run */
+    if (avformat_query_codec(of, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
+        io_errf(plan->error, sizeof(plan->error), "%s: the %s container cannot hold %s video", path, of->name,
+                codec->name);
+        return AIE_EUNSUP;
+    }
+    int lossless = o && o->lossless, lo = 0, hi = 0;
+    int has_crf = crf_range(codec, &lo, &hi);
+    if (o && o->crf >= 0 && (!has_crf || o->crf < lo || o->crf > hi)) {
+        if (has_crf)
+            io_errf(plan->error, sizeof(plan->error), "--crf %d: %s takes %d to %d", o->crf, codec->name, lo, hi);
+        else
+            io_errf(plan->error, sizeof(plan->error), "--crf: %s has no constant-quality mode", codec->name);
+        return AIE_EINVAL;
+    }
     if (!strcmp(plan->codec, "libx264") && !lossless)
         plan->crf = o && o->crf >= 0 ? o->crf : 18;
     else if (!strcmp(plan->codec, "libvpx-vp9") && !lossless)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -307,6 +308,20 @@ static int handle_shared(Cli *c, int code, const char *arg)
     return 0;
 }
 
+/* A name without a known extension, a codec the container cannot hold and a
+ * --crf out of the codec's range are usage errors, in --dry-run as in the
+ * run (an existing FIFO or device is written as y4m whatever its name). */
+static void check_output_plan(Cli *c)
+{
+    struct stat st;
+    if (!(c->features & CLI_ENCODE) || !c->output || (stat(c->output, &st) == 0 && !S_ISREG(st.st_mode)))
+        return;
+    AieWriterOpts wo = cli_writer_opts(c);
+    AieOutputPlan plan;
+    if (aie_writer_plan(c->output, &wo, &plan) < 0)
+        cli_usage(c, "%s", plan.error[0] ? plan.error : "unusable output name");
+}
+
 void cli_parse(Cli *c, int argc, char **argv)
 {
     c->progress = -1;
@@ -389,6 +404,7 @@ void cli_parse(Cli *c, int argc, char **argv)
         cli_usage(c, "--quiet and --verbose conflict");
     if (c->lossless && c->crf >= 0)
         cli_usage(c, "--lossless and --crf conflict");
+    check_output_plan(c);
     if (!c->metrics_path) {
         const char *m = getenv("AIE_METRICS");
         if (m && *m)

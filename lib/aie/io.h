@@ -135,12 +135,16 @@ const char *aie_writer_pix_fmt(const AieWriter *w);
 
 /* What aie_writer_open() would choose for path, without touching the file
  * system: kind "video", "y4m", "png" or "png-sequence", the container, the
- * encoder and its CRF (-1 when the encoder has none). For --dry-run. */
+ * encoder and its CRF (-1 when the encoder has none). For --dry-run and the
+ * usage checks: AIE_EUNSUP for a name without a known extension, an unknown
+ * encoder or one the container cannot hold, AIE_EINVAL for a --crf outside
+ * the encoder's range (or an encoder without one), with the reason in error. */
 typedef struct AieOutputPlan {
     char kind[16];
     char container[32];
     char codec[32];
     int crf;
+    char error[256];
 } AieOutputPlan;
 int aie_writer_plan(const char *path, const AieWriterOpts *opts, AieOutputPlan *plan);
 

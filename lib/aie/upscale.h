@@ -58,7 +58,8 @@ typedef struct AieUpscaleInfo {
     int tile, halvings;       /* CNN: tile side in input pixels, times it was halved to fit memory */
 } AieUpscaleInfo;
 
-/* The output size for in under p (even sizes for subsampled chroma). Returns
+/* The output size for in under p (odd sizes kept: the writer pads where an
+ * encoder needs even ones). Returns
  * 0, or AIE_ETOOBIG with err saying why. */
 int aie_upscale_output_size(const AieUpscaleParams *p, const AieVideoInfo *in, int *w, int *h, char *err,
                             size_t errlen);

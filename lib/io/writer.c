@@ -44,6 +44,7 @@ struct AieWriter {
     int header_written;
     int out_range, out_matrix;
     int64_t last_pts;
+    int pad_w, pad_h;    /* columns and rows added to reach the even size the encoder needs */
 
     /* PNG */
     int png_depth;
@@ -153,6 +154,39 @@ static enum AVPixelFormat choose_pixfmt(AieWriter *w, const AVCodec *codec, AieL
     return avcodec_find_best_pix_fmt_of_list(list, want, alpha, NULL);
 }
 
+/* Encoders that refuse odd sizes with subsampled chroma. */
+static int needs_even_size(const char *name)
+{
+    static const char *const even[] = {"libx264", "libx264rgb", "libx265", "h264_vaapi", "hevc_vaapi",
+                                       "h264_nvenc", "hevc_nvenc", "h264_qsv", "hevc_qsv"};
+    for (size_t i = 0; i < sizeof(even) / sizeof(even[0]); i++)
+        if (!strcmp(name, even[i]))
+            return 1;
+    return 0;
+}
+
+/* Repeat the last column and row of each plane of a (w x h picture into the
+ * padding of a frame that is pad_w/pad_h larger. */
+static void replicate_edges(AVFrame *a, int w, int h)
+{
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(a->format);
+    int bpp = (d->comp[0].depth + 7) / 8;
+    int np = av_pix_fmt_count_planes(a->format);
+    for (int p = 0; p < np; p++) {
+        int sx = (p == 1 || p == 2) ? d->log2_chroma_w : 0, sy = (p == 1 || p == 2) ? d->log2_chroma_h : 0;
+        int pw = AV_CEIL_RSHIFT(w, sx), ph = AV_CEIL_RSHIFT(h, sy);
+        int fw = AV_CEIL_RSHIFT(a->width, sx), fh = AV_CEIL_RSHIFT(a->height, sy);
+        for (int y = 0; y < ph; y++) {
+            uint8_t *row = a->data[p] + (ptrdiff_t)y * a->linesize[p];
+            for (int x = pw; x < fw; x++)
+                memcpy(row + (size_t)x * bpp, row + (size_t)(pw - 1) * bpp, (size_t)bpp);
+        }
+        for (int y = ph; y < fh; y++)
+            memcpy(a->data[p] + (ptrdiff_t)y * a->linesize[p],
+                   a->data[p] + (ptrdiff_t)(ph - 1) * a->linesize[p], (size_t)fw * bpp);
+    }
+}
+
 static int set_opt(AieWriter *w, const char *key, const char *val, int must)
 {
     int ret = av_opt_set(w->enc, key, val, AV_OPT_SEARCH_CHILDREN);
@@ -195,8 +229,20 @@ static int open_encoder(AieWriter *w, const char *muxer)
     AVCodecContext *c = w->enc = avcodec_alloc_context3(codec);
     if (!c)
         return AIE_ENOMEM;
-    c->width = w->vi.width;
-    c->height = w->vi.height;
+    /* x264 and x265 want even sizes for subsampled chroma: the last column or
+     * row is repeated (no source pixel is lost), and the tool says so */
+    const AVPixFmtDescriptor *pd = av_pix_fmt_desc_get(pf);
+    if (pd && needs_even_size(codec->name)) {
+        w->pad_w = pd->log2_chroma_w > 0 ? w->vi.width & 1 : 0;
+        w->pad_h = pd->log2_chroma_h > 0 ? w->vi.height & 1 : 0;
+    }
+    if (w->pad_w || w->pad_h)
+        warnf(w, "%s: %s %s needs an even size: %dx%d padded to %dx%d by repeating the last %s",
+              w->path, codec->name, av_get_pix_fmt_name(pf), w->vi.width, w->vi.height,
+              w->vi.width + w->pad_w, w->vi.height + w->pad_h,
+              w->pad_w && w->pad_h ? "column and row" : w->pad_w ? "column" : "row");
+    c->width = w->vi.width + w->pad_w;
+    c->height = w->vi.height + w->pad_h;
     c->pix_fmt = pf;
     AVRational fps = {w->vi.fps.num, w->vi.fps.den};
     if (fps.num <= 0 || fps.den <= 0)
@@ -630,11 +676,17 @@ static int write_av(AieWriter *w, AieFrame *f)
         int ret = av_frame_get_buffer(a, 0);
         if (ret < 0)
             return fail_av(w, ret, "out of memory");
-        if ((err = convert_to_av(&w->conv, f, a, w->out_range, w->out_matrix))) {
+        /* padded: convert into the top-left f->width x f->height, then fill the edge */
+        AVFrame view = *a;
+        view.width = f->width;
+        view.height = f->height;
+        if ((err = convert_to_av(&w->conv, f, &view, w->out_range, w->out_matrix))) {
             io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to %s", w->path,
                     aie_layout_name(f->layout), av_get_pix_fmt_name(a->format));
             return err;
         }
+        if (w->pad_w || w->pad_h)
+            replicate_edges(a, f->width, f->height);
     }
     int64_t pts;
     if (w->y4m || f->pts == INT64_MIN)
@@ -815,6 +867,24 @@ const char *aie_writer_pix_fmt(const AieWriter *w)
     return n ? n : "";
 }
 
+/* The CRF range of an encoder, from its "crf" option (x264/x265 0-51, VP9
+ * and AV1 0-63); 0 when it has none. */
+static int crf_range(const AVCodec *codec, int *lo, int *hi)
+{
+    if (codec && (!strncmp(codec->name, "libx264", 7) || !strcmp(codec->name, "libx265"))) {
+        *lo = 0; /* their option says FLT_MAX; the scale ends at 51 */
+        *hi = 51;
+        return 1;
+    }
+    const AVClass *cls = codec ? codec->priv_class : NULL;
+    const AVOption *opt = cls ? av_opt_find(&cls, "crf", NULL, 0, AV_OPT_SEARCH_FAKE_OBJ) : NULL;
+    if (!opt)
+        return 0;
+    *lo = opt->min < 0 ? 0 : (int)opt->min;
+    *hi = opt->max > 1000 ? 1000 : (int)opt->max;
+    return 1;
+}
+
 int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *plan)
 {
     memset(plan, 0, sizeof(*plan));
@@ -828,9 +898,15 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     const AVOutputFormat *of = NULL;
     if (strcmp(path, "-") && !has_ext(path, ".y4m"))
         of = av_guess_format(NULL, path, NULL);
+    if (of && (!strcmp(of->name, "image2") || !strcmp(of->name, "image2pipe")))
+        of = NULL;
     if (!of) { /* stdout, .y4m, devices */
-        if (strcmp(path, "-") && !has_ext(path, ".y4m") && strncmp(path, "/dev/", 5))
+        if (strcmp(path, "-") && !has_ext(path, ".y4m") && strncmp(path, "/dev/", 5)) {
+            io_errf(plan->error, sizeof(plan->error),
+                    "%s: unknown output format: name it .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -",
+                    path);
             return AIE_EUNSUP;
+        }
         snprintf(plan->kind, sizeof(plan->kind), "y4m");
         snprintf(plan->container, sizeof(plan->container), "yuv4mpegpipe");
         snprintf(plan->codec, sizeof(plan->codec), "rawvideo");
@@ -841,7 +917,25 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     const char *c = o && o->codec ? o->codec : default_codec(o && o->lossless, of->name);
     const AVCodec *codec = c ? avcodec_find_encoder_by_name(c) : avcodec_find_encoder(of->video_codec);
     snprintf(plan->codec, sizeof(plan->codec), "%s", codec ? codec->name : (c ? c : "?"));
-    int lossless = o && o->lossless;
+    if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
+        io_errf(plan->error, sizeof(plan->error), "--codec: no video encoder named '%s'", c ? c : "(default)");
+        return AIE_EUNSUP;
+    }
+    /* the same refusal as aie_writer_open(), so --dry-run agrees with the run */
+    if (avformat_query_codec(of, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
+        io_errf(plan->error, sizeof(plan->error), "%s: the %s container cannot hold %s video", path, of->name,
+                codec->name);
+        return AIE_EUNSUP;
+    }
+    int lossless = o && o->lossless, lo = 0, hi = 0;
+    int has_crf = crf_range(codec, &lo, &hi);
+    if (o && o->crf >= 0 && (!has_crf || o->crf < lo || o->crf > hi)) {
+        if (has_crf)
+            io_errf(plan->error, sizeof(plan->error), "--crf %d: %s takes %d to %d", o->crf, codec->name, lo, hi);
+        else
+            io_errf(plan->error, sizeof(plan->error), "--crf: %s has no constant-quality mode", codec->name);
+        return AIE_EINVAL;
+    }
     if (!strcmp(plan->codec, "libx264") && !lossless)
         plan->crf = o && o->crf >= 0 ? o->crf : 18;
     else if (!strcmp(plan->codec, "libvpx-vp9") && !lossless)

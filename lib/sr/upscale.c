@@ -80,8 +80,7 @@ static int model_is_path(const char *m)
 int aie_upscale_output_size(const AieUpscaleParams *p, const AieVideoInfo *vi, int *out_w, int *out_h, char *why,
                             size_t n)
 {
-    int sx, sy;
-    aie_layout_chroma_shift(vi->layout, &sx, &sy);
+    /* odd sizes included: the writer pads for an encoder that needs even ones */
     double w, h;
     if (p->size_w) {
         w = p->size_w;
@@ -96,10 +95,6 @@ int aie_upscale_output_size(const AieUpscaleParams *p, const AieVideoInfo *vi, i
         h = vi->height * s;
     }
     int ow = (int)lround(w), oh = (int)lround(h);
-    if (sx)
-        ow = (ow + 1) & ~1;
-    if (sy)
-        oh = (oh + 1) & ~1;
     if (ow < 1)
         ow = 1;
     if (oh < 1)

@@ -557,8 +557,8 @@ void cli_progress(void *arg, const AieProgress *p)
     static long long last_line;
     int tty = isatty(STDERR_FILENO);
     long long now = aie_time_us();
-    if (!tty && now - last_line < 5000000)
-        return; /* not a terminal: a plain line every 5 s */
+    if (!tty && !p->final && now - last_line < 5000000)
+        return; /* not a terminal: a plain line every 5 s, and the last one */
     last_line = now;
     char total[64] = "", eta[32] = "";
     /* an estimate of the total can be short (a header's frame count, a

@@ -37,6 +37,7 @@ typedef struct AieProgress {
      * AiePipelineOpts.out_total is set (a frame-rate change) */
     int64_t shown, shown_total; /* shown_total -1 when unknown */
     double shown_fps;
+    int final;              /* the last report of the run (every frame through) */
 } AieProgress;
 
 typedef struct AiePipelineOpts {

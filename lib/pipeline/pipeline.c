@@ -191,9 +191,10 @@ static void *reader_main(void *arg)
 /* in_flight: p->in_flight, read by the caller under the lock (the reader
  * thread changes it) */
 static void report_progress(Pipe *p, AiePipelineStats *st, long long t_start, int64_t frames_out,
-                            int in_flight)
+                            int in_flight, int final)
 {
     AieProgress pr;
+    pr.final = final;
     pr.frames_in = p->written_in; /* input frames fully through the pipeline (not the flush job) */
     pr.frames_out = frames_out;
     pr.frames_total = aie_reader_info(p->r)->nb_frames;
@@ -310,7 +311,7 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
             next_progress = now + (long long)(interval * 1e6);
             int in_flight = p.in_flight;
             pthread_mutex_unlock(&p.lock);
-            report_progress(&p, st, t_start, frames_out, in_flight);
+            report_progress(&p, st, t_start, frames_out, in_flight, 0);
             pthread_mutex_lock(&p.lock);
         }
         if (next_snap && now >= next_snap && o->snapshot) {
@@ -341,7 +342,7 @@ int aie_pipeline_run(AieReader *r, AieWriter *w, const AiePipelineCallbacks *cb,
         free(p.slots[i].job.out);
     }
     if (!p.err) /* the reader and the jobs are done: in_flight is settled */
-        report_progress(&p, st, t_start, frames_out, p.in_flight);
+        report_progress(&p, st, t_start, frames_out, p.in_flight, 1);
     st->frames_in = p.written_in;
     st->frames_out = frames_out;
     st->wall_ms = (double)(aie_time_us() - t_start) / 1000.0;

@@ -466,6 +466,7 @@ int main(int argc, char **argv)
     if (given != 1)
         cli_usage(&cli, given ? "give only one of --fps, --factor and --slowmo"
                               : "give one of --fps, --factor and --slowmo");
+    cli_check_output_plan(&cli);
     if (!cli.dry_run)
         cli_check_output_tty(&cli);
     if (u.flow_png && !cli.dry_run) {

@@ -311,7 +311,7 @@ static int handle_shared(Cli *c, int code, const char *arg)
 /* A name without a known extension, a codec the container cannot hold and a
  * --crf out of the codec's range are usage errors, in --dry-run as in the
  * run (an existing FIFO or device is written as y4m whatever its name). */
-static void check_output_plan(Cli *c)
+void cli_check_output_plan(Cli *c)
 {
     struct stat st;
     if (!(c->features & CLI_ENCODE) || !c->output || (stat(c->output, &st) == 0 && !S_ISREG(st.st_mode)))
@@ -404,7 +404,6 @@ void cli_parse(Cli *c, int argc, char **argv)
         cli_usage(c, "--quiet and --verbose conflict");
     if (c->lossless && c->crf >= 0)
         cli_usage(c, "--lossless and --crf conflict");
-    check_output_plan(c);
     if (!c->metrics_path) {
         const char *m = getenv("AIE_METRICS");
         if (m && *m)
@@ -768,6 +767,7 @@ void cli_snapshot(void *metrics, const AieProgress *p, const AiePipelineStats *s
 
 int cli_run_media(Cli *c, const CliMedia *m, void *tool)
 {
+    cli_check_output_plan(c);
     if (!c->dry_run)
         cli_check_output_tty(c);
     static AieWriter *writer;

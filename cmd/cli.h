@@ -128,6 +128,12 @@ AieMetrics *cli_metrics_open(Cli *c);
 /* Close it and print the one-line loss report if records were dropped. */
 void cli_metrics_close(Cli *c, AieMetrics **m);
 
+/* Refuse an output the writer cannot make (unknown extension, a codec the
+ * container cannot hold, --crf out of the codec's range): exit 2, in
+ * --dry-run too. Call after the tool's own option checks, so a conflict
+ * between options is reported first. */
+void cli_check_output_plan(Cli *c);
+
 /* Refuse to write binary data to a terminal (exit 2). */
 void cli_check_output_tty(const Cli *c);
 

@@ -68,9 +68,10 @@ void aie_fs_out_abort(AieFsOut **o);
 int aie_fs_write_all(int fd, const void *buf, size_t n);
 
 /* Open a file that is read whole (a model, a filter bank, a LUT) for
- * reading. A FIFO, socket, device or directory is refused at once with
+ * reading. A named FIFO, socket, device or directory is refused at once with
  * AIE_EINVAL and "PATH: a FIFO, not a regular file" in err (open(2) never
- * waits for a FIFO's writer). The caller fcloses *out. */
+ * waits for a FIFO's writer); an anonymous pipe (/dev/stdin of a shell
+ * pipeline) is read as a stream. The caller fcloses *out. */
 int aie_fs_open_regular(const char *path, FILE **out, char *err, size_t errlen);
 
 /* Directory and base name of path ("." for a bare name, "/" at the root). */

@@ -1,6 +1,6 @@
 /* Opening input files that are read whole (models, filter banks, LUTs):
  * never wait in open(2) for the writer of a FIFO, refuse what is not a
- * regular file. */
+ * regular file or a shell pipeline's pipe. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +10,22 @@
 
 #include "aie/error.h"
 #include "aie/fs.h"
+
+/* A shell pipeline's pipe (`... | aie-style --lut /dev/stdin`): its writer
+ * is connected already, so reading it whole is a stream that ends. A named
+ * FIFO may have no writer at all and is refused. */
+static int anonymous_pipe(int fd, const struct stat *st)
+{
+    if (!S_ISFIFO(st->st_mode))
+        return 0;
+    char link[64], target[32];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = 0;
+    return !strncmp(target, "pipe:[", 6);
+}
 
 static const char *kind(mode_t m)
 {
@@ -29,7 +45,7 @@ int aie_fs_open_regular(const char *path, FILE **out, char *err, size_t errlen)
         return aie_error_from_errno(e);
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || anonymous_pipe(fd, &st))) {
         if (err && errlen)
             snprintf(err, errlen, "%s: %s, not a regular file", path, kind(st.st_mode));
         close(fd);

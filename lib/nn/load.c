@@ -22,8 +22,10 @@ int aie_nn_read_file(const char *path, char **text, size_t *len, char *err, size
     char *buf = NULL;
     FILE *f = NULL;
     if ((e = aie_fs_open_regular(path, &f, err, errlen))) {
-        if (e == AIE_EINVAL)
+        if (e == AIE_EINVAL) /* not a regular file: the helper's text names the kind */
             e = AIE_EMODEL;
+        else if (err && errlen) /* the loaders' messages use the library's error table */
+            snprintf(err, errlen, "%s: %s", path, aie_strerror(e));
         goto fail;
     }
     struct stat st;

@@ -378,12 +378,8 @@ static int open_stage(void *tool, Cli *c, const AieVideoInfo *vi, AiePool *pool,
     }
     AieStyleParams sp = {.lut = s->lut, .interp = s->interp, .reference = s->reference, .transfer = s->transfer,
                          .strength = s->strength, .look = s->look};
-    int every = 0;
-    if (c->metrics_on && c->quality_every != 0) {
-        double fps = vi->fps.den > 0 && vi->fps.num > 0 ? (double)vi->fps.num / vi->fps.den : 25;
-        every = c->quality_every > 0 ? c->quality_every : (int)(fps + 0.5) > 0 ? (int)(fps + 0.5) : 1;
-    }
-    int err = aie_style_stage_open(out, &sp, vi, every, c->cpu_flags, s->method, what);
+    int err = aie_style_stage_open(out, &sp, vi, c->metrics_on ? c->quality_every : 0, c->cpu_flags, s->method,
+                                   what);
     if (err)
         snprintf(msg, n, "%s: cannot style %dx%d %s: %s", c->input, vi->width, vi->height, vi->pix_fmt,
                  aie_strerror(err));

@@ -51,4 +51,8 @@ const char *aie_strerror(int err);
 /* Map an errno value to the closest AIE_E* code. */
 int aie_error_from_errno(int errnum);
 
+/* Format an error detail into err (errlen bytes, cut if longer); does nothing
+ * when err is NULL or errlen is 0. */
+void aie_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* AIE_ERROR_H */

@@ -153,8 +153,9 @@ double aie_style_flicker(const AieFrame *in_prev, const AieFrame *in, const AieF
                          const AieFrame *out);
 
 /* The style as a stage (aie/stage.h) for frames of `in`: output frames of the
- * same format, the history it needs, and, with quality_every > 0, the
- * flicker figure of every Nth frame for the metrics log ("flicker_index").
+ * same format, the history it needs, and the flicker figure of the frames
+ * aie_quality_every(quality_every, fps) picks (0: none) for the metrics log
+ * ("flicker_index").
  * method is the name for the run record ("lut", "transfer+lut", ...),
  * describe the -v text. The stage owns a new AieStyle. */
 int aie_style_stage_open(AieStage **out, const AieStyleParams *p, const AieVideoInfo *in, int quality_every,

@@ -12,6 +12,11 @@
  * INFINITY when identical. */
 double aie_frame_psnr(const AieFrame *a, const AieFrame *b, unsigned cpu_flags);
 
+/* The sampling step of a quality score: every Nth frame for every > 0, once
+ * per second of video at fps for every < 0 (25 fps when unknown), 0 (never)
+ * for every == 0. */
+int aie_quality_every(int every, AieRational fps);
+
 /* A thread-safe accumulator of one per-frame figure: count, mean, min, max and
  * a sparse histogram with bins of `bin` units (bin i holds values in
  * [i * bin, (i + 1) * bin)). */

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "aie/error.h"
 
@@ -33,4 +35,14 @@ int aie_error_from_errno(int errnum)
     case ETIMEDOUT: return AIE_ETIMEOUT;
     default: return AIE_EIO;
     }
+}
+
+void aie_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

@@ -28,17 +28,6 @@ struct AieFsOut {
     ino_t ino;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int aie_fs_write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
@@ -179,7 +168,7 @@ static int create_temp(AieFsOut *o, char *err, size_t errlen)
             n = snprintf(o->tmpname, sizeof(o->tmpname), ".%s.aie-%ld.%s.tmp", o->base, pid, x);
         }
         if (n < 0 || n >= (int)sizeof(o->tmpname)) {
-            errf(err, errlen, "%s: name too long", o->path);
+            aie_errf(err, errlen, "%s: name too long", o->path);
             o->tmpname[0] = 0;
             return AIE_EINVAL;
         }
@@ -192,7 +181,7 @@ static int create_temp(AieFsOut *o, char *err, size_t errlen)
             continue; /* planted, or our own earlier output in this process: another name */
         if (fd < 0) {
             int e = errno;
-            errf(err, errlen, "%s: cannot create a temporary file in %s: %s", o->path, o->dir, strerror(e));
+            aie_errf(err, errlen, "%s: cannot create a temporary file in %s: %s", o->path, o->dir, strerror(e));
             o->tmpname[0] = 0;
             return aie_error_from_errno(e);
         }
@@ -202,7 +191,7 @@ static int create_temp(AieFsOut *o, char *err, size_t errlen)
             close(fd);
             unlinkat(o->dirfd, o->tmpname, 0);
             o->tmpname[0] = 0;
-            errf(err, errlen, "%s: %s", o->path, strerror(e));
+            aie_errf(err, errlen, "%s: %s", o->path, strerror(e));
             return aie_error_from_errno(e);
         }
         o->fd = fd;
@@ -213,7 +202,7 @@ static int create_temp(AieFsOut *o, char *err, size_t errlen)
             o->tmp[0] = 0; /* the path is for messages only: the file is reached through dirfd */
         return 0;
     }
-    errf(err, errlen, "%s: cannot create a temporary file in %s: every name tried exists", o->path, o->dir);
+    aie_errf(err, errlen, "%s: cannot create a temporary file in %s: every name tried exists", o->path, o->dir);
     o->tmpname[0] = 0;
     return AIE_EEXIST;
 }
@@ -230,7 +219,7 @@ int aie_fs_out_open(AieFsOut **out, const char *path, const AieFsOutOpts *opts, 
 {
     *out = NULL;
     if (!path || !*path) {
-        errf(err, errlen, "no output file name");
+        aie_errf(err, errlen, "no output file name");
         return AIE_EINVAL;
     }
     AieFsOutOpts none = {0};
@@ -243,7 +232,7 @@ int aie_fs_out_open(AieFsOut **out, const char *path, const AieFsOutOpts *opts, 
     o->no_clobber = opts->no_clobber;
     int rc = AIE_EINVAL;
     if (strlen(path) >= sizeof(o->path) - 32) {
-        errf(err, errlen, "%s: name too long", path);
+        aie_errf(err, errlen, "%s: name too long", path);
         goto fail;
     }
     snprintf(o->path, sizeof(o->path), "%s", path);
@@ -256,14 +245,14 @@ int aie_fs_out_open(AieFsOut **out, const char *path, const AieFsOutOpts *opts, 
     struct stat st;
     int exists = stat(path, &st) == 0;
     if (exists && S_ISDIR(st.st_mode)) {
-        errf(err, errlen, "%s: is a directory", path);
+        aie_errf(err, errlen, "%s: is a directory", path);
         goto fail;
     }
     for (int i = 0; exists && i < opts->ninputs; i++) {
         struct stat is;
         const char *in = opts->inputs[i];
         if (in && strcmp(in, "-") && stat(in, &is) == 0 && is.st_dev == st.st_dev && is.st_ino == st.st_ino) {
-            errf(err, errlen, "%s: output is the same file as the input", path);
+            aie_errf(err, errlen, "%s: output is the same file as the input", path);
             rc = AIE_ESAME;
             goto fail;
         }
@@ -276,7 +265,7 @@ int aie_fs_out_open(AieFsOut **out, const char *path, const AieFsOutOpts *opts, 
         if (dfd < 0) {
             int e = errno;
             rc = aie_error_from_errno(e);
-            errf(err, errlen, "%s: %s", path, strerror(e));
+            aie_errf(err, errlen, "%s: %s", path, strerror(e));
             goto fail;
         }
         o->fd = dfd;
@@ -285,24 +274,24 @@ int aie_fs_out_open(AieFsOut **out, const char *path, const AieFsOutOpts *opts, 
         goto done;
     }
     if (exists && opts->no_clobber) {
-        errf(err, errlen, "%s: exists (--no-clobber)", path);
+        aie_errf(err, errlen, "%s: exists (--no-clobber)", path);
         rc = AIE_EEXIST;
         goto fail;
     }
     aie_fs_split_path(o->path, o->dir, sizeof(o->dir), &o->base);
     if (!*o->base || !strcmp(o->base, ".") || !strcmp(o->base, "..")) {
-        errf(err, errlen, "%s: not a file name", path);
+        aie_errf(err, errlen, "%s: not a file name", path);
         goto fail;
     }
     struct stat ds;
     if (stat(o->dir, &ds) != 0 || !S_ISDIR(ds.st_mode)) {
-        errf(err, errlen, "%s: no such directory '%s'", path, o->dir);
+        aie_errf(err, errlen, "%s: no such directory '%s'", path, o->dir);
         rc = AIE_ENOTDIR;
         goto fail;
     }
     if (access(o->dir, W_OK) != 0) {
         int e = errno;
-        errf(err, errlen, "%s: cannot write to directory '%s': %s", path, o->dir, strerror(e));
+        aie_errf(err, errlen, "%s: cannot write to directory '%s': %s", path, o->dir, strerror(e));
         rc = e == EROFS ? AIE_EACCES : aie_error_from_errno(e);
         if (rc == AIE_ENOENT)
             rc = AIE_EACCES;
@@ -310,7 +299,7 @@ int aie_fs_out_open(AieFsOut **out, const char *path, const AieFsOutOpts *opts, 
     }
     if ((o->dirfd = open(o->dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
         int e = errno;
-        errf(err, errlen, "%s: %s: %s", path, o->dir, strerror(e));
+        aie_errf(err, errlen, "%s: %s: %s", path, o->dir, strerror(e));
         rc = aie_error_from_errno(e);
         goto fail;
     }
@@ -377,25 +366,25 @@ int aie_fs_out_commit(AieFsOut **po, char *err, size_t errlen)
         int e = close_fd(o);
         if (e) {
             rc = stream_err(-e);
-            errf(err, errlen, "%s: %s", o->is_stdout ? "standard output" : o->path, strerror(-e));
+            aie_errf(err, errlen, "%s: %s", o->is_stdout ? "standard output" : o->path, strerror(-e));
         }
         goto out;
     }
     if (fsync(o->fd) != 0 && errno != EINVAL) {
         int e = errno;
         rc = stream_err(e);
-        errf(err, errlen, "%s: %s", o->path, strerror(e));
+        aie_errf(err, errlen, "%s: %s", o->path, strerror(e));
         goto out;
     }
     int e = close_fd(o);
     if (e) {
         rc = stream_err(-e);
-        errf(err, errlen, "%s: %s", o->path, strerror(-e));
+        aie_errf(err, errlen, "%s: %s", o->path, strerror(-e));
         goto out;
     }
     if (!temp_is_ours(o)) {
         /* someone replaced or removed our temporary file: put nothing in place */
-        errf(err, errlen, "%s: the temporary file %s was replaced or removed by someone else; output not written",
+        aie_errf(err, errlen, "%s: the temporary file %s was replaced or removed by someone else; output not written",
              o->path, o->tmp);
         o->tmpname[0] = 0; /* not ours: never remove it */
         rc = AIE_EIO;
@@ -403,10 +392,10 @@ int aie_fs_out_commit(AieFsOut **po, char *err, size_t errlen)
     }
     if ((e = put_in_place(o))) {
         if (e == -EEXIST && o->no_clobber) {
-            errf(err, errlen, "%s: appeared meanwhile (--no-clobber); output not replaced", o->path);
+            aie_errf(err, errlen, "%s: appeared meanwhile (--no-clobber); output not replaced", o->path);
             rc = AIE_EEXIST;
         } else {
-            errf(err, errlen, "%s: cannot rename into place: %s", o->path, strerror(-e));
+            aie_errf(err, errlen, "%s: cannot rename into place: %s", o->path, strerror(-e));
             rc = aie_error_from_errno(-e);
         }
         goto out;

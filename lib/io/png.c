@@ -81,22 +81,9 @@ typedef struct PngIo {
     uint8_t *row;  /* one interleaved big-endian row */
 } PngIo;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int nomem(char *err, size_t errlen)
 {
-    set_err(err, errlen, "out of memory");
+    aie_errf(err, errlen, "out of memory");
     return AIE_ENOMEM;
 }
 
@@ -113,7 +100,7 @@ static void on_error(png_structp png, png_const_charp msg)
     PngIo *io = png_get_error_ptr(png);
     /* keep the warning that explained a user-limit rejection */
     if (io->code != AIE_ETOOBIG)
-        set_err(io->err, io->errlen, "%s", msg);
+        aie_errf(io->err, io->errlen, "%s", msg);
     png_longjmp(png, 1);
 }
 
@@ -122,9 +109,9 @@ static void on_warning(png_structp png, png_const_charp msg)
     PngIo *io = png_get_error_ptr(png);
     if (strstr(msg, "exceeds user limit")) {
         io->code = AIE_ETOOBIG;
-        set_err(io->err, io->errlen, "%s (limit %d)", msg, AIE_MAX_DIM);
+        aie_errf(io->err, io->errlen, "%s (limit %d)", msg, AIE_MAX_DIM);
     } else if (io->err && io->errlen && !io->err[0]) {
-        set_err(io->err, io->errlen, "%s", msg);
+        aie_errf(io->err, io->errlen, "%s", msg);
     }
 }
 
@@ -268,29 +255,29 @@ static int read_head(PngIo *io)
     size_t n = fread(io->head, 1, HEAD_SIZE, io->fp);
     io->head_len = n;
     if (n < HEAD_SIZE && ferror(io->fp)) {
-        set_err(io->err, io->errlen, "read error: %s", strerror(errno));
+        aie_errf(io->err, io->errlen, "read error: %s", strerror(errno));
         return AIE_EIO;
     }
     if (n == 0) {
-        set_err(io->err, io->errlen, "empty file");
+        aie_errf(io->err, io->errlen, "empty file");
         return AIE_ETRUNC;
     }
     size_t cmp = n < sizeof(sig) ? n : sizeof(sig);
     if (memcmp(io->head, sig, cmp) != 0) {
-        set_err(io->err, io->errlen, "not a PNG file (bad signature)");
+        aie_errf(io->err, io->errlen, "not a PNG file (bad signature)");
         return AIE_EFORMAT;
     }
     if (n < HEAD_SIZE) {
-        set_err(io->err, io->errlen, "truncated PNG header (%zu bytes)", n);
+        aie_errf(io->err, io->errlen, "truncated PNG header (%zu bytes)", n);
         return AIE_ETRUNC;
     }
     if (be32(io->head + 8) != 13 || memcmp(io->head + 12, "IHDR", 4) != 0) {
-        set_err(io->err, io->errlen, "damaged PNG: first chunk is not IHDR");
+        aie_errf(io->err, io->errlen, "damaged PNG: first chunk is not IHDR");
         return AIE_ETRUNC;
     }
     uint32_t w = be32(io->head + 16), h = be32(io->head + 20);
     if (w > AIE_MAX_DIM || h > AIE_MAX_DIM) {
-        set_err(io->err, io->errlen, "PNG is %lux%lu, over the %d limit on either axis",
+        aie_errf(io->err, io->errlen, "PNG is %lux%lu, over the %d limit on either axis",
                 (unsigned long)w, (unsigned long)h, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
@@ -305,7 +292,7 @@ static int create_read(PngIo *io)
     if (io->png)
         io->info = png_create_info_struct(io->png);
     if (!io->png || !io->info) {
-        set_err(io->err, io->errlen, "out of memory creating the PNG decoder");
+        aie_errf(io->err, io->errlen, "out of memory creating the PNG decoder");
         return AIE_ENOMEM;
     }
     return 0;
@@ -431,7 +418,7 @@ static int read_header_body(PngIo *io)
     int bit_depth, color_type, interlace;
     png_get_IHDR(png, info, &w, &h, &bit_depth, &color_type, &interlace, NULL, NULL);
     if (w < 1 || h < 1 || w > AIE_MAX_DIM || h > AIE_MAX_DIM) {
-        set_err(io->err, io->errlen, "PNG is %lux%lu, over the %d limit on either axis",
+        aie_errf(io->err, io->errlen, "PNG is %lux%lu, over the %d limit on either axis",
                 (unsigned long)w, (unsigned long)h, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
@@ -446,7 +433,7 @@ static int read_header_body(PngIo *io)
     case PNG_COLOR_TYPE_GRAY_ALPHA:
     case PNG_COLOR_TYPE_RGB_ALPHA: io->layout = AIE_LAYOUT_RGBA; break;
     default:
-        set_err(io->err, io->errlen, "unsupported PNG colour type %d", color_type);
+        aie_errf(io->err, io->errlen, "unsupported PNG colour type %d", color_type);
         return AIE_EFORMAT;
     }
     if (io->probe_only)
@@ -468,7 +455,7 @@ static int read_header_body(PngIo *io)
     size_t rowbytes = (size_t)io->width * (size_t)nch * (size_t)(io->depth / 8);
     if (png_get_channels(png, info) != nch || png_get_bit_depth(png, info) != io->depth ||
         png_get_rowbytes(png, info) != rowbytes) {
-        set_err(io->err, io->errlen, "unexpected PNG transform result");
+        aie_errf(io->err, io->errlen, "unexpected PNG transform result");
         return AIE_EUNSUP;
     }
     return 0;
@@ -478,13 +465,13 @@ static int read_pixels_body(PngIo *io)
 {
     int ret = aie_frame_alloc(&io->frame, io->width, io->height, io->layout, io->depth);
     if (ret < 0) {
-        set_err(io->err, io->errlen, "cannot allocate a %dx%d frame", io->width, io->height);
+        aie_errf(io->err, io->errlen, "cannot allocate a %dx%d frame", io->width, io->height);
         return ret;
     }
     size_t rowbytes = png_get_rowbytes(io->png, io->info);
     io->row = calloc(1, rowbytes);
     if (!io->row) {
-        set_err(io->err, io->errlen, "out of memory");
+        aie_errf(io->err, io->errlen, "out of memory");
         return AIE_ENOMEM;
     }
     for (int pass = 0; pass < io->passes; pass++) {
@@ -570,7 +557,7 @@ static FILE *open_file(const char *path, const char *mode, int *ret, char *err, 
         *ret = aie_error_from_errno(e);
         if (*ret == 0)
             *ret = AIE_EIO;
-        set_err(err, errlen, "cannot open: %s", strerror(e));
+        aie_errf(err, errlen, "cannot open: %s", strerror(e));
     }
     return fp;
 }
@@ -665,18 +652,18 @@ int aie_png_write(FILE *fp, const AieFrame *f, int out_depth, char *err, size_t 
         err[0] = 0;
     if (!f || (f->layout != AIE_LAYOUT_GRAY && f->layout != AIE_LAYOUT_RGB &&
                f->layout != AIE_LAYOUT_RGBA)) {
-        set_err(err, errlen, "PNG needs a gray, rgb or rgba frame, not %s",
+        aie_errf(err, errlen, "PNG needs a gray, rgb or rgba frame, not %s",
                 f ? aie_layout_name(f->layout) : "none");
         ret = AIE_EINVAL;
         goto fail;
     }
     if (f->depth < 8 || f->depth > 16 || (out_depth != 8 && out_depth != 16)) {
-        set_err(err, errlen, "cannot write a %d-bit frame as %d-bit PNG", f->depth, out_depth);
+        aie_errf(err, errlen, "cannot write a %d-bit frame as %d-bit PNG", f->depth, out_depth);
         ret = AIE_EINVAL;
         goto fail;
     }
     if (f->width < 1 || f->height < 1 || f->width > AIE_MAX_DIM || f->height > AIE_MAX_DIM) {
-        set_err(err, errlen, "frame is %dx%d, over the %d limit on either axis", f->width,
+        aie_errf(err, errlen, "frame is %dx%d, over the %d limit on either axis", f->width,
                 f->height, AIE_MAX_DIM);
         ret = f->width < 1 || f->height < 1 ? AIE_EINVAL : AIE_ETOOBIG;
         goto fail;
@@ -707,7 +694,7 @@ int aie_png_write(FILE *fp, const AieFrame *f, int out_depth, char *err, size_t 
     if (fflush(fp) != 0 || ferror(fp)) {
         int e = errno;
         ret = e ? aie_error_from_errno(e) : AIE_EIO;
-        set_err(err, errlen, "write error: %s", e ? strerror(e) : "stream error");
+        aie_errf(err, errlen, "write error: %s", e ? strerror(e) : "stream error");
         goto fail;
     }
 fail:
@@ -729,7 +716,7 @@ fail:
     if (fp && fclose(fp) != 0 && ret == 0) {
         int e = errno;
         ret = e ? aie_error_from_errno(e) : AIE_EIO;
-        set_err(err, errlen, "write error: %s", e ? strerror(e) : "close failed");
+        aie_errf(err, errlen, "write error: %s", e ? strerror(e) : "close failed");
     }
     return ret;
 }

@@ -77,8 +77,7 @@ int aie_style_stage_open(AieStage **out, const AieStyleParams *p, const AieVideo
         (err = aie_frame_pool_create(&s->frames, in->width, in->height, in->layout, in->depth)))
         goto fail;
     st->history = p->reference || p->look.look ? AIE_STYLE_HISTORY : 0;
-    if (quality_every > 0) {
-        s->quality_every = quality_every;
+    if ((s->quality_every = aie_quality_every(quality_every, in->fps)) > 0) {
         if (aie_frame_pool_create(&s->scratch, in->width, in->height, in->layout, in->depth) == 0 &&
             aie_quality_create(&s->flicker, "flicker_index", 0.05) == 0)
             st->history = st->history ? st->history : 1;

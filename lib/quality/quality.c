@@ -162,3 +162,11 @@ double aie_frame_psnr(const AieFrame *a, const AieFrame *b, unsigned cpu_flags)
     double mse = sum / n;
     return mse > 0 ? 10.0 * log10(peak * peak / mse) : INFINITY;
 }
+
+int aie_quality_every(int every, AieRational fps)
+{
+    if (every >= 0)
+        return every;
+    double f = fps.den > 0 && fps.num > 0 ? (double)fps.num / fps.den : 25;
+    return (int)(f + 0.5) > 0 ? (int)(f + 0.5) : 1;
+}

@@ -34,17 +34,6 @@
 #define TRAILER_SIZE 64
 #define MAX_FILE (64u << 20)
 
-static void say(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
 void raisr_default_thresholds(int nstrength, int ncoherence, float *strength_thr, float *coherence_thr)
 {
     /* 3 bins: set by hand (8-bit slopes of about 2.4 and 7.6 levels per
@@ -194,19 +183,19 @@ int aie_raisr_bank_parse(AieRaisrBank **out, const void *data, size_t size, char
     *out = NULL;
     const uint8_t *p = data;
     if (size < HEADER_SIZE + TRAILER_SIZE || memcmp(p, "AIERAISR", 8)) {
-        say(err, errlen, size >= 8 && !memcmp(p, "AIERAISR", 8) ? "truncated filter bank (%zu bytes)"
+        aie_errf(err, errlen, size >= 8 && !memcmp(p, "AIERAISR", 8) ? "truncated filter bank (%zu bytes)"
                                                                : "not an aie filter bank (%zu bytes)", size);
         return AIE_EINVAL;
     }
     uint32_t version = get32(p + 8);
     if (version != AIE_RAISR_BANK_VERSION) {
-        say(err, errlen, "filter bank version %u; this aie reads version %d", version, AIE_RAISR_BANK_VERSION);
+        aie_errf(err, errlen, "filter bank version %u; this aie reads version %d", version, AIE_RAISR_BANK_VERSION);
         return AIE_EINVAL;
     }
     uint32_t scale = get32(p + 12), k = get32(p + 16), na = get32(p + 20), ns = get32(p + 24), nc = get32(p + 28);
     if (scale < 2 || scale > 4 || k < 3 || k > 7 || !(k & 1) || na != AIE_RAISR_ANGLES || ns < 1 ||
         ns > AIE_RAISR_MAX_THR + 1 || nc < 1 || nc > AIE_RAISR_MAX_THR + 1 || ns * nc > AIE_RAISR_MAX_BINS) {
-        say(err, errlen, "corrupt filter bank header (scale %u, kernel %u, bins %u x %u x %u)", scale, k, na, ns, nc);
+        aie_errf(err, errlen, "corrupt filter bank header (scale %u, kernel %u, bins %u x %u x %u)", scale, k, na, ns, nc);
         return AIE_EINVAL;
     }
     float st[7], ct[7];
@@ -216,24 +205,24 @@ int aie_raisr_bank_parse(AieRaisrBank **out, const void *data, size_t size, char
     }
     for (uint32_t i = 0; i + 1 < ns; i++)
         if (!isfinite(st[i]) || st[i] < 0 || (i && !(st[i] > st[i - 1]))) {
-            say(err, errlen, "corrupt filter bank: strength thresholds are not ascending");
+            aie_errf(err, errlen, "corrupt filter bank: strength thresholds are not ascending");
             return AIE_EINVAL;
         }
     for (uint32_t i = 0; i + 1 < nc; i++)
         if (!isfinite(ct[i]) || ct[i] < 0 || ct[i] > 1 || (i && !(ct[i] > ct[i - 1]))) {
-            say(err, errlen, "corrupt filter bank: coherence thresholds are not ascending in 0..1");
+            aie_errf(err, errlen, "corrupt filter bank: coherence thresholds are not ascending in 0..1");
             return AIE_EINVAL;
         }
     AieRaisrBankInfo tmp = {.scale = (int)scale, .k = (int)k, .buckets = (int)(na * ns * nc)};
     size_t n = weights_count(&tmp), want = HEADER_SIZE + 2 * n + TRAILER_SIZE;
     if (size != want) {
-        say(err, errlen, "%s filter bank: %zu bytes, expected %zu", size < want ? "truncated" : "corrupt", size, want);
+        aie_errf(err, errlen, "%s filter bank: %zu bytes, expected %zu", size < want ? "truncated" : "corrupt", size, want);
         return AIE_EINVAL;
     }
     char hex[65];
     aie_sha256_hex(p, HEADER_SIZE + 2 * n, hex);
     if (memcmp(hex, p + HEADER_SIZE + 2 * n, 64)) {
-        say(err, errlen, "corrupt filter bank: checksum mismatch");
+        aie_errf(err, errlen, "corrupt filter bank: checksum mismatch");
         return AIE_EINVAL;
     }
     AieRaisrBank *b;
@@ -264,7 +253,7 @@ int aie_raisr_bank_parse(AieRaisrBank **out, const void *data, size_t size, char
                     sum_abs += v < 0 ? -v : v;
                 }
             if (sum_abs >= 8 << 14) {
-                say(err, errlen, "corrupt filter bank: weights of bucket %d phase %d out of range", bk, ph);
+                aie_errf(err, errlen, "corrupt filter bank: weights of bucket %d phase %d out of range", bk, ph);
                 aie_raisr_bank_free(&b);
                 return AIE_EINVAL;
             }
@@ -282,7 +271,7 @@ int aie_raisr_bank_load(AieRaisrBank **out, const char *path, char *err, size_t 
         return oe;
     struct stat st;
     if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || st.st_size > (off_t)MAX_FILE) {
-        say(err, errlen, "%s: not a filter bank (%s)", path,
+        aie_errf(err, errlen, "%s: not a filter bank (%s)", path,
             S_ISDIR(st.st_mode) ? "a directory" : "not a regular file of at most 64 MiB");
         fclose(f);
         return AIE_EINVAL;
@@ -297,7 +286,7 @@ int aie_raisr_bank_load(AieRaisrBank **out, const char *path, char *err, size_t 
     int rerr = ferror(f);
     fclose(f);
     if (rerr || got != size) {
-        say(err, errlen, "%s: read error", path);
+        aie_errf(err, errlen, "%s: read error", path);
         free(buf);
         return AIE_EIO;
     }
@@ -305,7 +294,7 @@ int aie_raisr_bank_load(AieRaisrBank **out, const char *path, char *err, size_t 
     int e = aie_raisr_bank_parse(out, buf, size, why, sizeof(why));
     free(buf);
     if (e)
-        say(err, errlen, "%s: %s", path, e == AIE_ENOMEM ? "out of memory" : why);
+        aie_errf(err, errlen, "%s: %s", path, e == AIE_ENOMEM ? "out of memory" : why);
     return e;
 }
 
@@ -315,7 +304,7 @@ int aie_raisr_bank_save(const AieRaisrBank *b, const char *path, char *err, size
     size_t size;
     int e = aie_raisr_bank_serialize(b, &data, &size);
     if (e) {
-        say(err, errlen, "%s: out of memory", path);
+        aie_errf(err, errlen, "%s: out of memory", path);
         return e;
     }
     AieOutFile *of;
@@ -326,7 +315,7 @@ int aie_raisr_bank_save(const AieRaisrBank *b, const char *path, char *err, size
     }
     if (fwrite(data, 1, size, fp) != size) {
         int en = errno;
-        say(err, errlen, "%s: %s", path, strerror(en));
+        aie_errf(err, errlen, "%s: %s", path, strerror(en));
         aie_outfile_abort(&of);
         free(data);
         return aie_error_from_errno(en);

@@ -39,17 +39,6 @@ typedef struct Up {
     int quality_every;
 } Up;
 
-static void say(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *buf, size_t n, const char *fmt, ...)
-{
-    if (!buf || !n)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, n, fmt, ap);
-    va_end(ap);
-}
-
 static void warn(const AieUpscaleParams *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(const AieUpscaleParams *p, const char *fmt, ...)
 {
@@ -100,7 +89,7 @@ int aie_upscale_output_size(const AieUpscaleParams *p, const AieVideoInfo *vi, i
     if (oh < 1)
         oh = 1;
     if (ow > AIE_MAX_DIM || oh > AIE_MAX_DIM) {
-        say(why, n, "output %dx%d is larger than %d pixels on a side", ow, oh, AIE_MAX_DIM);
+        aie_errf(why, n, "output %dx%d is larger than %d pixels on a side", ow, oh, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
     *out_w = ow;
@@ -128,16 +117,16 @@ static int model_resolve(const AieUpscaleParams *p, double scale, AieUpscaleInfo
         snprintf(info->model_name, sizeof(info->model_name), "%s", p->model);
         const AieCnnModelDesc *d = aie_cnn_model_desc(p->model);
         if (!d) {
-            say(msg, n, "--model: unknown model '%s'", p->model);
+            aie_errf(msg, n, "--model: unknown model '%s'", p->model);
             return AIE_EINVAL;
         }
         if ((err = aie_cnn_model_find(p->dirs, p->ndirs, d, info->model_file, sizeof(info->model_file))))
-            say(msg, n, "--model %s: not installed (search path %s); " MODELS_HINT, p->model, search);
+            aie_errf(msg, n, "--model %s: not installed (search path %s); " MODELS_HINT, p->model, search);
         return err;
     }
     const AieCnnModelDesc *d;
     if ((err = aie_cnn_model_pick(p->dirs, p->ndirs, scale, &d, info->model_file, sizeof(info->model_file)))) {
-        say(msg, n, "-m cnn: no CNN model installed (search path %s); " MODELS_HINT, search);
+        aie_errf(msg, n, "-m cnn: no CNN model installed (search path %s); " MODELS_HINT, search);
         return err;
     }
     if (scale > 0)
@@ -175,7 +164,7 @@ static int bank_pick(Up *u, double scale, char *msg, size_t n)
     }
     int e = aie_raisr_bank_builtin(&u->bank, r);
     if (e)
-        say(msg, n, "-m raisr: no %dx filter bank (none built in, none on the model path); train one with aie-train",
+        aie_errf(msg, n, "-m raisr: no %dx filter bank (none built in, none on the model path); train one with aie-train",
             r);
     else
         snprintf(u->info.model_name, sizeof(u->info.model_name), "raisr-x%d (built-in)", r);
@@ -473,7 +462,7 @@ static int build(Up *u, char *msg, size_t n)
             .threads = p->threads + 1, .check_finite = p->check_finite,
         };
         if ((err = aie_cnn_create(&u->cnn, u->model, &cp, p->cpu_flags, why, sizeof(why)))) {
-            say(msg, n, "%s: %s", u->info.model_file, why);
+            aie_errf(msg, n, "%s: %s", u->info.model_file, why);
             return err;
         }
         u->info.load_s = (aie_time_us() - t0) / 1e6;
@@ -484,12 +473,12 @@ static int build(Up *u, char *msg, size_t n)
             .depth = vi->depth, .chroma_loc = vi->color.chroma_loc,
         };
         if ((err = aie_raisr_create(&u->rs, u->bank, &rp, p->cpu_flags))) {
-            say(msg, n, "%s: cannot upscale %dx%d to %dx%d with RAISR: %s", p->name ? p->name : "input",
+            aie_errf(msg, n, "%s: cannot upscale %dx%d to %dx%d with RAISR: %s", p->name ? p->name : "input",
                 vi->width, vi->height, ow, oh, aie_strerror(err));
             return err;
         }
     } else if ((err = aie_scaler_create(&u->scaler, &sp, p->cpu_flags))) {
-        say(msg, n, "%s: cannot scale %dx%d to %dx%d: %s", p->name ? p->name : "input", vi->width, vi->height, ow,
+        aie_errf(msg, n, "%s: cannot scale %dx%d to %dx%d: %s", p->name ? p->name : "input", vi->width, vi->height, ow,
             oh, aie_strerror(err));
         return err;
     }
@@ -508,8 +497,7 @@ static int build(Up *u, char *msg, size_t n)
         dp.filter = AIE_FILTER_LANCZOS;
         u->q_layout = vi->layout <= AIE_LAYOUT_GRAY ? AIE_LAYOUT_GRAY : AIE_LAYOUT_RGB;
         dp.layout = u->q_layout;
-        double fps = vi->fps.den > 0 && vi->fps.num > 0 ? (double)vi->fps.num / vi->fps.den : 25;
-        u->quality_every = p->quality_every > 0 ? p->quality_every : (int)(fps + 0.5) > 0 ? (int)(fps + 0.5) : 1;
+        u->quality_every = aie_quality_every(p->quality_every, vi->fps);
         if (aie_scaler_create(&u->down, &dp, p->cpu_flags) == 0 &&
             aie_frame_pool_create(&u->back, u->qw, u->qh, dp.layout, vi->depth) == 0)
             aie_quality_create(&u->fidelity, "roundtrip_psnr_db", 0.25);
@@ -534,7 +522,7 @@ int aie_upscale_open(AieStage **out, const AieUpscaleParams *p, const AieVideoIn
     u->info.method = p->method;
     char why[256];
     if ((err = aie_upscale_output_size(p, in, &u->info.out_w, &u->info.out_h, why, sizeof(why)))) {
-        say(msg, n, "%s: %s", p->name ? p->name : "input", why);
+        aie_errf(msg, n, "%s: %s", p->name ? p->name : "input", why);
         goto fail;
     }
     if (pool && p->method == AIE_UPSCALE_AUTO)

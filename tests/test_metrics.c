@@ -1,9 +1,12 @@
 /* metrics: histogram math, record schema v1, concurrent appends */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -206,6 +209,56 @@ static void test_torn_line_alone(void)
     tests_run(out, sizeof(out), "umount '%s/tiny'", d);
 }
 
+/* Another process's record in flight (the log ends mid-line while that
+ * writer holds its shared lock) is not a torn fragment: a new writer waits for
+ * it instead of starting with a newline, which would leave a blank line. The
+ * test plays the other writer: half a record written, the lock held, the rest
+ * written 150 ms later. */
+static void test_tail_in_flight(void)
+{
+    const char *path = tests_tmp_path("inflight.jsonl");
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL_FATAL(flock(fd, LOCK_SH), 0);
+    const char *half = "{\"v\":1,\"event\":\"other\",", *rest = "\"pid\":1}\n";
+    CU_ASSERT_EQUAL(write(fd, half, strlen(half)), (ssize_t)strlen(half));
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd);
+        AieMetricsConfig mc = {.path = path, .tool = "aie-test"};
+        AieMetrics *m;
+        if (aie_metrics_open(&m, &mc, NULL, 0))
+            _exit(1);
+        aie_metrics_snapshot(m, 1, 2, 1.0, 0);
+        aie_metrics_finish(m);
+        int dropped = (int)aie_metrics_dropped(m);
+        aie_metrics_close(&m);
+        _exit(dropped ? 2 : 0);
+    }
+    struct timespec ts = {0, 150 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    CU_ASSERT_EQUAL(write(fd, rest, strlen(rest)), (ssize_t)strlen(rest));
+    flock(fd, LOCK_UN);
+    close(fd);
+    int st;
+    CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    FILE *f = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[4096];
+    int lines = 0, parsed = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lines++;
+        json_object *o = json_tokener_parse(line);
+        parsed += o != NULL;
+        json_object_put(o);
+    }
+    fclose(f);
+    CU_ASSERT_EQUAL(lines, 2); /* the other record and ours: no blank line */
+    CU_ASSERT_EQUAL(parsed, 2);
+}
+
 static void test_concurrent_writers(void)
 {
     const char *path = tests_tmp_path("metrics8.jsonl");
@@ -329,6 +382,7 @@ int test_metrics_register(void)
         !CU_add_test(s, "unwritable_log", test_unwritable_log) ||
         !CU_add_test(s, "concurrent_writers", test_concurrent_writers) ||
         !CU_add_test(s, "torn_line_alone", test_torn_line_alone) ||
+        !CU_add_test(s, "tail_in_flight", test_tail_in_flight) ||
         !CU_add_test(s, "quality", test_quality))
         return -1;
     return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -40,6 +41,7 @@ struct AieMetrics {
     AieMetricsSink sink;
     int fd;              /* file sink; -1 until opened (lazily, by the writer) */
     int is_fifo;
+    int is_reg; /* a regular file: writes hold a shared flock (see lock_until) */
     int torn;            /* the log ends in a fragment: the next write starts with '\n' */
     int batch_max, batch_ms, write_timeout_ms, flush_deadline_ms;
     int breaker_failures, breaker_recovery_ms;
@@ -241,9 +243,31 @@ static json_object *new_record(AieMetrics *m, const char *event)
 
 /* The default sink: the log file, opened lazily (a FIFO without a reader gives
  * ENXIO, which counts as a failed write and is tried again after recovery). */
+/* Several processes may append to one log. Each write(2) with O_APPEND is
+ * atomic against the others, but a reader can see a write half done: the file
+ * grows page by page while the data is copied, so the tail check below could
+ * mistake another writer's record in flight for a torn fragment and add a
+ * blank line. Writers therefore hold a shared flock(2) while they write and
+ * the tail check an exclusive one; waiting is bounded by the write timeout
+ * (on a timeout the check or the lock is skipped, as before the locks). */
+static int lock_until(int fd, int op, long long deadline)
+{
+    for (;;) {
+        if (flock(fd, op | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -1; /* no locks on this file system: go on without */
+        if (aie_time_us() >= deadline)
+            return -1;
+        struct timespec ts = {0, 200000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static long file_write(void *opaque, const char *buf, size_t len, int timeout_ms)
 {
     AieMetrics *m = opaque;
+    long long deadline = aie_time_us() + (long long)timeout_ms * 1000;
     if (m->fd < 0) {
         m->fd = open(m->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
         if (m->fd < 0)
@@ -252,6 +276,8 @@ static long file_write(void *opaque, const char *buf, size_t len, int timeout_ms
         m->is_fifo = fstat(m->fd, &st) == 0 && S_ISFIFO(st.st_mode);
         /* a log left torn by an earlier writer (a full disk) */
         char last;
+        m->is_reg = S_ISREG(st.st_mode);
+        int locked = m->is_reg && st.st_size > 0 && lock_until(m->fd, LOCK_EX, deadline) == 0;
         int rfd = !m->is_fifo && S_ISREG(st.st_mode) && st.st_size > 0
                       ? open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
                       : -1;
@@ -262,10 +288,21 @@ static long file_write(void *opaque, const char *buf, size_t len, int timeout_ms
                 m->torn = 1;
             close(rfd);
         }
+        if (locked)
+            flock(m->fd, LOCK_UN);
     }
-    long long deadline = aie_time_us() + (long long)timeout_ms * 1000;
+    if (len == 0)
+        return 0;
+    int locked = m->is_reg && lock_until(m->fd, LOCK_SH, deadline) == 0;
     for (;;) {
         ssize_t w = write(m->fd, buf, len);
+        if (w >= 0 || errno != EINTR) {
+            int e = errno;
+            if (locked)
+                flock(m->fd, LOCK_UN);
+            locked = 0;
+            errno = e;
+        }
         if (w >= 0)
             return (long)w;
         if (errno == EINTR)

@@ -278,8 +278,12 @@ static void test_resume_after_kill(void)
     for (int i = 1; i <= 16; i++)
         fprintf(f, "sh -c 'echo %d >> ran; sleep 0.15'\n", i);
     fclose(f);
-    /* SIGKILL aie-batch itself mid-run */
-    RUN(d, B " -j 4 --joblog log jobs & p=$!; sleep 0.5; kill -9 $p; wait $p; sleep 0.2", bin);
+    /* SIGKILL aie-batch itself mid-run: once the first job is logged (not
+     * after a fixed delay, which a loaded machine can outlast before any job
+     * ends), well before the 16th can be */
+    RUN(d, "{ " B " -j 4 --joblog log jobs & p=$!; i=0; "
+             "while [ \"$(wc -l < log 2>/dev/null || echo 0)\" -lt 2 ] && [ $i -lt 400 ]; do sleep 0.025; i=$((i+1)); done; "
+             "kill -9 $p; wait $p; sleep 0.2; }", bin);
     CU_ASSERT_EQUAL(RUN(d, "awk -F'\\t' 'NR > 1 && NF != 9' log | wc -l"), 0);
     CU_ASSERT_STRING_EQUAL(out, "0\n"); /* every line whole */
     int logged = lines_of(d, "log") - 1;

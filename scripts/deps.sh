@@ -7,7 +7,7 @@
 set -eu
 # The Debian packages, in one place (the Makefile's PKGS names the pkg-config
 # modules the -dev packages provide: add a new library in both).
-PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
 libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc bc dpkg-dev"
 check=0
 for a in "$@"; do

@@ -713,6 +713,16 @@ static int next_selected(AieReader *r, AieFrame **out)
             r->started = 1;
             r->src.start_pts = pts;
             drop_aux_before(r, pts);
+            const AVFrameSideData *sd = av_frame_get_side_data(r->avf, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+            if (sd && sd->size >= sizeof(r->src.mdm)) {
+                memcpy(&r->src.mdm, sd->data, sizeof(r->src.mdm));
+                r->src.has_mdm = 1;
+            }
+            sd = av_frame_get_side_data(r->avf, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+            if (sd && sd->size >= sizeof(r->src.cll)) {
+                memcpy(&r->src.cll, sd->data, sizeof(r->src.cll));
+                r->src.has_cll = 1;
+            }
         }
         if (r->avf->width != r->info.width || r->avf->height != r->info.height) {
             io_errf(r->err, sizeof(r->err),

@@ -392,6 +392,21 @@ static void test_damaged_timestamps(void)
     CU_ASSERT_STRING_EQUAL(out, "\"packets_fixed\":0\n");
 }
 
+/* aie-batch --join takes --audio drop as --no-audio: no audio is copied
+ * from the source into the joined output. */
+static void test_batch_join_drop(void)
+{
+    NEED_MEDIA("audio/batch_join_drop");
+    CU_ASSERT_EQUAL(sh("printf '%%s\\n' '%s/aie-upscale -s 1 --audio drop -i ac3.mkv -o joined.mkv' "
+                       "'%s/aie-upscale -s 1 --audio=drop -i ac3.mkv -o joined2.mkv' > jobs && "
+                       "%s/aie-batch -j 2 --chunks 2 --join jobs 2>&1", bin, bin, bin), 0);
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL(sh("ffprobe -v error -show_entries stream=codec_type -of csv=p=0 %s | tr '\\n' ' '",
+                           i ? "joined2.mkv" : "joined.mkv"), 0);
+        CU_ASSERT_STRING_EQUAL(out, "video ");
+    }
+}
+
 static void test_side_data(void)
 {
     NEED_MEDIA("audio/side_data");
@@ -430,7 +445,7 @@ int test_audio_register(void)
         !CU_add_test(s, "drop_and_refuse", test_drop_and_refuse) ||
         !CU_add_test(s, "frames_span", test_frames_span) ||
         !CU_add_test(s, "damaged_timestamps", test_damaged_timestamps) ||
-        !CU_add_test(s, "side_data", test_side_data))
+        !CU_add_test(s, "batch_join_drop", test_batch_join_drop) || !CU_add_test(s, "side_data", test_side_data))
         return -1;
     return 0;
 }

@@ -185,7 +185,9 @@ static int suite_init(void)
            "ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=25:d=0.4 -pix_fmt yuv420p10le -c:v libx265 "
            "-x265-params 'log-level=error:hdr10=1:colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:"
            "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400' hdr.mkv && "
-           "ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=25:d=0.4 -c:v libx264 plain.mp4") == 0;
+           "ffmpeg -v error -y -f lavfi -i testsrc=size=160x120:rate=25:d=0.4 -c:v libx264 plain.mp4 && "
+           "ffmpeg -v error -y $V -f lavfi -i 'sine=f=440:r=48000,pan=5.1(side)|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0' "
+           "-t 1 -c:v libx264 -c:a ac3 ac3_51.mkv") == 0;
     if (have_media)
         have_media = rotate_mp4("plain.mp4", "rot.mp4") == 0;
     if (!have_media)
@@ -269,6 +271,12 @@ static void test_reencode(void)
     CU_ASSERT_EQUAL(sh("ffprobe -v error -select_streams a -show_entries stream=sample_rate -of csv=p=0 vorbis.mov"), 0);
     CU_ASSERT_EQUAL(atoi(out), 44100);
     check_span("vorbis.mov", 3.0);
+    /* 5.1 (side) AC3: Opus takes the Vorbis order (5.1 with back channels),
+     * which the resampler remaps to (ffmpeg itself refuses this one) */
+    CU_ASSERT_EQUAL(sh("%s/aie-upscale -q -s 1 -i ac3_51.mkv -o ac3_51.webm 2>&1", bin), 0);
+    CU_ASSERT_EQUAL(sh("ffprobe -v error -select_streams a -show_entries stream=codec_name,channels -of csv=p=0 "
+                       "ac3_51.webm"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "opus,6\n");
     /* --audio encode re-encodes what could be copied */
     CU_ASSERT_EQUAL(sh("%s/aie-upscale -q -s 1 --audio encode -i ac3.mkv -o enc.mkv 2>&1", bin), 0);
     CU_ASSERT_STRING_EQUAL(codecs("enc.mkv", "a"), "opus");

@@ -142,6 +142,17 @@ static int pick_layout(const AVCodec *c, const AVChannelLayout *in, AVChannelLay
     else if (av_channel_layout_copy(&src, in) < 0)
         return AIE_ENOMEM;
     const AVChannelLayout *l = c->ch_layouts, *pick = NULL;
+    if (!strcmp(c->name, "libopus")) {
+        /* Opus takes the Vorbis channel orders (mapping family 1 above two
+         * channels), up to 8: the resampler remaps or downmixes into them */
+        static const AVChannelLayout vorbis[8] = {
+            AV_CHANNEL_LAYOUT_MONO, AV_CHANNEL_LAYOUT_STEREO, AV_CHANNEL_LAYOUT_SURROUND,
+            AV_CHANNEL_LAYOUT_QUAD, AV_CHANNEL_LAYOUT_5POINT0_BACK, AV_CHANNEL_LAYOUT_5POINT1_BACK,
+            AV_CHANNEL_LAYOUT_6POINT1, AV_CHANNEL_LAYOUT_7POINT1};
+        int k = src.nb_channels > 8 ? 2 : src.nb_channels;
+        av_channel_layout_uninit(&src);
+        return av_channel_layout_copy(out, &vorbis[k - 1]) < 0 ? AIE_ENOMEM : 0;
+    }
     if (!l) {
         *out = src;
         return 0;
@@ -200,6 +211,8 @@ int aie_io_aenc_open(AieAudioEnc **out, AVFormatContext *ofmt, AVStream *ist, co
     c->time_base = (AVRational){1, c->sample_rate};
     if (ofmt->oformat->flags & AVFMT_GLOBALHEADER)
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (!strcmp(codec->name, "libopus") && c->ch_layout.nb_channels > 2)
+        av_opt_set(c->priv_data, "mapping_family", "1", 0);
     if ((ret = avcodec_open2(c, codec, NULL)) < 0) {
         io_errf(err, errlen, "cannot open the %s encoder for %d Hz %d-channel audio (%s)", codec->name,
                 c->sample_rate, c->ch_layout.nb_channels, io_averr_str(ret, ebuf));

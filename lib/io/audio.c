@@ -213,9 +213,10 @@ int aie_io_aenc_open(AieAudioEnc **out, AVFormatContext *ofmt, AVStream *ist, co
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if (!strcmp(codec->name, "libopus") && c->ch_layout.nb_channels > 2)
         av_opt_set(c->priv_data, "mapping_family", "1", 0);
+    int nch = c->ch_layout.nb_channels; /* a failed open clears the layout */
     if ((ret = avcodec_open2(c, codec, NULL)) < 0) {
         io_errf(err, errlen, "cannot open the %s encoder for %d Hz %d-channel audio (%s)", codec->name,
-                c->sample_rate, c->ch_layout.nb_channels, io_averr_str(ret, ebuf));
+                c->sample_rate, nch, io_averr_str(ret, ebuf));
         e = AIE_EENCODE;
         goto fail;
     }

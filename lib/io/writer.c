@@ -55,7 +55,6 @@ struct AieWriter {
     int fixed_stream;    /* input stream of the first repaired packet */
     int cur_in;          /* input stream of the packet being written */
     int mux_err;         /* AIE_E* of a failed mux_cb() */
-    int warned_rotation;
 
     /* PNG */
     int png_depth;

@@ -15,7 +15,7 @@ PKG_CONFIG ?= pkg-config
 # the Requires of the installed aie.pc); scripts/deps.sh lists the Debian
 # packages that provide them and the tools the build, tests and demo use.
 # Add a library in both places.
-PKGS    := libavformat libavcodec libavutil libswscale libpng json-c
+PKGS    := libavformat libavcodec libavutil libswscale libswresample libpng json-c
 
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wundef -Wvla -Wformat=2 -Werror=missing-prototypes

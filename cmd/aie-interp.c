@@ -512,6 +512,7 @@ int main(int argc, char **argv)
         cli_usage(&cli, "%s has %s, which cannot follow --slowmo; add --no-audio to drop %s", cli.input,
                   vi->audio_streams > 0 ? "audio" : "subtitle or data streams",
                   vi->other_streams > 1 ? "them" : "it");
+    cli_check_audio(&cli, reader);
     if (cli.dry_run) {
         json_object *j = job_json(&u, &cli, vi);
         cli_print_job(&cli, j);
@@ -586,6 +587,7 @@ int main(int argc, char **argv)
                  (long)atomic_load(&u.cuts), atomic_load(&u.cuts) == 1 ? "" : "s");
 done: {
         stats.decode_errors = reader ? aie_reader_decode_errors(reader) : 0;
+        stats.packets_fixed = aie_writer_packets_fixed(writer);
         char *quality = NULL;
         if (u.unreliable)
             aie_quality_json(u.unreliable, &quality);

@@ -43,6 +43,7 @@ enum {
     OPT_METRICS_INTERVAL,
     OPT_QUALITY_EVERY,
     OPT_STRICT,
+    OPT_AUDIO,
 };
 
 typedef struct Shared {
@@ -56,7 +57,8 @@ static const Shared shared[] = {
     {{OPT_FRAMES, "frames", "A-B", "process frames A to B only (0-based, inclusive; A- to the end)", "all"}, CLI_IO},
     {{OPT_IGNORE_ERRORS, "ignore-errors", NULL, "keep going past damaged or truncated input, exit 0", NULL}, CLI_IO},
     {{OPT_STRICT, "strict", NULL, "fail (exit 1) on frames decoded with concealed errors and on non-finite model output", "warn and keep them"}, CLI_IO},
-    {{OPT_NO_AUDIO, "no-audio", NULL, "drop audio, subtitle and data streams", NULL}, CLI_IO},
+    {{OPT_AUDIO, "audio", "MODE", "audio: auto (copy, or re-encode what the container cannot hold), copy, encode or drop", "auto"}, CLI_IO},
+    {{OPT_NO_AUDIO, "no-audio", NULL, "drop audio, subtitle and data streams (as --audio drop; wins over --audio)", NULL}, CLI_IO},
     {{'n', "no-clobber", NULL, "refuse to replace an existing output", NULL}, CLI_IO},
     {{OPT_INPUT_FPS, "input-fps", "N[/D]", "frame rate of a PNG sequence input", "25"}, CLI_IO},
     {{OPT_CODEC, "codec", "NAME", "video encoder (libx264, libvpx-vp9, ffv1, ...)", "by container"}, CLI_ENCODE},
@@ -282,6 +284,18 @@ static int handle_shared(Cli *c, int code, const char *arg)
     case OPT_IGNORE_ERRORS: c->ignore_errors = 1; return 1;
     case OPT_STRICT: c->strict = 1; return 1;
     case OPT_NO_AUDIO: c->no_audio = 1; return 1;
+    case OPT_AUDIO:
+        if (!strcmp(arg, "auto"))
+            c->audio = AIE_AUDIO_AUTO;
+        else if (!strcmp(arg, "copy"))
+            c->audio = AIE_AUDIO_COPY;
+        else if (!strcmp(arg, "encode"))
+            c->audio = AIE_AUDIO_ENCODE;
+        else if (!strcmp(arg, "drop"))
+            c->no_audio = 1; /* sticky: aie-batch chunks add --no-audio before the job's options */
+        else
+            cli_usage(c, "--audio: expected auto, copy, encode or drop, not '%s'", arg);
+        return 1;
     case OPT_INPUT_FPS:
         if (cli_rational(arg, &c->input_fps) < 0)
             cli_usage(c, "--input-fps: '%s' is not a positive rate like 25 or 30000/1001", arg);
@@ -320,6 +334,18 @@ void cli_check_output_plan(Cli *c)
     AieOutputPlan plan;
     if (aie_writer_plan(c->output, &wo, &plan) < 0)
         cli_usage(c, "%s", plan.error[0] ? plan.error : "unusable output name");
+}
+
+void cli_check_audio(Cli *c, const AieReader *r)
+{
+    c->audio_plan[0] = 0;
+    if (!(c->features & CLI_IO) || !c->output)
+        return;
+    AieWriterOpts wo = cli_writer_opts(c);
+    char why[512];
+    if (aie_writer_audio_plan(c->output, &wo, r, c->audio_plan, sizeof(c->audio_plan), why, sizeof(why)) ==
+        AIE_EUNSUP)
+        cli_usage(c, "%s", why);
 }
 
 void cli_parse(Cli *c, int argc, char **argv)
@@ -613,6 +639,7 @@ AieWriterOpts cli_writer_opts(Cli *c)
     o.depth = c->depth;
     o.no_clobber = c->no_clobber;
     o.no_audio = c->no_audio;
+    o.audio = c->audio;
     o.png_compression = -1;
     o.warn = cli_warn_cb;
     o.warn_opaque = c;
@@ -709,6 +736,9 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     json_object_object_add(p, "lossless", json_object_new_boolean(c->lossless));
     json_object_object_add(p, "depth", json_object_new_int(c->depth ? c->depth : vi->depth));
     json_object_object_add(p, "no_audio", json_object_new_boolean(c->no_audio));
+    static const char *const modes[] = {"auto", "copy", "encode", "drop"};
+    json_object_object_add(p, "audio", json_object_new_string(c->no_audio ? "drop" : modes[c->audio & 3]));
+    json_object_object_add(p, "audio_plan", json_object_new_string(c->audio_plan));
     json_object_object_add(p, "ignore_errors", json_object_new_boolean(c->ignore_errors));
     json_object_object_add(p, "strict", json_object_new_boolean(c->strict));
     json_object_object_add(o, "options", p);
@@ -792,6 +822,7 @@ int cli_run_media(Cli *c, const CliMedia *m, void *tool)
         goto done;
     const AieVideoInfo *vi = aie_reader_info(reader);
     cli_stream_desc(&ri.input, c->input, vi->width, vi->height, vi->fps, vi->pix_fmt);
+    cli_check_audio(c, reader);
     if (c->dry_run) {
         if ((err = m->open(tool, c, vi, NULL, &stage, msg, sizeof(msg))))
             goto done;
@@ -840,6 +871,7 @@ int cli_run_media(Cli *c, const CliMedia *m, void *tool)
                  stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
 done: {
         stats.decode_errors = reader ? aie_reader_decode_errors(reader) : 0;
+        stats.packets_fixed = aie_writer_packets_fixed(writer);
         char *quality = NULL;
         if (stage && stage->ops->quality_json)
             stage->ops->quality_json(stage->self, &quality);

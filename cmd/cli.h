@@ -25,7 +25,7 @@ typedef struct CliOpt {
 
 /* Which shared options a tool takes. */
 enum {
-    CLI_IO = 1 << 0,      /* -i/-o, --frames, --ignore-errors, --strict, --no-audio, -n */
+    CLI_IO = 1 << 0,      /* -i/-o, --frames, --ignore-errors, --strict, --audio, --no-audio, -n */
     CLI_ENCODE = 1 << 1,  /* --codec --crf --preset --encoder-opt --lossless --depth */
     CLI_THREADS = 1 << 2, /* -j/--threads */
     CLI_CPU = 1 << 3,     /* --cpu */
@@ -61,6 +61,8 @@ typedef struct Cli {
     int ntags;
     int dry_run, json;
     int no_clobber, ignore_errors, no_audio;
+    int audio;              /* --audio: AieAudioMode (drop sets no_audio) */
+    char audio_plan[256];   /* what the writer will do with the audio (cli_check_audio) */
     int strict;             /* --strict: concealed decode errors and non-finite model output fail */
     AieRational input_fps;  /* --input-fps for PNG sequences */
     /* encoder */
@@ -133,6 +135,11 @@ void cli_metrics_close(Cli *c, AieMetrics **m);
  * --dry-run too. Call after the tool's own option checks, so a conflict
  * between options is reported first. */
 void cli_check_output_plan(Cli *c);
+
+/* With the input open: refuse --audio copy (or encode) that the output
+ * cannot take, exit 2 with one line naming codec and container, in --dry-run
+ * too; keep the plan for --dry-run's "audio_plan". */
+void cli_check_audio(Cli *c, const AieReader *r);
 
 /* Refuse to write binary data to a terminal (exit 2). */
 void cli_check_output_tty(const Cli *c);

@@ -41,7 +41,7 @@ if [ $# -gt 0 ]; then
 else
     FILES=$(find lib cmd -name '*.c' | sort)
 fi
-PKGS="libavformat libavcodec libavutil libswscale libpng json-c"
+PKGS="libavformat libavcodec libavutil libswscale libswresample libpng json-c"
 BASE="-std=c11 -D_GNU_SOURCE -Ilib -pthread $(pkg-config --cflags $PKGS)"
 
 # per-ISA kernel files get their ISA flags, as in the Makefile

@@ -6,8 +6,10 @@
 # races against or uses: GNU parallel, jq, npm)
 set -eu
 # The Debian packages, in one place (the Makefile's PKGS names the pkg-config
-# modules the -dev packages provide: add a new library in both).
-PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+# modules the -dev packages provide: add a new library in both). Each -dev
+# package brings its runtime library (libswresample-dev: libswresample4, which
+# the re-encoding of audio needs); the .deb's Depends come from dpkg-shlibdeps.
+PKGS="gcc make pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
 libpng-dev libjson-c-dev libcunit1-dev ffmpeg mandoc bc dpkg-dev"
 check=0
 for a in "$@"; do

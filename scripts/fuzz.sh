@@ -31,7 +31,7 @@ for t in $targets; do
 done
 san='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link'
 make --no-print-directory O=build-fuzz CC=clang OPT='-O1 -g' SAN="$san" build-fuzz/libaie.a >/dev/null
-libs=$(pkg-config --libs libavformat libavcodec libavutil libswscale libpng json-c)
+libs=$(pkg-config --libs libavformat libavcodec libavutil libswscale libswresample libpng json-c)
 log=.cache/fuzz/execs.log
 mkdir -p .cache/fuzz/crashes
 status=0

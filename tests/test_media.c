@@ -4,13 +4,10 @@
  *   - odd sizes: every tool writes 721x405 and 720x405 into mp4, mkv, mov,
  *     webm and PNG; the size is kept where the codec allows it, and x264
  *     (4:2:0) gets the last column/row repeated, with a one-line note;
- *   - audio: stream copy when the container holds the codec, else re-encoded
- *     (Opus in webm, AAC in mp4/mov); --audio drop; --frames cuts the audio
- *     to the video's span;
- *   - rotation, HDR10 side data, --crf ranges, codecs the container cannot
- *     hold and names without an extension;
- *   - audio packets with damaged (non-monotonic) timestamps are repaired or
- *     dropped, counted, and recorded as packets_fixed. */
+ *   - --crf ranges, codecs the container cannot hold and names without an
+ *     extension.
+ * Audio (copy, re-encode, --audio, --frames spans, damaged timestamps) and
+ * the rotation and HDR10 side data are tests/test_audio.c's. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -80,6 +80,12 @@ int aie_frame_append_aux(AieFrame *dst, AieFrame *src);
 /* Is this output name a PNG sequence pattern (contains a printf %d)? */
 int aie_io_is_pattern(const char *name);
 
+/* What happens to the input's audio (--audio). AUTO: stream copy when the
+ * container holds the codec, else re-encoded to the container's usual codec
+ * (Opus in WebM/Matroska, AAC in MP4/MOV) with a note; COPY: stream copy or
+ * refuse; ENCODE: always re-encode; DROP: no audio (as no_audio). */
+typedef enum AieAudioMode { AIE_AUDIO_AUTO, AIE_AUDIO_COPY, AIE_AUDIO_ENCODE, AIE_AUDIO_DROP } AieAudioMode;
+
 typedef struct AieWriterOpts {
     const char *codec;          /* encoder name; NULL = default for the container */
     int crf;                    /* -1 = default (18 for x264, 31 for VP9) */
@@ -91,6 +97,7 @@ typedef struct AieWriterOpts {
     int no_clobber;             /* refuse to replace an existing output */
     int threads;                /* encoder threads, 0 = automatic */
     int no_audio;               /* drop the other streams */
+    int audio;                  /* AieAudioMode (no_audio wins) */
     int png_compression;        /* zlib level for PNG output, -1 = default */
     AieWarnFn warn;
     void *warn_opaque;
@@ -124,6 +131,11 @@ int aie_writer_finish(AieWriter *w);
 /* Frames written so far. */
 int64_t aie_writer_frames(const AieWriter *w);
 
+/* Carried packets (audio, subtitles) whose timestamps went backwards or did
+ * not increase and were repaired before muxing, as ffmpeg does; the writer
+ * warns once with the count when it finishes. For the run_end record. */
+int64_t aie_writer_packets_fixed(const AieWriter *w);
+
 /* The temporary file being written, or NULL (for a signal handler's last
  * resort cleanup). */
 const char *aie_writer_temp_path(const AieWriter *w);
@@ -147,6 +159,15 @@ typedef struct AieOutputPlan {
     char error[256];
 } AieOutputPlan;
 int aie_writer_plan(const char *path, const AieWriterOpts *opts, AieOutputPlan *plan);
+
+/* What aie_writer_open() will do with src's audio streams for path under
+ * opts (audio, no_audio), without touching the file system: text gets one
+ * entry per audio stream, "copy aac", "encode ac3 -> libopus" or "drop
+ * vorbis", joined by ", " ("" when src carries none). AIE_EUNSUP when
+ * --audio copy or encode cannot be done, with a one-line reason naming the
+ * codec and the container in error. */
+int aie_writer_audio_plan(const char *path, const AieWriterOpts *opts, const AieReader *src, char *text,
+                          size_t textlen, char *error, size_t errlen);
 
 const char *aie_writer_error(const AieWriter *w);
 

@@ -44,6 +44,7 @@ typedef struct AiePipelineStats {
     double finish_ms;   /* aie_writer_finish(): encoder drain, trailer, rename */
     int max_in_flight;
     int64_t decode_errors; /* the reader's aie_reader_decode_errors(), set by the tool */
+    int64_t packets_fixed; /* the writer's aie_writer_packets_fixed(), set by the tool */
     AieHist frame_hist; /* per-job (per input frame) processing time */
 } AiePipelineStats;
 

@@ -114,8 +114,9 @@ int job_declared(AieBatchJob *j)
         const char *w = j->argv[i], *v;
         if (!strcmp(w, "--"))
             break;
-        if (!strcmp(w, "--no-audio"))
-            j->no_audio = 1;
+        if (!strcmp(w, "--no-audio") || !strcmp(w, "--audio=drop") ||
+            (!strcmp(w, "--audio") && i + 1 < j->argc && !strcmp(j->argv[i + 1], "drop")))
+            j->no_audio = 1; /* --audio drop is --no-audio */
         if (!strncmp(w, "--frames", 8) && (w[8] == 0 || w[8] == '='))
             j->has_frames = 1;
         if (w[0] != '-' || w[1] == 0)

@@ -7,6 +7,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/pixfmt.h>
 #include <libswscale/swscale.h>
 
@@ -30,6 +31,11 @@ typedef struct ReaderSource {
     int64_t start_pts;      /* input pts (video time base) mapped to output 0 */
     int64_t end_pts;        /* exclusive, INT64_MAX when not known */
     const char *path;
+    /* HDR10 side data the first frame carried (HEVC SEI, when the container
+     * has none), set before that frame is returned */
+    int has_mdm, has_cll;
+    AVMasteringDisplayMetadata mdm;
+    AVContentLightMetadata cll;
 } ReaderSource;
 
 const ReaderSource *aie_reader_source(const AieReader *r);
@@ -73,5 +79,31 @@ void io_silence_libav(void);
 /* Can container `of` hold a stream copy of ist? (a trial header in memory)
  * 1 yes, 0 no, AIE_ENOMEM when the trial could not be set up. */
 int io_stream_muxable(const AVOutputFormat *of, const AVStream *ist);
+
+/* ---- audio re-encoding (audio.c) ---- */
+enum { IO_AUDIO_DROP, IO_AUDIO_COPY, IO_AUDIO_ENCODE };
+/* What the writer does with input stream ist (number `stream`) for container
+ * of (NULL: y4m or PNG, video only) under --audio mode (AIE_AUDIO_*):
+ * IO_AUDIO_COPY, IO_AUDIO_DROP, or IO_AUDIO_ENCODE with *enc set; a refusal
+ * (--audio copy or encode that cannot be done) is AIE_EUNSUP. why gets the
+ * reason of a refusal, a drop or an automatic re-encode ("" otherwise). */
+int aie_io_audio_action(const AVOutputFormat *of, const AVStream *ist, int mode, int stream,
+                        const AVCodec **enc, char *why, size_t n);
+
+typedef struct AieAudioEnc AieAudioEnc;
+/* Decoder for ist, encoder codec, and the new output stream in ofmt. Packets
+ * go out through mux (the writer's, which keeps timestamps monotonic). */
+int aie_io_aenc_open(AieAudioEnc **out, AVFormatContext *ofmt, AVStream *ist, const AVCodec *codec,
+                     int (*mux)(void *, AVPacket *), void *mux_opaque, char *err, size_t errlen);
+AVStream *aie_io_aenc_stream(const AieAudioEnc *a);
+const char *aie_io_aenc_codec(const AieAudioEnc *a);
+int64_t aie_io_aenc_bad_packets(const AieAudioEnc *a);
+/* One input packet, timestamps in ist's time base with the output's time 0
+ * at 0. Returns 0 or an AVERROR (damaged packets are skipped and counted). */
+int aie_io_aenc_packet(AieAudioEnc *a, AVPacket *p);
+/* Drain decoder, resampler and encoder; end_us: the output's end (the
+ * samples after it are cut), INT64_MAX for none. */
+int aie_io_aenc_finish(AieAudioEnc *a, int64_t end_us);
+void aie_io_aenc_free(AieAudioEnc **a);
 
 #endif

@@ -635,22 +635,35 @@ static int collect_trailing_aux(AieReader *r)
     return e;
 }
 
-static int attach_aux(AieReader *r, AieFrame *f)
+/* Give f the pending packets that start before `limit` (input video time
+ * base: the next frame's time, or the end of the range for the last frame;
+ * INT64_MAX takes them all), and packets without a time. The others wait for
+ * a later frame. The decoder holds frames back (B-frames, frame threads)
+ * while the demuxer reads on, so the pending list runs ahead of the frame
+ * being returned: handing all of it to each frame carried audio from past the
+ * end of a --frames range into the output. */
+static int attach_aux(AieReader *r, AieFrame *f, int64_t limit)
 {
-    int e = 0;
-    if (!r->aux_pending || !r->aux_pending->n)
+    AuxList *p = r->aux_pending;
+    if (!p || !p->n)
         return 0;
-    if (f->aux) { /* append to what it has */
-        AuxList *l = f->aux;
-        for (int i = 0; i < r->aux_pending->n && !e; i++)
-            if ((e = aux_push(&l, r->aux_pending->pkts[i])) == 0)
-                av_packet_free(&r->aux_pending->pkts[i]);
-        aux_free(r->aux_pending);
-    } else {
-        f->aux = r->aux_pending;
+    AuxList *l = f->aux;
+    int e = 0, k = 0;
+    for (int i = 0; i < p->n; i++) {
+        int64_t t = pkt_time(r, p->pkts[i]);
+        if (!e && (limit == INT64_MAX || t == AV_NOPTS_VALUE || t < limit)) {
+            if ((e = aux_push(&l, p->pkts[i])) == 0) {
+                av_packet_free(&p->pkts[i]);
+                continue;
+            }
+        }
+        p->pkts[k++] = p->pkts[i];
+    }
+    p->n = k;
+    if (l && !f->aux) {
+        f->aux = l;
         f->aux_free = aux_free;
     }
-    r->aux_pending = NULL;
     return e;
 }
 
@@ -700,6 +713,16 @@ static int next_selected(AieReader *r, AieFrame **out)
             r->started = 1;
             r->src.start_pts = pts;
             drop_aux_before(r, pts);
+            const AVFrameSideData *sd = av_frame_get_side_data(r->avf, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA);
+            if (sd && sd->size >= sizeof(r->src.mdm)) {
+                memcpy(&r->src.mdm, sd->data, sizeof(r->src.mdm));
+                r->src.has_mdm = 1;
+            }
+            sd = av_frame_get_side_data(r->avf, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL);
+            if (sd && sd->size >= sizeof(r->src.cll)) {
+                memcpy(&r->src.cll, sd->data, sizeof(r->src.cll));
+                r->src.has_cll = 1;
+            }
         }
         if (r->avf->width != r->info.width || r->avf->height != r->info.height) {
             io_errf(r->err, sizeof(r->err),
@@ -772,7 +795,7 @@ static int read_av(AieReader *r, AieFrame **out)
         if (r->src.end_pts != INT64_MAX)
             drop_aux_from(r, r->src.end_pts);
     }
-    err = attach_aux(r, ret);
+    err = attach_aux(r, ret, f ? f->pts + r->src.start_pts : INT64_MAX);
     if (!f)
         r->finished = 1;
     if (err) {

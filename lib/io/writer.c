@@ -1,6 +1,7 @@
 /* aie_writer_*: encode + mux (libavformat), y4m on pipes, PNG through libpng.
  * Regular files are written under a temporary name and renamed on finish. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include <libavutil/avstring.h>
+#include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
@@ -45,6 +48,13 @@ struct AieWriter {
     int out_range, out_matrix;
     int64_t last_pts;
     int pad_w, pad_h;    /* columns and rows added to reach the even size the encoder needs */
+    AieAudioEnc **aenc;  /* per input stream: its re-encoder, or NULL (copied or dropped) */
+    int64_t *in_pkts;    /* per input stream: packets seen (to name one in a message) */
+    int64_t *last_dts;   /* per output stream: dts of the last packet muxed */
+    int64_t packets_fixed; /* carried packets whose timestamps were repaired */
+    int fixed_stream;    /* input stream of the first repaired packet */
+    int cur_in;          /* input stream of the packet being written */
+    int mux_err;         /* AIE_E* of a failed mux_cb() */
 
     /* PNG */
     int png_depth;
@@ -117,6 +127,64 @@ static int fail_av(AieWriter *w, int ret, const char *what)
     io_errf(w->err, sizeof(w->err), "%s: %s: %s", w->path, what, io_averr_str(ret, ebuf));
     w->failed = 1;
     return e;
+}
+
+/* Mux one carried packet (stream copy or re-encoded audio; stream_index is
+ * the output's), repairing what the muxer would refuse the way ffmpeg's
+ * muxing does: a dts that does not increase becomes the previous one plus
+ * one (or equal where the container allows it), a pts before its dts is
+ * raised to it. Each repaired packet is counted. A packet the muxer still
+ * refuses is named by its input stream and number, not blamed on the output. */
+static int mux_carried(AieWriter *w, AVPacket *p, int64_t in_pts)
+{
+    int os = p->stream_index, fixed = 0;
+    int64_t *last = &w->last_dts[os];
+    if (p->dts != AV_NOPTS_VALUE && *last != AV_NOPTS_VALUE) {
+        int64_t max = *last + !(w->fmt->oformat->flags & AVFMT_TS_NONSTRICT);
+        if (p->dts < max) {
+            if (p->pts != AV_NOPTS_VALUE && p->pts >= p->dts)
+                p->pts = FFMAX(p->pts, max);
+            p->dts = max;
+            fixed = 1;
+        }
+    }
+    if (p->pts != AV_NOPTS_VALUE && p->dts != AV_NOPTS_VALUE && p->pts < p->dts) {
+        p->pts = p->dts;
+        fixed = 1;
+    }
+    if (fixed && !w->packets_fixed++)
+        w->fixed_stream = w->cur_in;
+    if (p->dts != AV_NOPTS_VALUE)
+        *last = p->dts;
+    int ret = av_interleaved_write_frame(w->fmt, p);
+    if (ret >= 0)
+        return 0;
+    char ebuf[AV_ERROR_MAX_STRING_SIZE], at[64] = "";
+    int e = io_averror(ret);
+    if (e == AIE_EPIPE || e == AIE_ENOSPC || e == AIE_EIO)
+        return fail_av(w, ret, "write failed");
+    int is = w->cur_in;
+    const AVStream *ist = is >= 0 && is < w->nmap ? w->src_fmt->streams[is] : NULL;
+    if (ist && in_pts != AV_NOPTS_VALUE)
+        snprintf(at, sizeof(at), " at %.3f s", (double)in_pts * av_q2d(ist->time_base));
+    io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s %s%s%s) packet %lld%s cannot be written to %s (%s)",
+            w->rsrc ? w->rsrc->path : "input", is,
+            ist ? avcodec_get_name(ist->codecpar->codec_id) : "?",
+            ist ? av_get_media_type_string(ist->codecpar->codec_type) : "?",
+            w->aenc && ist && w->aenc[is] ? ", re-encoded to " : "",
+            w->aenc && ist && w->aenc[is] ? aie_io_aenc_codec(w->aenc[is]) : "",
+            ist ? (long long)w->in_pkts[is] : 0LL, at, w->path, io_averr_str(ret, ebuf));
+    w->failed = 1;
+    return e == AIE_EOF || e == AIE_EFORMAT || e == AIE_EINVAL ? AIE_EENCODE : e;
+}
+
+static int mux_cb(void *opaque, AVPacket *p)
+{
+    AieWriter *w = opaque;
+    int e = mux_carried(w, p, AV_NOPTS_VALUE);
+    if (e)
+        w->mux_err = e;
+    return e ? AVERROR_EXTERNAL : 0;
 }
 
 /* ---- encoder choice ---- */
@@ -381,25 +449,58 @@ static int setup_copy(AieWriter *w, AieReader *src)
             memcpy(dst, sd, size);
         }
     }
+    /* The rotation is a display matrix, which only the MOV family of muxers
+     * stores here (FFmpeg 5.1's Matroska muxer has no field for it). */
+    size_t dsize = 0;
+    const uint8_t *dm = av_stream_get_side_data(ivs, AV_PKT_DATA_DISPLAYMATRIX, &dsize);
+    const char *mn = w->fmt->oformat->name;
+    static const char *const rotating[] = {"mp4", "mov", "ipod", "3gp", "3g2", "ismv", "psp"};
+    int keeps = 0;
+    for (size_t k = 0; k < sizeof(rotating) / sizeof(rotating[0]); k++)
+        keeps |= !w->y4m && !strcmp(mn, rotating[k]);
+    if (dm && dsize >= 9 * sizeof(int32_t) && !keeps) {
+        double rot = av_display_rotation_get((const int32_t *)dm);
+        if (!isnan(rot) && fabs(rot) > 0.5)
+            warnf(w, "%s: the %s container cannot record the input's rotation (%.0f degrees): the video is stored "
+                     "unrotated (.mp4 and .mov keep it)", w->path, w->y4m ? "y4m" : mn, fabs(rot));
+    }
     w->nmap = (int)in->nb_streams;
     w->map = malloc((size_t)w->nmap * sizeof(*w->map));
     if (!w->map)
         return AIE_ENOMEM;
+    w->aenc = calloc((size_t)w->nmap, sizeof(*w->aenc));
+    w->in_pkts = calloc((size_t)w->nmap, sizeof(*w->in_pkts));
+    if (!w->aenc || !w->in_pkts)
+        return AIE_ENOMEM;
+    int mode = w->o.no_audio ? AIE_AUDIO_DROP : w->o.audio;
     for (int i = 0; i < w->nmap; i++) {
         AVStream *ist = in->streams[i];
         w->map[i] = -1;
-        if (i == s->video_index || ist->discard == AVDISCARD_ALL || w->o.no_audio)
+        if (i == s->video_index || ist->discard == AVDISCARD_ALL || mode == AIE_AUDIO_DROP)
             continue;
-        if (w->y4m) {
-            continue; /* y4m carries video only */
+        const AVCodec *enc = NULL;
+        char why[512];
+        int act = aie_io_audio_action(w->y4m ? NULL : w->fmt->oformat, ist, mode, i, &enc, why, sizeof(why));
+        if (act == AIE_EUNSUP) {
+            io_errf(w->err, sizeof(w->err), "%s: %s", w->path, why);
+            return act;
         }
-        const char *cn = avcodec_get_name(ist->codecpar->codec_id);
-        int mux = io_stream_muxable(w->fmt->oformat, ist);
-        if (mux < 0)
-            return mux;
-        if (!mux) {
-            warnf(w, "%s: stream #%d (%s %s) cannot go into this container; dropped", w->path, i,
-                  av_get_media_type_string(ist->codecpar->codec_type), cn);
+        if (act < 0)
+            return act;
+        if (why[0])
+            warnf(w, "%s: %s", w->path, why);
+        if (act == IO_AUDIO_DROP)
+            continue;
+        if (act == IO_AUDIO_ENCODE) {
+            char e[256] = "";
+            int err = aie_io_aenc_open(&w->aenc[i], w->fmt, ist, enc, mux_cb, w, e, sizeof(e));
+            if (err) {
+                if (err != AIE_ENOMEM)
+                    io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio): %s", s->path, i,
+                            avcodec_get_name(ist->codecpar->codec_id), e);
+                return err;
+            }
+            w->map[i] = aie_io_aenc_stream(w->aenc[i])->index;
             continue;
         }
         AVStream *ost = avformat_new_stream(w->fmt, NULL);
@@ -462,6 +563,23 @@ static int ensure_header(AieWriter *w)
     int err = copy_chapters(w);
     if (err)
         return err;
+    /* HDR10 side data that came in the video (HEVC SEI) rather than the
+     * container: the first frame's, as stream side data for the muxer */
+    if (w->rsrc && w->vst) {
+        size_t size;
+        if (w->rsrc->has_mdm && !av_stream_get_side_data(w->vst, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &size)) {
+            uint8_t *d = av_stream_new_side_data(w->vst, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, sizeof(w->rsrc->mdm));
+            if (!d)
+                return AIE_ENOMEM;
+            memcpy(d, &w->rsrc->mdm, sizeof(w->rsrc->mdm));
+        }
+        if (w->rsrc->has_cll && !av_stream_get_side_data(w->vst, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &size)) {
+            uint8_t *d = av_stream_new_side_data(w->vst, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, sizeof(w->rsrc->cll));
+            if (!d)
+                return AIE_ENOMEM;
+            memcpy(d, &w->rsrc->cll, sizeof(w->rsrc->cll));
+        }
+    }
     int ret = avformat_write_header(w->fmt, NULL);
     if (ret < 0)
         return fail_av(w, ret, "cannot write the header");
@@ -498,6 +616,11 @@ static int open_av(AieWriter *w, AieReader *src)
         return err;
     if (src && (err = setup_copy(w, src)))
         return err;
+    w->last_dts = malloc(w->fmt->nb_streams * sizeof(*w->last_dts));
+    if (!w->last_dts)
+        return AIE_ENOMEM;
+    for (unsigned i = 0; i < w->fmt->nb_streams; i++)
+        w->last_dts[i] = AV_NOPTS_VALUE;
     /* our own descriptor (lib/fs: O_EXCL|O_NOFOLLOW temporary), never a
      * name libavformat would open and follow */
     if (!(w->fmt->oformat->flags & AVFMT_NOFILE) && (err = io_avio_open(&w->fmt->pb, w->out)))
@@ -617,25 +740,70 @@ static int drain_encoder(AieWriter *w, int flushing)
     }
 }
 
+/* A re-encoder failed: the muxer's message, or the encoder's. */
+static int fail_audio(AieWriter *w, int ret)
+{
+    if (w->mux_err)
+        return w->mux_err;
+    char ebuf[AV_ERROR_MAX_STRING_SIZE];
+    int is = w->cur_in;
+    io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio) packet %lld: re-encoding to %s failed (%s)",
+            w->rsrc->path, is, avcodec_get_name(w->src_fmt->streams[is]->codecpar->codec_id),
+            (long long)w->in_pkts[is], aie_io_aenc_codec(w->aenc[is]), io_averr_str(ret, ebuf));
+    w->failed = 1;
+    return ret == AVERROR(ENOMEM) ? AIE_ENOMEM : AIE_EENCODE;
+}
+
 static int write_aux(AieWriter *w, AuxList *l)
 {
     for (int i = 0; l && i < l->n; i++) {
         AVPacket *p = l->pkts[i];
         if (!w->map || p->stream_index < 0 || p->stream_index >= w->nmap || w->map[p->stream_index] < 0)
             continue;
-        AVStream *ist = w->src_fmt->streams[p->stream_index];
-        AVStream *ost = w->fmt->streams[w->map[p->stream_index]];
+        int is = w->cur_in = p->stream_index;
+        w->in_pkts[is]++;
+        AVStream *ist = w->src_fmt->streams[is];
+        AVStream *ost = w->fmt->streams[w->map[is]];
+        int64_t in_pts = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
         int64_t shift = av_rescale_q(w->rsrc->start_pts, w->in_vtb, ist->time_base);
         if (p->pts != AV_NOPTS_VALUE)
             p->pts -= shift;
         if (p->dts != AV_NOPTS_VALUE)
             p->dts -= shift;
+        if (w->aenc[is]) {
+            int ret = aie_io_aenc_packet(w->aenc[is], p);
+            av_packet_unref(p);
+            if (ret < 0)
+                return fail_audio(w, ret);
+            continue;
+        }
         av_packet_rescale_ts(p, ist->time_base, ost->time_base);
         p->stream_index = ost->index;
         p->pos = -1;
-        int ret = av_interleaved_write_frame(w->fmt, p);
+        int err = mux_carried(w, p, in_pts);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* Drain the audio re-encoders, cut at the end of a --frames range. */
+static int finish_audio(AieWriter *w)
+{
+    int64_t end_us = INT64_MAX;
+    if (w->rsrc && w->rsrc->end_pts != INT64_MAX)
+        end_us = av_rescale_q(w->rsrc->end_pts - w->rsrc->start_pts, w->in_vtb, AV_TIME_BASE_Q);
+    for (int i = 0; w->aenc && i < w->nmap; i++) {
+        if (!w->aenc[i])
+            continue;
+        w->cur_in = i;
+        int ret = aie_io_aenc_finish(w->aenc[i], end_us);
         if (ret < 0)
-            return fail_av(w, ret, "write failed");
+            return fail_audio(w, ret);
+        int64_t bad = aie_io_aenc_bad_packets(w->aenc[i]);
+        if (bad > 0)
+            warnf(w, "%s: stream #%d (%s audio): %lld damaged packet%s skipped while re-encoding", w->rsrc->path, i,
+                  avcodec_get_name(w->src_fmt->streams[i]->codecpar->codec_id), (long long)bad, bad == 1 ? "" : "s");
     }
     return 0;
 }
@@ -813,8 +981,14 @@ int aie_writer_finish(AieWriter *w)
     if (cancelled(w))
         return AIE_ECANCELLED;
     if (w->kind == KIND_AV) {
-        if ((err = ensure_header(w)))
+        if ((err = ensure_header(w)) || (err = finish_audio(w)))
             return err;
+        if (w->packets_fixed > 0) {
+            const AVStream *ist = w->src_fmt->streams[w->fixed_stream];
+            warnf(w, "%s: %lld packet%s with non-monotonic timestamps repaired (first in stream #%d, %s %s)",
+                  w->rsrc->path, (long long)w->packets_fixed, w->packets_fixed == 1 ? "" : "s", w->fixed_stream,
+                  avcodec_get_name(ist->codecpar->codec_id), av_get_media_type_string(ist->codecpar->codec_type));
+        }
         int ret = avcodec_send_frame(w->enc, NULL);
         if (ret < 0 && ret != AVERROR_EOF)
             return fail_av(w, ret, "encoding failed");
@@ -846,6 +1020,8 @@ int aie_writer_finish(AieWriter *w)
 }
 
 int64_t aie_writer_frames(const AieWriter *w) { return w->frames; }
+
+int64_t aie_writer_packets_fixed(const AieWriter *w) { return w ? w->packets_fixed : 0; }
 
 const char *aie_writer_temp_path(const AieWriter *w)
 {
@@ -945,6 +1121,49 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     return 0;
 }
 
+int aie_writer_audio_plan(const char *path, const AieWriterOpts *o, const AieReader *src, char *text,
+                          size_t textlen, char *error, size_t errlen)
+{
+    text[0] = 0;
+    error[0] = 0;
+    const ReaderSource *s = src ? aie_reader_source(src) : NULL;
+    if (!s || !s->fmt)
+        return 0;
+    AieOutputPlan plan;
+    const AVOutputFormat *of = NULL;
+    if (aie_writer_plan(path, o, &plan) == 0 && !strcmp(plan.kind, "video"))
+        of = av_guess_format(plan.container, NULL, NULL);
+    struct stat st;
+    if (strcmp(path, "-") && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !av_guess_format(NULL, path, NULL))
+        of = NULL; /* a device or FIFO without a known extension gets y4m */
+    int mode = o && o->no_audio ? AIE_AUDIO_DROP : o ? o->audio : AIE_AUDIO_AUTO;
+    size_t len = 0;
+    for (unsigned i = 0; i < s->fmt->nb_streams; i++) {
+        const AVStream *ist = s->fmt->streams[i];
+        if ((int)i == s->video_index || ist->discard == AVDISCARD_ALL ||
+            ist->codecpar->codec_type != AVMEDIA_TYPE_AUDIO)
+            continue;
+        const AVCodec *enc = NULL;
+        char why[512];
+        int act = mode == AIE_AUDIO_DROP ? IO_AUDIO_DROP
+                                         : aie_io_audio_action(of, ist, mode, (int)i, &enc, why, sizeof(why));
+        if (act == AIE_EUNSUP) {
+            io_errf(error, errlen, "%s: %s", path, why);
+            return act;
+        }
+        if (act < 0)
+            return act;
+        const char *cn = avcodec_get_name(ist->codecpar->codec_id);
+        int n = act == IO_AUDIO_COPY ? snprintf(text + len, textlen - len, "%scopy %s", len ? ", " : "", cn)
+                : act == IO_AUDIO_ENCODE
+                    ? snprintf(text + len, textlen - len, "%sencode %s -> %s", len ? ", " : "", cn, enc->name)
+                    : snprintf(text + len, textlen - len, "%sdrop %s", len ? ", " : "", cn);
+        if (n > 0 && (size_t)n < textlen - len)
+            len += (size_t)n;
+    }
+    return 0;
+}
+
 const char *aie_writer_error(const AieWriter *w) { return w->err; }
 
 void aie_writer_close(AieWriter **pw)
@@ -961,6 +1180,11 @@ void aie_writer_close(AieWriter **pw)
     av_frame_free(&w->avf);
     av_packet_free(&w->pkt);
     converter_free(&w->conv);
+    for (int i = 0; w->aenc && i < w->nmap; i++)
+        aie_io_aenc_free(&w->aenc[i]);
+    free(w->aenc);
+    free(w->in_pkts);
+    free(w->last_dts);
     free(w->map);
     free(w);
 }

@@ -719,6 +719,7 @@ void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineS
         q = json_object_new_object();
     json_object_object_add(o, "quality", q);
     json_object_object_add(o, "decode_errors", json_object_new_int64(st->decode_errors));
+    json_object_object_add(o, "packets_fixed", json_object_new_int64(st->packets_fixed));
     /* counts the records lost before this one */
     json_object_object_add(o, "dropped_records", json_object_new_int64(aie_metrics_dropped(m)));
     if (bad || !stages || !hist || !q) { /* drop the record rather than write it with holes */

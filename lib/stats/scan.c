@@ -717,7 +717,7 @@ static int event_id(RStr e)
 /* Known keys this reader does not use: ids above F_COUNT (distinct, so the
  * duplicate check still works); their values are validated and skipped. */
 enum { K_OPTIONS = F_COUNT, K_METRICS_QUEUED, K_METRICS_DROPPED, K_START, K_END, K_TIMED_OUT, K_INTERRUPTED,
-       K_DECODE_ERRORS };
+       K_DECODE_ERRORS, K_PACKETS_FIXED };
 
 /* Top-level keys. Returns F_x, a K_x above F_COUNT for a known key without a
  * field, or -1 for an unknown key. */
@@ -747,7 +747,8 @@ static int key_id(const char *k, uint32_t n)
     case 10: K("frames_out", F_FRAMES_OUT) K("runtime_ms", F_RUNTIME) K("cpu_sys_ms", F_CPU_SYS) break;
     case 11: K("cpu_user_ms", F_CPU_USER) K("frames_done", F_FRAMES_DONE) K("interrupted", K_INTERRUPTED) break;
     case 12: K("mem_total_kb", F_MEM_TOTAL) K("frames_total", F_FRAMES_TOTAL) break;
-    case 13: K("frame_ms_hist", F_HIST) K("queue_wait_ms", F_QUEUE_WAIT) K("decode_errors", K_DECODE_ERRORS) break;
+    case 13: K("frame_ms_hist", F_HIST) K("queue_wait_ms", F_QUEUE_WAIT) K("decode_errors", K_DECODE_ERRORS)
+        K("packets_fixed", K_PACKETS_FIXED) break;
     case 14: K("metrics_queued", K_METRICS_QUEUED) break;
     case 15: K("dropped_records", F_DROPPED) K("metrics_dropped", K_METRICS_DROPPED) break;
     }

@@ -415,6 +415,26 @@ static void test_batch_join_drop(void)
     }
 }
 
+/* aie-batch --join re-encodes source audio the joined container cannot
+ * hold (AC3 into WebM: Opus), over the whole duration, instead of dropping it. */
+static void test_batch_join_encode(void)
+{
+    NEED_MEDIA("audio/batch_join_encode");
+    CU_ASSERT_EQUAL(sh("printf '%%s\\n' '%s/aie-upscale -s 1 -i ac3.mkv -o joinenc.webm' > jobs && "
+                       "%s/aie-batch -j 2 --chunks 2 --join jobs 2>&1", bin, bin), 0);
+    CU_ASSERT_EQUAL(sh("ffprobe -v error -show_entries stream=codec_name -of csv=p=0 joinenc.webm | tr '\\n' ' '"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "vp9 opus ");
+    /* the audio reaches the end of the video, within one Opus frame (20 ms) */
+    CU_ASSERT_EQUAL(sh("a=$(ffprobe -v error -select_streams a:0 -show_entries packet=pts_time,duration_time -of csv=p=0 "
+                       "joinenc.webm | awk -F, 'NF >= 2 && $1 != \"\" {e = $1 + $2} END {print e}'); "
+                       "v=$(ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 joinenc.webm "
+                       "| sort -g | tail -n 1); awk -v a=$a -v v=$v 'BEGIN {d = a - (v + 0.04); "
+                       "print (d < 0 ? -d : d) <= 0.021 ? \"ok\" : \"audio \" a \" video \" v}'"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "ok\n");
+    CU_ASSERT_EQUAL(sh("ffmpeg -v error -i joinenc.webm -f null - 2>&1 | wc -l"), 0);
+    CU_ASSERT_STRING_EQUAL(out, "0\n");
+}
+
 static void test_side_data(void)
 {
     NEED_MEDIA("audio/side_data");
@@ -453,7 +473,8 @@ int test_audio_register(void)
         !CU_add_test(s, "drop_and_refuse", test_drop_and_refuse) ||
         !CU_add_test(s, "frames_span", test_frames_span) ||
         !CU_add_test(s, "damaged_timestamps", test_damaged_timestamps) ||
-        !CU_add_test(s, "batch_join_drop", test_batch_join_drop) || !CU_add_test(s, "side_data", test_side_data))
+        !CU_add_test(s, "batch_join_drop", test_batch_join_drop) ||
+        !CU_add_test(s, "batch_join_encode", test_batch_join_encode) || !CU_add_test(s, "side_data", test_side_data))
         return -1;
     return 0;
 }

@@ -21,6 +21,9 @@ typedef struct Join {
     int64_t drop_from;      /* drop this chunk's frames with pts >= this (overlap), or INT64_MAX */
     int64_t *dts;           /* decode timestamps of the chunk's video packets, chunk tb */
     int ndts, next_pkt;
+    AieAudioEnc **aenc;     /* per source stream: re-encoded audio, or NULL */
+    int sp_enc;             /* the source packet in sp goes to aenc[sp_enc] (-1: copied) */
+    int mux_err;            /* the muxer's error for re-encoded audio */
 } Join;
 
 static int open_in(AVFormatContext **f, const char *path, char *err, size_t errlen)
@@ -183,10 +186,15 @@ static int next_source(Join *j)
     if (!j->src)
         return 0;
     while (av_read_frame(j->src, j->sp) >= 0) {
-        int m = j->src_map[j->sp->stream_index];
+        int si = j->sp->stream_index, m = j->src_map[si];
         if (m < 0) {
             av_packet_unref(j->sp);
             continue;
+        }
+        j->sp_enc = j->aenc[si] ? si : -1;
+        if (j->sp_enc >= 0) { /* the decoder takes it in the source's time base */
+            j->have_s = 1;
+            return 0;
         }
         av_packet_rescale_ts(j->sp, j->src->streams[j->sp->stream_index]->time_base,
                              j->out->streams[m]->time_base);
@@ -202,6 +210,23 @@ static double pkt_seconds(const AVFormatContext *f, const AVPacket *p)
 {
     int64_t t = p->dts != AV_NOPTS_VALUE ? p->dts : p->pts;
     return t == AV_NOPTS_VALUE ? 0 : (double)t * av_q2d(f->streams[p->stream_index]->time_base);
+}
+
+/* Re-encoded audio packets, in the output's time base, go to the muxer. */
+static int join_mux(void *opaque, AVPacket *p)
+{
+    Join *j = opaque;
+    int ret = av_interleaved_write_frame(j->out, p);
+    if (ret < 0 && !j->mux_err)
+        j->mux_err = ret;
+    return ret;
+}
+
+static double src_seconds(const Join *j)
+{
+    if (j->sp_enc < 0)
+        return pkt_seconds(j->out, j->sp);
+    return pkt_seconds(j->src, j->sp);
 }
 
 int aie_io_join(const char *const *chunks, int nchunks, const char *source, int no_audio,
@@ -254,7 +279,8 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
         if ((e = open_in(&j.src, source, err, errlen)))
             goto done;
         j.src_map = malloc(j.src->nb_streams * sizeof(*j.src_map));
-        if (!j.src_map) {
+        j.aenc = calloc(j.src->nb_streams, sizeof(*j.aenc));
+        if (!j.src_map || !j.aenc) {
             e = AIE_ENOMEM;
             goto done;
         }
@@ -269,6 +295,23 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             if (mux < 0) {
                 e = mux;
                 goto done;
+            }
+            if (!mux && t == AVMEDIA_TYPE_AUDIO && !(ist->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+                /* audio the container cannot hold is re-encoded to its usual codec */
+                const AVCodec *enc = NULL;
+                char why[512];
+                int act = aie_io_audio_action(j.out->oformat, ist, AIE_AUDIO_AUTO, (int)i, &enc, why, sizeof(why));
+                if (act == IO_AUDIO_ENCODE) {
+                    char ae[256] = "";
+                    if ((e = aie_io_aenc_open(&j.aenc[i], j.out, ist, enc, join_mux, &j, ae, sizeof(ae)))) {
+                        if (e != AIE_ENOMEM)
+                            io_errf(err, errlen, "%s: stream #%u (%s audio): %s", source, i,
+                                    avcodec_get_name(ist->codecpar->codec_id), ae);
+                        goto done;
+                    }
+                    j.src_map[i] = aie_io_aenc_stream(j.aenc[i])->index;
+                    continue;
+                }
             }
             if (!mux) {
                 ist->discard = AVDISCARD_ALL;
@@ -308,9 +351,16 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     next_source(&j);
     /* merge by time so the muxer's interleaving queue stays small */
     while (j.have_v || j.have_s) {
-        int take_v = j.have_v && (!j.have_s || pkt_seconds(j.out, j.vp) <= pkt_seconds(j.out, j.sp));
+        int take_v = j.have_v && (!j.have_s || pkt_seconds(j.out, j.vp) <= src_seconds(&j));
         AVPacket *p = take_v ? j.vp : j.sp;
-        ret = av_interleaved_write_frame(j.out, p);
+        if (!take_v && j.sp_enc >= 0) {
+            ret = aie_io_aenc_packet(j.aenc[j.sp_enc], p);
+            av_packet_unref(p);
+            if (ret < 0 && j.mux_err)
+                ret = j.mux_err;
+        } else {
+            ret = av_interleaved_write_frame(j.out, p);
+        }
         if (ret < 0) {
             io_errf(err, errlen, "%s: write failed: %s", output, io_averr_str(ret, ebuf));
             e = io_averror(ret);
@@ -325,6 +375,13 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             next_source(&j);
         }
     }
+    for (unsigned i = 0; j.aenc && i < j.src->nb_streams; i++)
+        if (j.aenc[i] && (ret = aie_io_aenc_finish(j.aenc[i], INT64_MAX)) < 0) {
+            io_errf(err, errlen, "%s: re-encoding stream #%u of %s: %s", output, i, source,
+                    io_averr_str(j.mux_err ? j.mux_err : ret, ebuf));
+            e = ret == AVERROR(ENOMEM) ? AIE_ENOMEM : AIE_EENCODE;
+            goto done;
+        }
     if ((ret = av_write_trailer(j.out)) < 0) {
         io_errf(err, errlen, "%s: cannot finish: %s", output, io_averr_str(ret, ebuf));
         e = AIE_EIO;
@@ -339,6 +396,9 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     }
     e = aie_fs_out_commit(&ao, err, errlen);
 done:
+    for (unsigned i = 0; j.aenc && i < j.src->nb_streams; i++)
+        aie_io_aenc_free(&j.aenc[i]);
+    free(j.aenc);
     if (j.out && j.out->pb && !(j.out->oformat->flags & AVFMT_NOFILE))
         io_avio_close(&j.out->pb);
     aie_fs_out_abort(&ao);

@@ -25,7 +25,6 @@ typedef struct StyleStage {
     long long q_us;     /* thread CPU time of the figures, summed */
     struct FlickerTask {
         struct StyleStage *s;
-        AiePool *pool;
         int64_t seq;
         AieFrame *in, *out, *prev[AIE_PIPE_MAX_HISTORY];
         int nprev, busy;
@@ -65,7 +64,9 @@ static void flicker_task(void *ctx, int index, int worker)
     (void)worker;
     struct FlickerTask *t = ctx;
     StyleStage *s = t->s;
-    flicker(s, t->seq, t->in, t->prev, t->nprev, t->out, t->pool);
+    /* on this thread alone, so that its CPU time is the figure's cost (the
+     * result is the same on any number of threads) */
+    flicker(s, t->seq, t->in, t->prev, t->nprev, t->out, NULL);
     aie_frame_unref(&t->in);
     aie_frame_unref(&t->out);
     for (int i = 0; i < t->nprev; i++)
@@ -93,7 +94,6 @@ static void flicker_later(StyleStage *s, const AieJob *job, int nprev, AieFrame 
     pthread_mutex_unlock(&s->q_lock);
     if (t) {
         t->s = s;
-        t->pool = pool;
         t->seq = job->seq;
         t->in = aie_frame_ref(job->in);
         t->out = aie_frame_ref(out);
@@ -111,7 +111,7 @@ static void flicker_later(StyleStage *s, const AieJob *job, int nprev, AieFrame 
         s->q_pending--;
         pthread_mutex_unlock(&s->q_lock);
     }
-    flicker(s, job->seq, job->in, job->prev, nprev, out, pool);
+    flicker(s, job->seq, job->in, job->prev, nprev, out, NULL);
 }
 
 /* Wait for the queued figures. */

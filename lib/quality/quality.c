@@ -110,7 +110,9 @@ int aie_quality_json(const AieQualityAcc *q, char **json)
         json_object_object_add(o, key, json_object_new_int64(q->identical));
         if (q->cost_ms >= 0) {
             snprintf(key, sizeof(key), "%s_cost_ms", q->name);
-            json_object_object_add(o, key, json_object_new_double(round(q->cost_ms * 1000) / 1000));
+            char v[32]; /* microseconds, printed as such (not 9.1869999999999994) */
+            snprintf(v, sizeof(v), "%.3f", q->cost_ms);
+            json_object_object_add(o, key, json_object_new_double_s(q->cost_ms, v));
         }
         snprintf(key, sizeof(key), "%s_hist_bin", q->name);
         json_object_object_add(o, key, json_object_new_double(q->bin));

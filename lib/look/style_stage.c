@@ -9,26 +9,26 @@
 #include "aie/look.h"
 #include "aie/quality.h"
 
+/* The flicker figure of sampled frame `seq` compares its output with the
+ * output of frame seq - 1, the one the pipeline already made (no re-render):
+ * job seq - 1 leaves a reference to its output here, job seq its input, its
+ * output and the input before it; whichever comes second computes the figure
+ * (two mean absolute differences of one plane). */
+typedef struct Pair {
+    int64_t seq;            /* the sampled frame; -1: slot free */
+    AieFrame *in_prev, *in, *out, *out_prev;
+} Pair;
+
 typedef struct StyleStage {
     AieStyle *style;
     AieFramePool *frames;
-    AieFramePool *scratch;  /* re-rendered previous outputs for the flicker figure */
     AieQualityAcc *flicker;
     int quality_every;
-    /* The flicker figure runs off the frame's critical path: the sampled job
-     * keeps references to its frames (no copy) in a free slot and queues the
-     * re-render of the previous frame as a pool task behind the frame jobs.
-     * With every slot busy the job computes it itself. */
-    pthread_mutex_t q_lock;
-    pthread_cond_t q_idle;
-    int q_sync, q_pending;
-    long long q_us;     /* thread CPU time of the figures, summed */
-    struct FlickerTask {
-        struct StyleStage *s;
-        int64_t seq;
-        AieFrame *in, *out, *prev[AIE_PIPE_MAX_HISTORY];
-        int nprev, busy;
-    } q_task[4];
+    pthread_mutex_t lock;   /* pairs, cost_us */
+    int locked;             /* lock initialised */
+    Pair *pairs;            /* grows to the jobs in flight, then reused */
+    int npairs;
+    long long cost_us;      /* thread CPU time of the figures */
 } StyleStage;
 
 static long long thread_us(void)
@@ -39,90 +39,68 @@ static long long thread_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The flicker between the output of frame seq and a re-render of the one
- * before it (prev[0], with its own history prev[1..]). */
-static void flicker(StyleStage *s, int64_t seq, AieFrame *in, AieFrame *const *prev, int nprev, const AieFrame *out,
-                    AiePool *pool)
+static void pair_clear(Pair *p)
 {
-    long long t0 = thread_us();
-    AieFrame *prev_out = NULL;
-    if (aie_frame_pool_get(s->scratch, &prev_out) == 0 &&
-        aie_style_process(s->style, seq - 1, prev[0], prev + 1, nprev - 1, prev_out, pool) == 0) {
-        double f = aie_style_flicker(prev[0], in, prev_out, out);
-        if (isfinite(f))
-            aie_quality_add(s->flicker, f);
-    }
-    aie_frame_unref(&prev_out);
-    pthread_mutex_lock(&s->q_lock);
-    s->q_us += thread_us() - t0;
-    pthread_mutex_unlock(&s->q_lock);
+    aie_frame_unref(&p->in_prev);
+    aie_frame_unref(&p->in);
+    aie_frame_unref(&p->out);
+    aie_frame_unref(&p->out_prev);
+    p->seq = -1;
 }
 
-static void flicker_task(void *ctx, int index, int worker)
+/* Leave this job's part of the figure of frame seq: the output of the frame
+ * before it (out_prev), or the sampled frame's in_prev, in and out. Computes
+ * the figure when the pair is complete. */
+static void pair_put(StyleStage *s, int64_t seq, AieFrame *in_prev, AieFrame *in, AieFrame *out, AieFrame *out_prev)
 {
-    (void)index;
-    (void)worker;
-    struct FlickerTask *t = ctx;
-    StyleStage *s = t->s;
-    /* on this thread alone, so that its CPU time is the figure's cost (the
-     * result is the same on any number of threads) */
-    flicker(s, t->seq, t->in, t->prev, t->nprev, t->out, NULL);
-    aie_frame_unref(&t->in);
-    aie_frame_unref(&t->out);
-    for (int i = 0; i < t->nprev; i++)
-        aie_frame_unref(&t->prev[i]);
-    pthread_mutex_lock(&s->q_lock);
-    t->busy = 0;
-    if (--s->q_pending == 0)
-        pthread_cond_broadcast(&s->q_idle);
-    pthread_mutex_unlock(&s->q_lock);
-}
-
-static void flicker_later(StyleStage *s, const AieJob *job, int nprev, AieFrame *out, AiePool *pool)
-{
-    struct FlickerTask *t = NULL;
-    pthread_mutex_lock(&s->q_lock);
-    for (int i = 0; i < (int)(sizeof(s->q_task) / sizeof(s->q_task[0])) && !t; i++)
-        if (!s->q_task[i].busy)
-            t = &s->q_task[i];
-    if (t && pool) {
-        t->busy = 1;
-        s->q_pending++;
-    } else {
-        t = NULL;
+    pthread_mutex_lock(&s->lock);
+    Pair *p = NULL, *free_slot = NULL;
+    for (int i = 0; i < s->npairs && !p; i++) {
+        if (s->pairs[i].seq == seq)
+            p = &s->pairs[i];
+        else if (s->pairs[i].seq < 0 && !free_slot)
+            free_slot = &s->pairs[i];
     }
-    pthread_mutex_unlock(&s->q_lock);
-    if (t) {
-        t->s = s;
-        t->seq = job->seq;
-        t->in = aie_frame_ref(job->in);
-        t->out = aie_frame_ref(out);
-        t->nprev = nprev;
-        for (int i = 0; i < nprev; i++)
-            t->prev[i] = aie_frame_ref(job->prev[i]);
-        if (aie_pool_submit(pool, flicker_task, t) == 0)
-            return;
-        aie_frame_unref(&t->in);
-        aie_frame_unref(&t->out);
-        for (int i = 0; i < nprev; i++)
-            aie_frame_unref(&t->prev[i]);
-        pthread_mutex_lock(&s->q_lock);
-        t->busy = 0;
-        s->q_pending--;
-        pthread_mutex_unlock(&s->q_lock);
+    if (!p && !free_slot) {
+        int n = s->npairs ? 2 * s->npairs : 8;
+        Pair *np = realloc(s->pairs, (size_t)n * sizeof(*np));
+        if (np) {
+            for (int i = s->npairs; i < n; i++)
+                np[i] = (Pair){.seq = -1};
+            free_slot = &np[s->npairs];
+            s->pairs = np;
+            s->npairs = n;
+        }
     }
-    flicker(s, job->seq, job->in, job->prev, nprev, out, NULL);
-}
-
-/* Wait for the queued figures. */
-static void flicker_drain(StyleStage *s)
-{
-    if (!s->q_sync)
+    if (!p && (p = free_slot))
+        p->seq = seq;
+    if (!p) { /* out of memory: this sample is lost */
+        pthread_mutex_unlock(&s->lock);
         return;
-    pthread_mutex_lock(&s->q_lock);
-    while (s->q_pending)
-        pthread_cond_wait(&s->q_idle, &s->q_lock);
-    pthread_mutex_unlock(&s->q_lock);
+    }
+    if (out_prev) {
+        p->out_prev = aie_frame_ref(out_prev);
+    } else {
+        p->in_prev = aie_frame_ref(in_prev);
+        p->in = aie_frame_ref(in);
+        p->out = aie_frame_ref(out);
+    }
+    Pair done = {.seq = -1};
+    if (p->out_prev && p->out) {
+        done = *p;
+        *p = (Pair){.seq = -1};
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (done.seq < 0)
+        return;
+    long long t0 = thread_us();
+    double f = aie_style_flicker(done.in_prev, done.in, done.out_prev, done.out);
+    if (isfinite(f))
+        aie_quality_add(s->flicker, f);
+    pair_clear(&done);
+    pthread_mutex_lock(&s->lock);
+    s->cost_us += thread_us() - t0;
+    pthread_mutex_unlock(&s->lock);
 }
 
 static int st_process(void *self, AieJob *job, AiePool *pool)
@@ -140,8 +118,12 @@ static int st_process(void *self, AieJob *job, AiePool *pool)
         return err;
     }
     aie_frame_copy_props(out, in);
-    if (s->flicker && job->prev[0] && job->seq % s->quality_every == 0)
-        flicker_later(s, job, nprev, out, pool);
+    if (s->flicker) {
+        if ((job->seq + 1) % s->quality_every == 0)
+            pair_put(s, job->seq + 1, NULL, NULL, NULL, out);
+        if (job->prev[0] && job->seq % s->quality_every == 0)
+            pair_put(s, job->seq, job->prev[0], in, out, NULL);
+    }
     return aie_job_emit(job, out);
 }
 
@@ -151,8 +133,10 @@ static int st_quality(void *self, char **json)
     *json = NULL;
     if (!s->flicker)
         return 0;
-    flicker_drain(s);
-    aie_quality_set_cost(s->flicker, (double)s->q_us / 1000.0);
+    pthread_mutex_lock(&s->lock);
+    double ms = (double)s->cost_us / 1000.0;
+    pthread_mutex_unlock(&s->lock);
+    aie_quality_set_cost(s->flicker, ms);
     return aie_quality_json(s->flicker, json);
 }
 
@@ -161,14 +145,13 @@ static void st_free(void *self)
     StyleStage *s = self;
     if (!s)
         return;
-    flicker_drain(s);
-    if (s->q_sync) {
-        pthread_mutex_destroy(&s->q_lock);
-        pthread_cond_destroy(&s->q_idle);
-    }
+    for (int i = 0; i < s->npairs; i++)
+        pair_clear(&s->pairs[i]);
+    free(s->pairs);
+    if (s->locked)
+        pthread_mutex_destroy(&s->lock);
     aie_style_free(&s->style);
     aie_frame_pool_free(&s->frames);
-    aie_frame_pool_free(&s->scratch);
     aie_quality_free(&s->flicker);
     free(s);
 }
@@ -188,14 +171,11 @@ int aie_style_stage_open(AieStage **out, const AieStyleParams *p, const AieVideo
         (err = aie_frame_pool_create(&s->frames, in->width, in->height, in->layout, in->depth)))
         goto fail;
     st->history = p->reference || p->look.look ? AIE_STYLE_HISTORY : 0;
-    if ((s->quality_every = aie_quality_every(quality_every, in->fps)) > 0) {
-        if (aie_frame_pool_create(&s->scratch, in->width, in->height, in->layout, in->depth) == 0 &&
-            aie_quality_create(&s->flicker, "flicker_index", 0.05) == 0) {
-            st->history = st->history ? st->history : 1;
-            pthread_mutex_init(&s->q_lock, NULL);
-            pthread_cond_init(&s->q_idle, NULL);
-            s->q_sync = 1;
-        }
+    if ((s->quality_every = aie_quality_every(quality_every, in->fps)) > 0 &&
+        aie_quality_create(&s->flicker, "flicker_index", 0.05) == 0) {
+        st->history = st->history ? st->history : 1;
+        pthread_mutex_init(&s->lock, NULL);
+        s->locked = 1;
     }
     st->ops = &style_ops;
     st->self = s;
@@ -212,8 +192,5 @@ fail:
 
 AieStyle *aie_style_stage_style(const AieStage *s)
 {
-    if (!s || s->ops != &style_ops)
-        return NULL;
-    flicker_drain(s->self); /* the style's state is final once the figures are in */
-    return ((StyleStage *)s->self)->style;
+    return s && s->ops == &style_ops ? ((StyleStage *)s->self)->style : NULL;
 }

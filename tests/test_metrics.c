@@ -10,6 +10,7 @@
 
 #include "aie/cpu.h"
 #include "aie/io.h"
+#include "aie/look.h"
 #include "aie/metrics.h"
 #include "aie/quality.h"
 #include "aie/scale.h"
@@ -458,6 +459,67 @@ static void test_quality_sampling(void)
     json_object_put(end);
 }
 
+/* aie-style's flicker figure compares a sampled frame's output with the real
+ * output of the frame before it (no re-render): recomputed here from the
+ * input and the written output, at every 3rd frame and once a second. */
+static void test_flicker_sampling(void)
+{
+    if (!tests_have_ffmpeg()) {
+        tests_skip("flicker_sampling", "ffmpeg missing");
+        return;
+    }
+    const char *bin = tests_bin_dir();
+    char clip[4096], styled[4096], log[4096], out[4096];
+    snprintf(clip, sizeof(clip), "%s", tests_tmp_path("fs.y4m"));
+    snprintf(styled, sizeof(styled), "%s", tests_tmp_path("fs-toon.y4m"));
+    snprintf(log, sizeof(log), "%s", tests_tmp_path("fs.jsonl"));
+    CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out),
+        "ffmpeg -v error -y -f lavfi -i testsrc2=s=160x96:r=10 -frames:v 23 -pix_fmt yuv420p '%s'", clip), 0);
+    static const struct { const char *opt; int every; } runs[] = {{"-j 2 --quality-every 3", 3}, {"-j 1", 10},
+                                                                  {"-j 2", 10}};
+    for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        remove(log);
+        CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out), "%s/aie-style -q --look toon %s --metrics '%s' -i '%s' -o '%s'",
+                                        bin, runs[i].opt, log, clip, styled), 0);
+        AieReader *ri = NULL, *ro = NULL;
+        char err[256];
+        CU_ASSERT_EQUAL_FATAL(aie_reader_open(&ri, clip, NULL, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(aie_reader_open(&ro, styled, NULL, err, sizeof(err)), 0);
+        AieFrame *pi = NULL, *po = NULL, *fi = NULL, *fo = NULL;
+        double lo = INFINITY, hi = -INFINITY;
+        int k = 0;
+        for (int f = 0; aie_reader_read(ri, &fi) == 0 && aie_reader_read(ro, &fo) == 0; f++) {
+            if (f > 0 && f % runs[i].every == 0) {
+                double v = aie_style_flicker(pi, fi, po, fo);
+                if (isfinite(v)) {
+                    lo = fmin(lo, v);
+                    hi = fmax(hi, v);
+                    k++;
+                }
+            }
+            aie_frame_unref(&pi);
+            aie_frame_unref(&po);
+            pi = fi;
+            po = fo;
+            fi = fo = NULL;
+        }
+        aie_frame_unref(&pi);
+        aie_frame_unref(&po);
+        aie_frame_unref(&fi);
+        aie_frame_unref(&fo);
+        aie_reader_close(&ri);
+        aie_reader_close(&ro);
+        json_object *end = last_run_end(log);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+        CU_ASSERT(k == (runs[i].every == 3 ? 7 : 2)); /* frames 3..21, or 10 and 20 */
+        CU_ASSERT_EQUAL(qfield(end, "flicker_index_frames"), k);
+        CU_ASSERT_EQUAL(qfield(end, "flicker_index_min"), lo);
+        CU_ASSERT_EQUAL(qfield(end, "flicker_index_max"), hi);
+        CU_ASSERT(qfield(end, "flicker_index_cost_ms") >= 0);
+        json_object_put(end);
+    }
+}
+
 int test_metrics_register(void)
 {
     CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -467,7 +529,8 @@ int test_metrics_register(void)
         !CU_add_test(s, "concurrent_writers", test_concurrent_writers) ||
         !CU_add_test(s, "torn_line_alone", test_torn_line_alone) ||
         !CU_add_test(s, "quality", test_quality) ||
-        !CU_add_test(s, "quality_sampling", test_quality_sampling))
+        !CU_add_test(s, "quality_sampling", test_quality_sampling) ||
+        !CU_add_test(s, "flicker_sampling", test_flicker_sampling))
         return -1;
     return 0;
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make bench: speed and quality figures, each a ratio against an anchor
 # measured in the same run (never a timed unit test).
-#   BENCH="upscale ..." selects sections (default: all); REPS=N repetitions
+#   BENCH="upscale ..." or the arguments (scripts/bench.sh metrics) select
+#   sections (default: all); REPS=N repetitions
 #   (median is used). Sections are bench_<name> functions, here or in
 #   scripts/bench-<name>.sh files, which are sourced.
 # Needs the ffmpeg program (the anchor we race) and the development photos
@@ -14,7 +15,7 @@ REPS=${REPS:-5}
 for f in "$top"/scripts/bench-*.sh; do
     [ -e "$f" ] && . "$f"
 done
-sections=${BENCH:-$(declare -F | sed -n 's/^declare -f bench_//p' | tr '\n' ' ')}
+sections=${BENCH:-${*:-$(declare -F | sed -n 's/^declare -f bench_//p' | tr '\n' ' ')}}
 cache=$top/.cache/bench
 mkdir -p "$cache"
 data=$("$top/scripts/fetch-devdata.sh")

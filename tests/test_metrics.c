@@ -11,8 +11,13 @@
 
 #include <json-c/json.h>
 
+#include "aie/cpu.h"
+#include "aie/io.h"
+#include "aie/look.h"
 #include "aie/metrics.h"
 #include "aie/quality.h"
+#include "aie/scale.h"
+#include "aie/version.h"
 #include "tests.h"
 
 static void test_hist_buckets(void)
@@ -133,6 +138,9 @@ static void test_records(void)
     CU_ASSERT(json_object_object_get_ex(x, "psnr", &t) && fabs(json_object_get_double(t) - 41.5) < 1e-9);
     json_object_object_get_ex(b, "wall_ms", &x);
     CU_ASSERT_EQUAL(json_object_get_int(x), 12);
+    /* the git commit of the build (issue 14) */
+    CU_ASSERT(json_object_object_get_ex(b, "commit", &x) && json_object_is_type(x, json_type_string) &&
+              !strcmp(json_object_get_string(x), aie_version_commit()) && *aie_version_commit());
     json_object_put(a);
     json_object_put(b);
 }
@@ -374,6 +382,197 @@ static void test_quality(void)
     aie_quality_free(&q);
 }
 
+/* The run_end record of a metrics log (the last one), parsed; NULL if none. */
+static json_object *last_run_end(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    json_object *end = NULL, *o, *ev;
+    while ((o = read_line(f))) {
+        if (json_object_object_get_ex(o, "event", &ev) && !strcmp(json_object_get_string(ev), "run_end")) {
+            json_object_put(end);
+            end = o;
+        } else {
+            json_object_put(o);
+        }
+    }
+    fclose(f);
+    return end;
+}
+
+static double qfield(json_object *end, const char *key)
+{
+    json_object *q, *x;
+    if (!end || !json_object_object_get_ex(end, "quality", &q) || !json_object_object_get_ex(q, key, &x) || !x)
+        return NAN;
+    return json_object_get_double(x);
+}
+
+static AieFrame *luma_view(const AieFrame *f, int x, int y, int w, int h)
+{
+    uint8_t *d[4] = {f->data[0] + (ptrdiff_t)y * f->stride[0] + x};
+    ptrdiff_t st[4] = {f->stride[0]};
+    AieFrame *v = NULL;
+    return aie_frame_wrap(&v, w, h, AIE_LAYOUT_GRAY, f->depth, d, st, NULL, NULL) == 0 ? v : NULL;
+}
+
+/* Issue 21: the round-trip score runs off the frame's critical path, with the
+ * same arithmetic at the documented sampling. A 256x144 clip at 10 fps, 23
+ * frames, upscaled 2x (lanczos): the central region is 128x72 at (64, 36),
+ * i.e. 256x144 at (128, 72) in the output, scaled back and compared less an
+ * 8-pixel border. The scores are recomputed here from the public pieces
+ * (reader, scaler, PSNR) and must match the log's min and max exactly, at
+ * frames 0, 10, 20 by default (once a second) and every 4th with
+ * --quality-every 4; the same with -j 1 and -j 2. */
+static void test_quality_sampling(void)
+{
+    if (!tests_have_ffmpeg()) {
+        tests_skip("quality_sampling", "ffmpeg missing");
+        return;
+    }
+    const char *bin = tests_bin_dir();
+    char clip[4096], log[4096], out[4096];
+    snprintf(clip, sizeof(clip), "%s", tests_tmp_path("qs.y4m"));
+    snprintf(log, sizeof(log), "%s", tests_tmp_path("qs.jsonl"));
+    CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out),
+        "ffmpeg -v error -y -f lavfi -i testsrc2=s=256x144:r=10 -frames:v 23 -pix_fmt yuv420p '%s'", clip), 0);
+
+    /* the reference scores, per frame */
+    double ref[23];
+    AieReader *r = NULL;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(aie_reader_open(&r, clip, NULL, err, sizeof(err)), 0);
+    const AieVideoInfo *vi = aie_reader_info(r);
+    AieScaleParams up = {.src_w = 256, .src_h = 144, .dst_w = 512, .dst_h = 288, .layout = vi->layout,
+                         .depth = vi->depth, .filter = AIE_FILTER_LANCZOS, .chroma_loc = vi->color.chroma_loc};
+    AieScaleParams dn = {.src_w = 256, .src_h = 144, .dst_w = 128, .dst_h = 72, .layout = AIE_LAYOUT_GRAY,
+                         .depth = vi->depth, .filter = AIE_FILTER_LANCZOS, .chroma_loc = vi->color.chroma_loc};
+    AieScaler *su = NULL, *sd = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_scaler_create(&su, &up, aie_cpu_flags()), 0);
+    CU_ASSERT_EQUAL_FATAL(aie_scaler_create(&sd, &dn, aie_cpu_flags()), 0);
+    int n = 0;
+    AieFrame *in = NULL;
+    while (n < 23 && aie_reader_read(r, &in) == 0) {
+        AieFrame *o = NULL, *back = NULL;
+        CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&o, 512, 288, vi->layout, vi->depth), 0);
+        CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&back, 128, 72, AIE_LAYOUT_GRAY, vi->depth), 0);
+        CU_ASSERT_EQUAL(aie_scaler_scale(su, in, o, NULL), 0);
+        AieFrame *region = luma_view(o, 128, 72, 256, 144);
+        CU_ASSERT_EQUAL(aie_scaler_scale(sd, region, back, NULL), 0);
+        AieFrame *x = luma_view(in, 64 + 8, 36 + 8, 112, 56), *y = luma_view(back, 8, 8, 112, 56);
+        ref[n++] = aie_frame_psnr(x, y, aie_cpu_flags());
+        aie_frame_unref(&x);
+        aie_frame_unref(&y);
+        aie_frame_unref(&region);
+        aie_frame_unref(&back);
+        aie_frame_unref(&o);
+        aie_frame_unref(&in);
+    }
+    aie_reader_close(&r);
+    aie_scaler_free(&su);
+    aie_scaler_free(&sd);
+    CU_ASSERT_EQUAL_FATAL(n, 23);
+
+    static const struct { const char *opt; int every; } runs[] = {
+        {"-j 1", 10}, {"-j 2", 10}, {"-j 2 --quality-every 4", 4}, {"-j 1 --quality-every 4", 4}};
+    for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        double lo = INFINITY, hi = -INFINITY, sum = 0;
+        int k = 0;
+        for (int f = 0; f < n; f += runs[i].every, k++) {
+            lo = fmin(lo, ref[f]);
+            hi = fmax(hi, ref[f]);
+            sum += ref[f];
+        }
+        remove(log);
+        CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out), "%s/aie-upscale -q -s 2 -m lanczos %s --metrics '%s' -i '%s' "
+                                        "-o /dev/null", bin, runs[i].opt, log, clip), 0);
+        json_object *end = last_run_end(log);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+        CU_ASSERT_EQUAL(qfield(end, "roundtrip_psnr_db_frames"), k);
+        CU_ASSERT_EQUAL(qfield(end, "roundtrip_psnr_db_min"), lo);
+        CU_ASSERT_EQUAL(qfield(end, "roundtrip_psnr_db_max"), hi);
+        /* the mean is summed in the order the scores finish: last bits only */
+        CU_ASSERT_DOUBLE_EQUAL(qfield(end, "roundtrip_psnr_db"), sum / k, 1e-9);
+        CU_ASSERT(qfield(end, "roundtrip_psnr_db_cost_ms") >= 0);
+        json_object_put(end);
+    }
+    /* the tool's run_end names the commit its --version prints */
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/aie-upscale --version | sed -n 's/^commit //p'", bin), 0);
+    out[strcspn(out, "\n")] = 0;
+    json_object *end = last_run_end(log), *c;
+    CU_ASSERT(end && json_object_object_get_ex(end, "commit", &c) && !strcmp(json_object_get_string(c), out));
+    json_object_put(end);
+    /* without --metrics nothing is scored, and --quality-every 0 scores nothing */
+    remove(log);
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/aie-upscale -q -s 2 --quality-every 0 --metrics '%s' -i '%s' "
+                              "-o /dev/null", bin, log, clip), 0);
+    end = last_run_end(log);
+    CU_ASSERT(isnan(qfield(end, "roundtrip_psnr_db_frames")));
+    json_object_put(end);
+}
+
+/* aie-style's flicker figure compares a sampled frame's output with the real
+ * output of the frame before it (no re-render): recomputed here from the
+ * input and the written output, at every 3rd frame and once a second. */
+static void test_flicker_sampling(void)
+{
+    if (!tests_have_ffmpeg()) {
+        tests_skip("flicker_sampling", "ffmpeg missing");
+        return;
+    }
+    const char *bin = tests_bin_dir();
+    char clip[4096], styled[4096], log[4096], out[4096];
+    snprintf(clip, sizeof(clip), "%s", tests_tmp_path("fs.y4m"));
+    snprintf(styled, sizeof(styled), "%s", tests_tmp_path("fs-toon.y4m"));
+    snprintf(log, sizeof(log), "%s", tests_tmp_path("fs.jsonl"));
+    CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out),
+        "ffmpeg -v error -y -f lavfi -i testsrc2=s=160x96:r=10 -frames:v 23 -pix_fmt yuv420p '%s'", clip), 0);
+    static const struct { const char *opt; int every; } runs[] = {{"-j 2 --quality-every 3", 3}, {"-j 1", 10},
+                                                                  {"-j 2", 10}};
+    for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+        remove(log);
+        CU_ASSERT_EQUAL_FATAL(tests_run(out, sizeof(out), "%s/aie-style -q --look toon %s --metrics '%s' -i '%s' -o '%s'",
+                                        bin, runs[i].opt, log, clip, styled), 0);
+        AieReader *ri = NULL, *ro = NULL;
+        char err[256];
+        CU_ASSERT_EQUAL_FATAL(aie_reader_open(&ri, clip, NULL, err, sizeof(err)), 0);
+        CU_ASSERT_EQUAL_FATAL(aie_reader_open(&ro, styled, NULL, err, sizeof(err)), 0);
+        AieFrame *pi = NULL, *po = NULL, *fi = NULL, *fo = NULL;
+        double lo = INFINITY, hi = -INFINITY;
+        int k = 0;
+        for (int f = 0; aie_reader_read(ri, &fi) == 0 && aie_reader_read(ro, &fo) == 0; f++) {
+            if (f > 0 && f % runs[i].every == 0) {
+                double v = aie_style_flicker(pi, fi, po, fo);
+                if (isfinite(v)) {
+                    lo = fmin(lo, v);
+                    hi = fmax(hi, v);
+                    k++;
+                }
+            }
+            aie_frame_unref(&pi);
+            aie_frame_unref(&po);
+            pi = fi;
+            po = fo;
+            fi = fo = NULL;
+        }
+        aie_frame_unref(&pi);
+        aie_frame_unref(&po);
+        aie_frame_unref(&fi);
+        aie_frame_unref(&fo);
+        aie_reader_close(&ri);
+        aie_reader_close(&ro);
+        json_object *end = last_run_end(log);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+        CU_ASSERT(k == (runs[i].every == 3 ? 7 : 2)); /* frames 3..21, or 10 and 20 */
+        CU_ASSERT_EQUAL(qfield(end, "flicker_index_frames"), k);
+        CU_ASSERT_EQUAL(qfield(end, "flicker_index_min"), lo);
+        CU_ASSERT_EQUAL(qfield(end, "flicker_index_max"), hi);
+        CU_ASSERT(qfield(end, "flicker_index_cost_ms") >= 0);
+        json_object_put(end);
+    }
+}
+
 int test_metrics_register(void)
 {
     CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
@@ -383,7 +582,9 @@ int test_metrics_register(void)
         !CU_add_test(s, "concurrent_writers", test_concurrent_writers) ||
         !CU_add_test(s, "torn_line_alone", test_torn_line_alone) ||
         !CU_add_test(s, "tail_in_flight", test_tail_in_flight) ||
-        !CU_add_test(s, "quality", test_quality))
+        !CU_add_test(s, "quality", test_quality) ||
+        !CU_add_test(s, "quality_sampling", test_quality_sampling) ||
+        !CU_add_test(s, "flicker_sampling", test_flicker_sampling))
         return -1;
     return 0;
 }

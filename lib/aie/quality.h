@@ -25,6 +25,9 @@ typedef struct AieQualityAcc AieQualityAcc;
 int aie_quality_create(AieQualityAcc **out, const char *name, double bin);
 void aie_quality_add(AieQualityAcc *q, double value);
 long aie_quality_count(const AieQualityAcc *q);
+/* The time spent computing the scores so far, in ms (summed over threads);
+ * reported as "<name>_cost_ms" once set. */
+void aie_quality_set_cost(AieQualityAcc *q, double ms);
 double aie_quality_mean(const AieQualityAcc *q);
 /* Add "<name>" (the mean), "<name>_min", "<name>_max", "<name>_frames",
  * "<name>_identical" and "<name>_hist" [[i, count], ...] (with

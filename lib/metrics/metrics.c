@@ -21,6 +21,7 @@
 #include "aie/error.h"
 #include "aie/metrics.h"
 #include "aie/thread.h"
+#include "aie/version.h"
 
 typedef struct Queue {
     char **rec;          /* ring of formatted lines (with '\n') */
@@ -720,6 +721,8 @@ void aie_metrics_run_end(AieMetrics *m, const AieRunInfo *ri, const AiePipelineS
     json_object_object_add(o, "quality", q);
     json_object_object_add(o, "decode_errors", json_object_new_int64(st->decode_errors));
     json_object_object_add(o, "packets_fixed", json_object_new_int64(st->packets_fixed));
+    /* the git commit the library was built from ("unknown" outside git) */
+    json_object_object_add(o, "commit", json_object_new_string(aie_version_commit()));
     /* counts the records lost before this one */
     json_object_object_add(o, "dropped_records", json_object_new_int64(aie_metrics_dropped(m)));
     if (bad || !stages || !hist || !q) { /* drop the record rather than write it with holes */

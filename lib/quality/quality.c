@@ -21,6 +21,7 @@ struct AieQualityAcc {
     double bin, sum, min, max;
     long n;
     long identical; /* +inf scores (identical frames): out of n, sum, min, max, bins */
+    double cost_ms; /* time spent computing the scores, < 0 when not told */
     long *bins; /* MAX_BINS, offset so that negative values fit */
     int lo, hi; /* bins used */
 };
@@ -38,6 +39,7 @@ int aie_quality_create(AieQualityAcc **out, const char *name, double bin)
     pthread_mutex_init(&q->lock, NULL);
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->bin = bin;
+    q->cost_ms = -1;
     q->min = DBL_MAX;
     q->max = -DBL_MAX;
     q->lo = MAX_BINS;
@@ -76,6 +78,15 @@ void aie_quality_add(AieQualityAcc *q, double v)
     pthread_mutex_unlock(&q->lock);
 }
 
+void aie_quality_set_cost(AieQualityAcc *q, double ms)
+{
+    if (!q)
+        return;
+    pthread_mutex_lock(&q->lock);
+    q->cost_ms = ms >= 0 ? ms : -1;
+    pthread_mutex_unlock(&q->lock);
+}
+
 long aie_quality_count(const AieQualityAcc *q) { return q ? q->n : 0; }
 
 double aie_quality_mean(const AieQualityAcc *q) { return q && q->n ? q->sum / (double)q->n : NAN; }
@@ -97,6 +108,12 @@ int aie_quality_json(const AieQualityAcc *q, char **json)
         json_object_object_add(o, key, json_object_new_int64(q->n + q->identical));
         snprintf(key, sizeof(key), "%s_identical", q->name);
         json_object_object_add(o, key, json_object_new_int64(q->identical));
+        if (q->cost_ms >= 0) {
+            snprintf(key, sizeof(key), "%s_cost_ms", q->name);
+            char v[32]; /* microseconds, printed as such (not 9.1869999999999994) */
+            snprintf(v, sizeof(v), "%.3f", q->cost_ms);
+            json_object_object_add(o, key, json_object_new_double_s(q->cost_ms, v));
+        }
         snprintf(key, sizeof(key), "%s_hist_bin", q->name);
         json_object_object_add(o, key, json_object_new_double(q->bin));
         json_object *h = json_object_new_array();

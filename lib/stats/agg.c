@@ -656,13 +656,13 @@ static void normalise_error(const StatsRec *r, char *out, size_t n)
 }
 
 /* The accumulator's own members (S_min, S_max, S_frames, S_hist_bin,
- * S_identical, written beside every score S with its S_frames) are not
- * scores. Returns the suffix's index (4: identical) and the base length, or
+ * S_identical, S_cost_ms, written beside every score S with its S_frames) are
+ * not scores. Returns the suffix's index (4: identical) and the base length, or
  * -1 for a score. */
 static int quality_internal(const StatsRec *r, RStr k, size_t *base)
 {
-    static const char *const suf[] = {"_min", "_max", "_frames", "_hist_bin", "_identical"};
-    for (int i = 0; i < 5; i++) {
+    static const char *const suf[] = {"_min", "_max", "_frames", "_hist_bin", "_identical", "_cost_ms"};
+    for (int i = 0; i < 6; i++) {
         size_t sl = strlen(suf[i]);
         if (k.n <= sl || memcmp(k.p + k.n - sl, suf[i], sl))
             continue;

@@ -241,7 +241,7 @@ static void field(StatsRec *r, const char *key, json_object *v)
     else if (IS("runtime_ms")) set_int(r, v, &r->runtime_ms, F_RUNTIME);
     else if (IS("cache")) set_str(r, v, &r->cache, F_CACHE, 0);
     else if (IS("options") || IS("metrics_queued") || IS("metrics_dropped") || IS("start") || IS("end") ||
-             IS("timed_out") || IS("interrupted") || IS("decode_errors") || IS("packets_fixed")) {
+             IS("timed_out") || IS("interrupted") || IS("decode_errors") || IS("packets_fixed") || IS("commit")) {
     } else
         r->unknown_fields++;
 #undef IS

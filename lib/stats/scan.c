@@ -717,7 +717,7 @@ static int event_id(RStr e)
 /* Known keys this reader does not use: ids above F_COUNT (distinct, so the
  * duplicate check still works); their values are validated and skipped. */
 enum { K_OPTIONS = F_COUNT, K_METRICS_QUEUED, K_METRICS_DROPPED, K_START, K_END, K_TIMED_OUT, K_INTERRUPTED,
-       K_DECODE_ERRORS, K_PACKETS_FIXED };
+       K_DECODE_ERRORS, K_PACKETS_FIXED, K_COMMIT };
 
 /* Top-level keys. Returns F_x, a K_x above F_COUNT for a known key without a
  * field, or -1 for an unknown key. */
@@ -736,7 +736,7 @@ static int key_id(const char *k, uint32_t n)
         K("cores", F_CORES) K("cache", F_CACHE) K("start", K_START) break;
     case 6:
         K("run_id", F_RUN_ID) K("job_id", F_JOB_ID) K("status", F_STATUS) K("method", F_METHOD)
-        K("output", F_OUTPUT) K("rss_kb", F_RSS) K("signal", F_SIGNAL) break;
+        K("output", F_OUTPUT) K("rss_kb", F_RSS) K("signal", F_SIGNAL) K("commit", K_COMMIT) break;
     case 7:
         K("version", F_VERSION) K("threads", F_THREADS) K("wall_ms", F_WALL)
         K("quality", F_QUALITY) K("attempt", F_ATTEMPT) K("options", K_OPTIONS) break;

@@ -836,7 +836,11 @@ int cli_run_media(Cli *c, const CliMedia *m, void *tool)
     if (!err && aie_reader_frames_lost(reader) > 0)
         cli_warn(c, "%s: %lld damaged frame%s skipped (--ignore-errors)", c->input,
                  (long long)aie_reader_frames_lost(reader), aie_reader_frames_lost(reader) == 1 ? "" : "s");
-    if (!err && c->verbose)
+    if (!err && c->verbose && stage->count_output)
+        cli_info(c, "%lld frames in, %lld out in %.2f s (%.1f fps out)", (long long)stats.frames_in,
+                 (long long)stats.frames_out, stats.wall_ms / 1000,
+                 stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
+    else if (!err && c->verbose)
         cli_info(c, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out, stats.wall_ms / 1000,
                  stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
 done: {

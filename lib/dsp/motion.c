@@ -140,7 +140,7 @@ static AIE_VAR_SMOOTH_FN(var_smooth_c)
     }
 }
 
-static AIE_VAR_PREPARE_FN(var_prepare_c)
+AIE_VAR_PREPARE_FN(aie_motion_var_prepare_c)
 {
     const ptrdiff_t s = stride;
     for (int x = 0; x < w; x++) {
@@ -206,7 +206,7 @@ void aie_motion_dsp_init(AieMotionDSP *dsp, unsigned cpu_flags)
     dsp->densify = densify_c;
     dsp->up2 = up2_c;
     dsp->var_smooth = var_smooth_c;
-    dsp->var_prepare = var_prepare_c;
+    dsp->var_prepare = aie_motion_var_prepare_c;
     dsp->var_sor = var_sor_c;
 #if defined(__x86_64__) || defined(__i386__)
     if (!(cpu_flags & AIE_CPU_AVX2))

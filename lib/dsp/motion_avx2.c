@@ -307,38 +307,9 @@ static AIE_VAR_PREPARE_FN(var_prepare_avx2)
         _mm256_storeu_ps(ia11 + x, DIV(one, ADD(ADD(a11, sw), tiny)));
         _mm256_storeu_ps(ia22 + x, DIV(one, ADD(ADD(a22, sw), tiny)));
     }
-    for (; x < w; x++) {
-        const float *r = i0 + x, *q = iw + x;
-        float i0x = 0.5f * (r[1] - r[-1]), i0y = 0.5f * (r[s] - r[-s]);
-        float i1x = 0.5f * (q[1] - q[-1]), i1y = 0.5f * (q[s] - q[-s]);
-        float ixx = (q[1] + q[-1]) - 2.0f * q[0];
-        float iyy = (q[s] + q[-s]) - 2.0f * q[0];
-        float ixy = 0.25f * ((q[s + 1] - q[s - 1]) - (q[-s + 1] - q[-s - 1]));
-        float ix = 0.5f * (i1x + i0x), iy = 0.5f * (i1y + i0y);
-        float iz = q[0] - r[0];
-        float ixz = i1x - i0x, iyz = i1y - i0y;
-        float pb = k[0] / sqrtf(iz * iz + k[3]);
-        float pg = k[1] / sqrtf((ixz * ixz + iyz * iyz) + k[3]);
-        pb = pb / ((ix * ix + iy * iy) + k[4]);
-        pg = pg / (((ixx * ixx + ixy * ixy) + iyy * iyy) + k[4]);
-        float a11 = pb * (ix * ix) + pg * (ixx * ixx + ixy * ixy);
-        float a12v = pb * (ix * iy) + pg * (ixx * ixy + ixy * iyy);
-        float a22 = pb * (iy * iy) + pg * (ixy * ixy + iyy * iyy);
-        float b1v = -(pb * (ix * iz) + pg * (ixx * ixz + ixy * iyz));
-        float b2v = -(pb * (iy * iz) + pg * (ixy * ixz + iyy * iyz));
-        float wl = sx[x - 1], wr = sx[x], wu = sy[x - s], wd = sy[x];
-        float sw = (wl + wr) + (wu + wd);
-        float u0 = u[x], v0 = v[x];
-        float cu = (wl * (u[x - 1] - u0) + wr * (u[x + 1] - u0)) +
-                   (wu * (u[x - s] - u0) + wd * (u[x + s] - u0));
-        float cv = (wl * (v[x - 1] - v0) + wr * (v[x + 1] - v0)) +
-                   (wu * (v[x - s] - v0) + wd * (v[x + s] - v0));
-        a12[x] = a12v;
-        b1[x] = b1v + cu;
-        b2[x] = b2v + cv;
-        ia11[x] = 1.0f / ((a11 + sw) + 1e-9f);
-        ia22[x] = 1.0f / ((a22 + sw) + 1e-9f);
-    }
+    if (x < w)
+        aie_motion_var_prepare_c(a12 + x, b1 + x, b2 + x, ia11 + x, ia22 + x, i0 + x, iw + x, u + x, v + x, sx + x,
+                                 sy + x, stride, w - x, k);
 }
 
 #define SOR_VEC(x, du1, dv1)                                                                    \

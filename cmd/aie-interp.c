@@ -152,13 +152,9 @@ int main(int argc, char **argv)
     static Interp u;
     u.cli = &cli;
     u.p.scene_threshold = AIE_SCENE_THRESHOLD_DEFAULT;
-    cli.tool = "aie-interp";
-    cli.purpose = "Convert the frame rate of video with motion-compensated interpolation.";
-    cli.usage_args = "-i INPUT -o OUTPUT";
-    cli.features = CLI_MEDIA;
-    cli.opts = opts;
-    cli.handle = handle;
-    cli.tool_ctx = &u;
+    cli = (Cli){.tool = "aie-interp", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+                .opts = opts, .handle = handle, .tool_ctx = &u,
+                .purpose = "Convert the frame rate of video with motion-compensated interpolation."};
     cli_parse(&cli, argc, argv);
     int given = !!u.p.fps.num + !!u.p.factor.num + !!u.p.slowmo.num;
     if (given != 1)

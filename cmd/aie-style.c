@@ -356,13 +356,9 @@ int main(int argc, char **argv)
 {
     static Cli cli;
     Style s = {.cli = &cli, .interp = AIE_INTERP_TETRAHEDRAL, .transfer = AIE_TRANSFER_MKL, .strength = 1.0};
-    cli.tool = "aie-style";
-    cli.purpose = "Give video and images a look: colour LUTs, colour transfer from a reference, toon, sketch or oil.";
-    cli.usage_args = "-i INPUT -o OUTPUT";
-    cli.features = CLI_MEDIA;
-    cli.opts = opts;
-    cli.handle = handle;
-    cli.tool_ctx = &s;
+    cli = (Cli){.tool = "aie-style", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+                .opts = opts, .handle = handle, .tool_ctx = &s,
+                .purpose = "Give video and images a look: colour LUTs, colour transfer from a reference, toon, sketch or oil."};
     cli_parse(&cli, argc, argv);
     {
         /* look parameters: defaults for the look chosen, then what was given */

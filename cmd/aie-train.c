@@ -227,13 +227,9 @@ int main(int argc, char **argv)
     t.p.scale = 2;
     t.p.seed = 1;
     t.every = 10;
-    cli.tool = "aie-train";
-    cli.purpose = "Learn a RAISR filter bank (aie-upscale -m raisr) from images or videos.";
-    cli.usage_args = "-s SCALE -o BANK (DIR|FILE)... [--list FILE]";
-    cli.features = CLI_THREADS | CLI_CPU;
-    cli.opts = opts;
-    cli.handle = handle;
-    cli.tool_ctx = &t;
+    cli = (Cli){.tool = "aie-train", .usage_args = "-s SCALE -o BANK (DIR|FILE)... [--list FILE]", .features = CLI_THREADS | CLI_CPU,
+                .opts = opts, .handle = handle, .tool_ctx = &t,
+                .purpose = "Learn a RAISR filter bank (aie-upscale -m raisr) from images or videos."};
     cli_parse(&cli, argc, argv);
     if (!t.output)
         cli_usage(&cli, "no output: give -o BANK");

@@ -253,13 +253,9 @@ int main(int argc, char **argv)
 {
     static Cli cli;
     Upscale u = {.cli = &cli, .p = {.method = AIE_UPSCALE_AUTO, .filter = AIE_FILTER_LANCZOS}};
-    cli.tool = "aie-upscale";
-    cli.purpose = "Upscale (or resize) video and images with classical resampling or a CNN.";
-    cli.usage_args = "-i INPUT -o OUTPUT";
-    cli.features = CLI_MEDIA;
-    cli.opts = opts;
-    cli.handle = handle;
-    cli.tool_ctx = &u;
+    cli = (Cli){.tool = "aie-upscale", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+                .opts = opts, .handle = handle, .tool_ctx = &u,
+                .purpose = "Upscale (or resize) video and images with classical resampling or a CNN."};
     cli_parse(&cli, argc, argv);
     AieUpscaleParams *p = &u.p;
     if (p->scale > 0 && (p->size_w || p->width || p->height))

@@ -222,12 +222,8 @@ static AIE_UP2_FN(up2_avx2)
         _mm256_storeu_ps(dst + x, _mm256_permute2f128_ps(lo, hi, 0x20));
         _mm256_storeu_ps(dst + x + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
     }
-    for (; x < w; x++) {
-        int k = x >> 1, o = x & 1 ? 1 : -1;
-        float m0 = 0.75f * near[k] + 0.25f * far[k];
-        float m1 = 0.75f * near[k + o] + 0.25f * far[k + o];
-        dst[x] = x & 1 ? 1.5f * m0 + 0.5f * m1 : 0.5f * m1 + 1.5f * m0;
-    }
+    if (x < w) /* x is even: the C rule on the rest */
+        aie_motion_up2_c(dst + x, near + x / 2, far + x / 2, w - x);
 }
 
 static AIE_VAR_SMOOTH_FN(var_smooth_avx2)
@@ -247,17 +243,8 @@ static AIE_VAR_SMOOTH_FN(var_smooth_avx2)
         _mm256_storeu_ps(sx + x, wt);
         _mm256_storeu_ps(sy + x, _mm256_and_ps(wt, sy_mask));
     }
-    for (; x < w; x++) {
-        float ux = 0, vx = 0;
-        if (x + 1 < w) {
-            ux = u[x + 1] - u[x];
-            vx = v[x + 1] - v[x];
-        }
-        float uy = ud[x] - u[x], vy = vd[x] - v[x];
-        float wt = k[2] / sqrtf(((ux * ux + vx * vx) + (uy * uy + vy * vy)) + k[3]);
-        sx[x] = x + 1 < w ? wt : 0.0f;
-        sy[x] = last ? 0.0f : wt;
-    }
+    if (x < w)
+        aie_motion_var_smooth_c(sx + x, sy + x, u + x, v + x, ud + x, vd + x, w - x, last, k);
 }
 
 #define L(p, o) _mm256_loadu_ps((p) + (o))

@@ -160,7 +160,7 @@ static AIE_FLOW_T_FN(flow_t_c)
     }
 }
 
-static AIE_WARP_COORDS_FN(coords_c)
+AIE_WARP_COORDS_FN(aie_warp_coords_c)
 {
     const float t1 = 1.0f - t;
     for (int i = 0; i < n; i++) {
@@ -187,7 +187,7 @@ static AIE_LERP_FN(lerp_c)
 void aie_warp_dsp_init(AieWarpDSP *dsp, unsigned cpu_flags)
 {
     dsp->lerp = lerp_c;
-    dsp->coords = coords_c;
+    dsp->coords = aie_warp_coords_c;
     dsp->bicubic8 = aie_warp_bicubic8_c;
     dsp->bicubic16 = aie_warp_bicubic16_c;
     dsp->bilinear = aie_warp_bilinear_c;

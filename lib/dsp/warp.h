@@ -107,6 +107,7 @@ void aie_warp_dsp_init(AieWarpDSP *dsp, unsigned cpu_flags);
 AIE_WARP_BICUBIC8_FN(aie_warp_bicubic8_c);
 AIE_WARP_BICUBIC16_FN(aie_warp_bicubic16_c);
 AIE_WARP_BILINEAR_FN(aie_warp_bilinear_c);
+AIE_WARP_COORDS_FN(aie_warp_coords_c);
 void aie_warp_dsp_init_avx2(AieWarpDSP *dsp);
 void aie_warp_dsp_init_avx512(AieWarpDSP *dsp);
 

@@ -397,20 +397,8 @@ static AIE_WARP_COORDS_FN(coords_avx2)
         _mm256_storeu_ps(wa + i, c[2]);
         _mm256_storeu_ps(r + i, c[3]);
     }
-    const float t1 = 1.0f - t;
-    for (; i < n; i++) {
-        int j = xi[i];
-        float f = xw[i], c[4];
-        for (int k = 0; k < 4; k++)
-            c[k] = g[k][j] + f * (g[k][j + 1] - g[k][j]);
-        float mu = c[0] * kx, mv = c[1] * ky, px = (float)(x0 + i);
-        xa[i] = px - t * mu;
-        ya[i] = y - t * mv;
-        xb[i] = px + t1 * mu;
-        yb[i] = y + t1 * mv;
-        wa[i] = c[2];
-        r[i] = c[3];
-    }
+    if (i < n)
+        aie_warp_coords_c(xa + i, ya + i, xb + i, yb + i, wa + i, r + i, g, xi + i, xw + i, x0 + i, y, kx, ky, t, n - i);
 }
 
 static AIE_LERP_FN(lerp_avx2)

@@ -178,7 +178,7 @@ AIE_VAR_PREPARE_FN(aie_motion_var_prepare_c)
     }
 }
 
-static AIE_VAR_SOR_FN(var_sor_c)
+AIE_VAR_SOR_FN(aie_motion_var_sor_c)
 {
     const ptrdiff_t s = stride;
     for (int x = parity; x < w; x += 2) {
@@ -207,7 +207,7 @@ void aie_motion_dsp_init(AieMotionDSP *dsp, unsigned cpu_flags)
     dsp->up2 = aie_motion_up2_c;
     dsp->var_smooth = aie_motion_var_smooth_c;
     dsp->var_prepare = aie_motion_var_prepare_c;
-    dsp->var_sor = var_sor_c;
+    dsp->var_sor = aie_motion_var_sor_c;
 #if defined(__x86_64__) || defined(__i386__)
     if (!(cpu_flags & AIE_CPU_AVX2))
         return;

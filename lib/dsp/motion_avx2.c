@@ -343,17 +343,9 @@ static AIE_VAR_SOR_FN(var_sor_avx2)
         }
         x += 8 * nvec;
     }
-    for (x += parity; x < w; x += 2) {
-        float wl = sx[x - 1], wr = sx[x], wu = sy[x - s], wd = sy[x];
-        float nu = (b1[x] - a12[x] * dv[x] +
-                    ((wl * du[x - 1] + wr * du[x + 1]) + (wu * du[x - s] + wd * du[x + s]))) *
-                   ia11[x];
-        du[x] = du[x] + omega * (nu - du[x]);
-        float nv = (b2[x] - a12[x] * du[x] +
-                    ((wl * dv[x - 1] + wr * dv[x + 1]) + (wu * dv[x - s] + wd * dv[x + s]))) *
-                   ia22[x];
-        dv[x] = dv[x] + omega * (nv - dv[x]);
-    }
+    if (x < w) /* x is a multiple of 8: the parity carries over */
+        aie_motion_var_sor_c(du + x, dv + x, a12 + x, b1 + x, b2 + x, ia11 + x, ia22 + x, sx + x, sy + x, stride, w - x,
+                             parity, omega);
 }
 
 #undef L

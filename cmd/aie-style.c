@@ -20,8 +20,6 @@ enum { OPT_LUT = 2000, OPT_INTERP, OPT_REFERENCE, OPT_TRANSFER, OPT_STRENGTH, OP
 
 #define MAX_KEYS 256
 
-#define LUT_FILE_MAX (64 << 20)
-
 typedef struct Style {
     Cli *cli;
     const char *lut_path;
@@ -133,50 +131,6 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_DAMPING: s->look.damping = cli_double(s->cli, "--damping", arg, 0, 1); s->look_set[5] = 1; return 0;
     }
     return -1;
-}
-
-/* Read and parse the .cube file; msg gets "FILE: line N: reason". */
-static int load_lut(Style *s, char *msg, size_t n)
-{
-    FILE *f = NULL;
-    int oe = aie_fs_open_regular(s->lut_path, &f, msg, n);
-    if (oe)
-        return oe;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int err = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            char *nb = cap <= LUT_FILE_MAX ? realloc(buf, cap) : NULL;
-            if (!nb) {
-                snprintf(msg, n, "%s: file too large for a LUT", s->lut_path);
-                err = AIE_ETOOBIG;
-                goto done;
-            }
-            buf = nb;
-        }
-        size_t k = fread(buf + len, 1, cap - len, f);
-        len += k;
-        if (ferror(f) && errno == EINTR) { /* a signal while a pipe was empty: go on */
-            clearerr(f);
-            continue;
-        }
-        if (k == 0)
-            break;
-    }
-    if (ferror(f)) {
-        snprintf(msg, n, "%s: read error: %s", s->lut_path, strerror(errno));
-        err = AIE_EIO;
-        goto done;
-    }
-    char why[256];
-    if ((err = aie_lut_parse(&s->lut, buf, len, why, sizeof(why))))
-        snprintf(msg, n, "%.200s: %s", s->lut_path, why[0] ? why : aie_strerror(err));
-done:
-    free(buf);
-    fclose(f);
-    return err;
 }
 
 /* The first frame of the reference picture; msg gets "FILE: reason". */
@@ -332,7 +286,7 @@ static int prepare(void *tool, Cli *c, char *msg, size_t n)
     (void)c;
     Style *s = tool;
     int err = 0;
-    if (s->lut_path && (err = load_lut(s, msg, n)))
+    if (s->lut_path && (err = aie_lut_load(&s->lut, s->lut_path, msg, n)))
         return err;
     if (s->ref_path && (err = load_reference(s, msg, n)))
         return err;
@@ -402,13 +356,9 @@ int main(int argc, char **argv)
 {
     static Cli cli;
     Style s = {.cli = &cli, .interp = AIE_INTERP_TETRAHEDRAL, .transfer = AIE_TRANSFER_MKL, .strength = 1.0};
-    cli.tool = "aie-style";
-    cli.purpose = "Give video and images a look: colour LUTs, colour transfer from a reference, toon, sketch or oil.";
-    cli.usage_args = "-i INPUT -o OUTPUT";
-    cli.features = CLI_MEDIA;
-    cli.opts = opts;
-    cli.handle = handle;
-    cli.tool_ctx = &s;
+    cli = (Cli){.tool = "aie-style", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+                .opts = opts, .handle = handle, .tool_ctx = &s,
+                .purpose = "Give video and images a look: colour LUTs, colour transfer from a reference, toon, sketch or oil."};
     cli_parse(&cli, argc, argv);
     {
         /* look parameters: defaults for the look chosen, then what was given */

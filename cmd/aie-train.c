@@ -1,16 +1,14 @@
 /* aie-train: learn a RAISR filter bank for aie-upscale -m raisr from your own
  * images or videos. */
-#include <dirent.h>
 #include <getopt.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 
 #include "aie/cpu.h"
+#include "aie/fs.h"
 #include "aie/io.h"
 #include "aie/raisr.h"
 #include "cli.h"
@@ -25,9 +23,7 @@ typedef struct Train {
     const char *list;
     int every, max_frames;
     int nsthr, ncthr;     /* thresholds given */
-    /* inputs, in order */
-    char **files;
-    int nfiles, cap;
+    AieFileList in; /* inputs, in order */
 } Train;
 
 static const CliOpt opts[] = {
@@ -114,77 +110,13 @@ static int handle(void *ctx, int code, const char *arg)
 static const char *const exts[] = {"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp", "ppm", "pgm", "y4m",
                                    "mkv", "mp4", "mov", "webm", "avi", "nut", "ts", "mpg", "m4v", NULL};
 
-static int known_ext(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot)
-        return 0;
-    for (int i = 0; exts[i]; i++)
-        if (!strcasecmp(dot + 1, exts[i]))
-            return 1;
-    return 0;
-}
-
-static int add_file(Train *t, const char *path)
-{
-    if (t->nfiles == t->cap) {
-        int cap = t->cap ? 2 * t->cap : 64;
-        char **f = realloc(t->files, sizeof(*f) * (size_t)cap);
-        if (!f)
-            return AIE_ENOMEM;
-        t->files = f;
-        t->cap = cap;
-    }
-    if (!(t->files[t->nfiles] = strdup(path)))
-        return AIE_ENOMEM;
-    t->nfiles++;
-    return 0;
-}
-
-/* Every media file under dir, in name order (so runs are repeatable). */
-static int walk(Train *t, const char *dir, int depth)
-{
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0) {
-        cli_error(t->cli, "%s: %s", dir, strerror(errno));
-        return AIE_EIO;
-    }
-    int e = 0;
-    for (int i = 0; i < n; i++) {
-        const char *nm = ents[i]->d_name;
-        char path[PATH_MAX];
-        if (!e && nm[0] != '.' && snprintf(path, sizeof(path), "%s/%s", dir, nm) < (int)sizeof(path)) {
-            struct stat st;
-            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-                if (depth < 32)
-                    e = walk(t, path, depth + 1);
-            } else if (known_ext(nm)) {
-                e = add_file(t, path);
-            }
-        }
-        free(ents[i]);
-    }
-    free(ents);
-    return e;
-}
-
 static int add_input(Train *t, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st)) {
-        cli_error(t->cli, "%s: %s", path, strerror(errno));
-        return AIE_ENOENT;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        int before = t->nfiles, e = walk(t, path, 0);
-        if (!e && t->nfiles == before) {
-            cli_error(t->cli, "%s: no images or videos found (looked for .png .jpg .y4m .mkv .mp4 ...)", path);
-            return AIE_EEMPTY;
-        }
-        return e;
-    }
-    return add_file(t, path);
+    char err[AIE_ERRBUF_SIZE + PATH_MAX];
+    int e = aie_file_list_add(&t->in, path, exts, err, sizeof(err));
+    if (e && err[0])
+        cli_error(t->cli, "%s", err);
+    return e;
 }
 
 static int read_list(Train *t, const char *list)
@@ -227,13 +159,9 @@ int main(int argc, char **argv)
     t.p.scale = 2;
     t.p.seed = 1;
     t.every = 10;
-    cli.tool = "aie-train";
-    cli.purpose = "Learn a RAISR filter bank (aie-upscale -m raisr) from images or videos.";
-    cli.usage_args = "-s SCALE -o BANK (DIR|FILE)... [--list FILE]";
-    cli.features = CLI_THREADS | CLI_CPU;
-    cli.opts = opts;
-    cli.handle = handle;
-    cli.tool_ctx = &t;
+    cli = (Cli){.tool = "aie-train", .usage_args = "-s SCALE -o BANK (DIR|FILE)... [--list FILE]", .features = CLI_THREADS | CLI_CPU,
+                .opts = opts, .handle = handle, .tool_ctx = &t,
+                .purpose = "Learn a RAISR filter bank (aie-upscale -m raisr) from images or videos."};
     cli_parse(&cli, argc, argv);
     if (!t.output)
         cli_usage(&cli, "no output: give -o BANK");
@@ -248,19 +176,19 @@ int main(int argc, char **argv)
         e = add_input(&t, argv[i]);
     if (!e && t.list)
         e = read_list(&t, t.list);
-    if (!e && !t.nfiles) {
+    if (!e && !t.in.n) {
         cli_error(&cli, "no images or videos to train on");
         e = AIE_EEMPTY;
     }
-    for (int i = 0; !e && i < t.nfiles; i++) /* never train into an input */
-        if (!strcmp(t.files[i], t.output)) {
+    for (int i = 0; !e && i < t.in.n; i++) /* never train into an input */
+        if (!strcmp(t.in.files[i], t.output)) {
             cli_error(&cli, "%s: the output is also an input", t.output);
             e = AIE_ESAME;
         }
     if (!t.p.desc[0])
         snprintf(t.p.desc, sizeof(t.p.desc), "aie-train %s: %d file%s%s%s, blur %g, noise %g, seed %llu",
-                 AIE_VERSION, t.nfiles, t.nfiles == 1 ? "" : "s", t.nfiles ? " from " : "",
-                 t.nfiles ? t.files[0] : "", t.p.blur, t.p.noise, (unsigned long long)t.p.seed);
+                 AIE_VERSION, t.in.n, t.in.n == 1 ? "" : "s", t.in.n ? " from " : "",
+                 t.in.n ? t.in.files[0] : "", t.p.blur, t.p.noise, (unsigned long long)t.p.seed);
 
     cli_signals_start(&cli, NULL);
     const int threads = cli.threads ? cli.threads : aie_cpu_count();
@@ -274,10 +202,10 @@ int main(int argc, char **argv)
         cli_error(&cli, "cannot start %d threads: %s", threads, aie_strerror(e));
     if (!e && (e = aie_raisr_train_create(&tr, &t.p, threads + 1, cli.cpu_flags, err, sizeof(err))))
         cli_error(&cli, "%s", err);
-    for (int i = 0; !e && i < t.nfiles; i++) {
+    for (int i = 0; !e && i < t.in.n; i++) {
         AieReaderOpts ro = {.last = -1, .no_audio = 1, .cancel = &cli.cancel};
         AieReader *rd = NULL;
-        if ((e = aie_reader_open(&rd, t.files[i], &ro, err, sizeof(err)))) {
+        if ((e = aie_reader_open(&rd, t.in.files[i], &ro, err, sizeof(err)))) {
             cli_error(&cli, "%s", err);
             break;
         }
@@ -288,19 +216,19 @@ int main(int argc, char **argv)
             if (re == AIE_EOF)
                 break;
             if (re) {
-                cli_error(&cli, "%s: %s", t.files[i], aie_strerror(re));
+                cli_error(&cli, "%s: %s", t.in.files[i], aie_strerror(re));
                 e = re;
                 break;
             }
             if (n++ % t.every == 0) {
                 int ae = aie_raisr_train_add(tr, f, images, pool);
                 if (ae == AIE_EINVAL) {
-                    cli_error(&cli, "%s: %dx%d is too small to train a %dx bank (at least %dx%d pixels)", t.files[i],
+                    cli_error(&cli, "%s: %dx%d is too small to train a %dx bank (at least %dx%d pixels)", t.in.files[i],
                               f->width, f->height, t.p.scale, (t.p.k ? t.p.k : 7) * t.p.scale + 2 * t.p.scale,
                               (t.p.k ? t.p.k : 7) * t.p.scale + 2 * t.p.scale);
                     e = ae;
                 } else if (ae) {
-                    cli_error(&cli, "%s: %s", t.files[i], aie_strerror(ae));
+                    cli_error(&cli, "%s: %s", t.in.files[i], aie_strerror(ae));
                     e = ae;
                 }
                 images++;
@@ -314,7 +242,7 @@ int main(int argc, char **argv)
         if (!e && cli_signal(&cli))
             e = AIE_ECANCELLED;
         if (!e && cli.verbose)
-            cli_info(&cli, "%s: %lld frame%s, %lld samples so far", t.files[i], (long long)used, used == 1 ? "" : "s",
+            cli_info(&cli, "%s: %lld frame%s, %lld samples so far", t.in.files[i], (long long)used, used == 1 ? "" : "s",
                      (long long)aie_raisr_train_samples(tr));
     }
     if (!e && (e = aie_raisr_train_finish(tr, &bank, err, sizeof(err))))
@@ -332,8 +260,6 @@ int main(int argc, char **argv)
     aie_raisr_bank_free(&bank);
     aie_raisr_train_free(&tr);
     aie_pool_destroy(&pool);
-    for (int i = 0; i < t.nfiles; i++)
-        free(t.files[i]);
-    free(t.files);
+    aie_file_list_free(&t.in);
     return cli_exit_code(&cli, e);
 }

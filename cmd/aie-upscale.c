@@ -99,58 +99,27 @@ static int list_models(const Cli *c)
 {
     ModelPath mp;
     model_path_init(&mp);
-    int n, found = 0;
-    const AieCnnModelDesc *cat = aie_cnn_catalogue(&n);
+    AieModelEntry *v;
+    int n, found = 0, banks = 0;
+    if (aie_models_list(mp.dirs, mp.n, &v, &n))
+        return -1;
     for (int i = 0; i < n; i++) {
-        char path[PATH_MAX], err[AIE_ERRBUF_SIZE];
-        if (aie_cnn_model_find(mp.dirs, mp.n, &cat[i], path, sizeof(path)))
-            continue;
-        if (!found++)
+        const AieModelEntry *e = &v[i];
+        char g[32];
+        snprintf(g, sizeof(g), e->bank ? "%13.2f" : "%13.1f", e->gflop_per_mpixel);
+        if (e->bank && !e->damaged && (!found++ || !banks))
+            printf("%s%-24s %5s  %-9s  %13s  %-12s  %s\n", found > 1 ? "\n" : "", "NAME", "SCALE", "CONTENT",
+                   "GFLOP/MPIXEL", "LICENCE", "FILE");
+        else if (!e->bank && !found++)
             printf("%-24s %5s  %-9s  %13s  %-12s  %s\n", "NAME", "SCALE", "CONTENT", "GFLOP/MPIXEL", "LICENCE",
                    "FILE");
-        AieNnModel *m = NULL;
-        if (aie_nn_load(&m, path, err, sizeof(err))) {
-            printf("%-24s %4dx  %-9s  %13s  %-12s  %s\n", cat[i].name, cat[i].scale, cat[i].content, "damaged",
-                   cat[i].licence, path);
-            cli_warn(c, "%s", err);
-            continue;
-        }
-        AieNnInfo info;
-        aie_nn_info(m, &info);
-        printf("%-24s %4dx  %-9s  %13.1f  %-12s  %s\n", cat[i].name, cat[i].scale, cat[i].content,
-               info.flops_per_pixel * 1e6 / 1e9, cat[i].licence, path);
-        aie_nn_free(&m);
+        banks += e->bank && !e->damaged;
+        printf("%-24s %4dx  %-9s  %13s  %-12s  %s\n", e->name, e->scale, e->content, e->damaged ? "damaged" : g,
+               e->licence, e->file);
+        if (e->damaged)
+            cli_warn(c, "%s", e->error);
     }
-    /* RAISR filter banks: the built-in ones, then raisr-x<N>.bank files on the path */
-    int banks = 0;
-    for (int i = -1; i < mp.n; i++)
-        for (int s = 2; s <= 4; s++) {
-            char path[PATH_MAX] = "", err[AIE_ERRBUF_SIZE], name[32];
-            AieRaisrBank *b = NULL;
-            snprintf(name, sizeof(name), "raisr-x%d", s);
-            if (i < 0) {
-                if (aie_raisr_bank_builtin(&b, s))
-                    continue;
-                snprintf(path, sizeof(path), "(built-in)");
-            } else if (snprintf(path, sizeof(path), "%s/raisr-x%d.bank", mp.dirs[i], s) >= (int)sizeof(path) ||
-                       access(path, F_OK)) {
-                continue;
-            } else if (aie_raisr_bank_load(&b, path, err, sizeof(err))) {
-                printf("%-24s %4dx  %-9s  %13s  %-12s  %s\n", name, s, "filters", "damaged", "-", path);
-                cli_warn(c, "%s", err);
-                continue;
-            }
-            if (!found++ || !banks)
-                printf("%s%-24s %5s  %-9s  %13s  %-12s  %s\n", found > 1 ? "\n" : "", "NAME", "SCALE", "CONTENT",
-                       "GFLOP/MPIXEL", "LICENCE", "FILE");
-            banks++;
-            AieRaisrBankInfo bi;
-            aie_raisr_bank_info(b, &bi);
-            /* per output pixel: k*k multiply-adds, plus the hash per input pixel */
-            printf("%-24s %4dx  %-9s  %13.2f  %-12s  %s\n", name, s, "filters", 2.0 * bi.k * bi.k / 1e3,
-                   i < 0 ? "as aie" : "-", path);
-            aie_raisr_bank_free(&b);
-        }
+    free(v);
     fflush(stdout);
     char sp[4 * PATH_MAX + 4];
     model_path_text(&mp, sp, sizeof(sp));
@@ -284,13 +253,9 @@ int main(int argc, char **argv)
 {
     static Cli cli;
     Upscale u = {.cli = &cli, .p = {.method = AIE_UPSCALE_AUTO, .filter = AIE_FILTER_LANCZOS}};
-    cli.tool = "aie-upscale";
-    cli.purpose = "Upscale (or resize) video and images with classical resampling or a CNN.";
-    cli.usage_args = "-i INPUT -o OUTPUT";
-    cli.features = CLI_MEDIA;
-    cli.opts = opts;
-    cli.handle = handle;
-    cli.tool_ctx = &u;
+    cli = (Cli){.tool = "aie-upscale", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+                .opts = opts, .handle = handle, .tool_ctx = &u,
+                .purpose = "Upscale (or resize) video and images with classical resampling or a CNN."};
     cli_parse(&cli, argc, argv);
     AieUpscaleParams *p = &u.p;
     if (p->scale > 0 && (p->size_w || p->width || p->height))

@@ -843,6 +843,7 @@ int cli_run_media(Cli *c, const CliMedia *m, void *tool)
     ri.model = stage->model[0] ? stage->model : NULL;
     ri.options_json = stage->options_json[0] ? stage->options_json : NULL;
     AieWriterOpts wo = cli_writer_opts(c);
+    wo.no_audio |= stage->drop_streams;
     if ((err = aie_writer_open(&writer, c->output, &stage->out, reader, &wo, msg, sizeof(msg))))
         goto done;
     snprintf(out_fmt, sizeof(out_fmt), "%s", aie_writer_pix_fmt(writer));
@@ -866,7 +867,11 @@ int cli_run_media(Cli *c, const CliMedia *m, void *tool)
     if (!err && aie_reader_frames_lost(reader) > 0)
         cli_warn(c, "%s: %lld damaged frame%s skipped (--ignore-errors)", c->input,
                  (long long)aie_reader_frames_lost(reader), aie_reader_frames_lost(reader) == 1 ? "" : "s");
-    if (!err && c->verbose)
+    if (!err && c->verbose && stage->count_output)
+        cli_info(c, "%lld frames in, %lld out in %.2f s (%.1f fps out)", (long long)stats.frames_in,
+                 (long long)stats.frames_out, stats.wall_ms / 1000,
+                 stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
+    else if (!err && c->verbose)
         cli_info(c, "%lld frames in %.2f s (%.1f fps)", (long long)stats.frames_out, stats.wall_ms / 1000,
                  stats.wall_ms > 0 ? stats.frames_out * 1000.0 / stats.wall_ms : 0);
 done: {
@@ -877,11 +882,15 @@ done: {
             stage->ops->quality_json(stage->self, &quality);
         cli_finish(c, metrics, &ri, &stats, err, msg, sizeof(msg), quality);
         free(quality);
+        if (err && c->usage_failed)
+            fprintf(stderr, "Try '%s --help'.\n", c->tool);
     }
     aie_writer_close(&writer);
     aie_pool_destroy(&pool);
     aie_stage_free(&stage);
     aie_reader_close(&reader);
     cli_metrics_close(c, &metrics);
+    if (err && c->usage_failed && !cli_signal(c))
+        return EXIT_USAGE;
     return cli_exit_code(c, err);
 }

@@ -77,6 +77,7 @@ typedef struct Cli {
     long long t_open_us;    /* when the run started opening its input (cli_signals_start) */
     int finishing_shown;    /* the "finishing" line is on the terminal */
     int metrics_on;         /* cli_run_media: a metrics log is open (quality scores are worth computing) */
+    int usage_failed;       /* cli_run_media: CliMedia.after found the failure to be bad usage (exit 2) */
 } Cli;
 
 /* Parse argv; on --help/--version prints and exits 0; on bad usage prints the

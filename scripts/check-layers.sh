@@ -32,13 +32,13 @@ allowed() {
 # public header -> owning module
 owner() {
     case $1 in
-    error | frame | thread | stage | version) echo core ;;
+    error | frame | thread | stage | util | version) echo core ;;
     cpu | filter)           echo dsp ;;
     fs)                     echo fs ;;
     io)                     echo io ;;
     nn)                     echo nn ;;
     scale | raisr | sr_cnn | upscale) echo sr ;;
-    motion)                 echo motion ;;
+    motion | interp)        echo motion ;;
     look | keyframe)        echo look ;;
     metrics)                echo metrics ;;
     quality)                echo quality ;;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -87,6 +88,31 @@ int tests_run(char *out, size_t outsize, const char *fmt, ...)
     if (WIFSIGNALED(st))
         return 128 + WTERMSIG(st);
     return -1;
+}
+
+int tests_sh(const char *dir, char *out, size_t outsize, const char *fmt, ...)
+{
+    char cmd[8000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    return tests_run(out, outsize, "cd '%s' && %s", dir, cmd);
+}
+
+const char *tests_path(const char *dir, const char *name)
+{
+    static char bufs[16][1536];
+    static int next;
+    char *b = bufs[next++ & 15];
+    snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
+    return b;
+}
+
+int tests_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
 }
 
 const char *tests_output(const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include "aie/error.h"
 #include "aie/frame.h"
 #include "aie/thread.h"
+#include "aie/util.h"
 #include "tests.h"
 
 static void test_strerror(void)
@@ -186,12 +187,35 @@ static void test_cpu(void)
     CU_ASSERT_STRING_EQUAL(aie_cpu_name(AIE_CPU_SSE41 | AIE_CPU_AVX2), "avx2");
 }
 
+static void test_util(void)
+{
+    CU_ASSERT_EQUAL(aie_gcd64(12, 18), 6);
+    CU_ASSERT_EQUAL(aie_gcd64(-12, 18), 6);
+    CU_ASSERT_EQUAL(aie_gcd64(0, 7), 7);
+    CU_ASSERT_EQUAL(aie_gcd64(0, 0), 0);
+    AieRational r = aie_rational_reduce(30000 * 2, 1001 * 1);
+    CU_ASSERT(r.num == 60000 && r.den == 1001);
+    r = aie_rational_reduce(2500, 1000);
+    CU_ASSERT(r.num == 5 && r.den == 2);
+    /* terms above 10^9 are halved until they fit, keeping the ratio close */
+    r = aie_rational_reduce(3000000001LL, 1000000000LL);
+    CU_ASSERT(r.num <= 1000000000 && r.den <= 1000000000);
+    CU_ASSERT_DOUBLE_EQUAL((double)r.num / r.den, 3.000000001, 1e-8);
+    CU_ASSERT_EQUAL(aie_hexval('0'), 0);
+    CU_ASSERT_EQUAL(aie_hexval('9'), 9);
+    CU_ASSERT_EQUAL(aie_hexval('a'), 10);
+    CU_ASSERT_EQUAL(aie_hexval('F'), 15);
+    CU_ASSERT_EQUAL(aie_hexval('g'), -1);
+    CU_ASSERT_EQUAL(aie_hexval('/'), -1);
+    CU_ASSERT_EQUAL(aie_hexval(-1), -1);
+}
+
 int test_core_register(void)
 {
     CU_pSuite s = CU_add_suite("core", NULL, NULL);
     if (!s || !CU_add_test(s, "strerror", test_strerror) || !CU_add_test(s, "frame_alloc", test_frame_alloc) ||
         !CU_add_test(s, "frame_props", test_frame_props) || !CU_add_test(s, "frame_pool", test_frame_pool) || !CU_add_test(s, "pool", test_pool) ||
-        !CU_add_test(s, "cpu", test_cpu))
+        !CU_add_test(s, "cpu", test_cpu) || !CU_add_test(s, "util", test_util))
         return -1;
     return 0;
 }

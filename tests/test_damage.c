@@ -9,7 +9,6 @@
  *     fp16); a model whose output overflows fails under --strict.
  * The damaged inputs are made here, with ffmpeg and a seeded byte flipper. */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,30 +24,9 @@ static char dir[1024];
 static char bin[1024];
 static char out[1 << 16];
 
-static const char *P(const char *name)
-{
-    static char bufs[16][1536];
-    static int next;
-    char *b = bufs[next++ & 15];
-    snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
-    return b;
-}
-
-__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
-{
-    char cmd[7000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return tests_run(out, sizeof(out), "cd '%s' && %s", dir, cmd);
-}
-
-static int exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0;
-}
+#define P(name) tests_path(dir, name)
+#define sh(...) tests_sh(dir, out, sizeof(out), __VA_ARGS__)
+#define exists tests_exists
 
 static int suite_init(void)
 {

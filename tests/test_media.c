@@ -9,7 +9,6 @@
  * Audio (copy, re-encode, --audio, --frames spans, damaged timestamps) and
  * the rotation and HDR10 side data are tests/test_audio.c's. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +22,7 @@ static char bin[1024];
 static char out[1 << 16];
 static int have_media;
 
-__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
-{
-    char cmd[8000];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return tests_run(out, sizeof(out), "cd '%s' && %s", dir, cmd);
-}
+#define sh(...) tests_sh(dir, out, sizeof(out), __VA_ARGS__)
 
 static int suite_init(void)
 {

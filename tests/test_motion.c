@@ -18,6 +18,7 @@
 
 #include "aie/cpu.h"
 #include "aie/error.h"
+#include "aie/interp.h"
 #include "aie/motion.h"
 #include "aie/quality.h"
 #include "tests.h"
@@ -291,13 +292,74 @@ static void test_paint(void)
     aie_flow_free(&f);
 }
 
+/* The frame-rate stage outside a pipeline (aie_stage_process): 4 frames at
+ * 25 fps doubled give 8 frames with pts 0..7 in 1/50; even outputs show the
+ * inputs' pixels, odd ones lie between; a rate above 1000 fps is refused
+ * with a message. */
+static void test_interp_stage(void)
+{
+    enum { IW = 48, IH = 32, IN = 4 };
+    AieVideoInfo vi = {.width = IW, .height = IH, .layout = AIE_LAYOUT_GRAY, .depth = 8, .fps = {25, 1},
+                       .time_base = {1, 25}, .nb_frames = IN};
+    AieInterpParams p = {.factor = {2, 1}, .cpu_flags = aie_cpu_flags(), .name = "test"};
+    AieStage *st = NULL;
+    char err[AIE_ERRBUF_SIZE] = "";
+    CU_ASSERT_EQUAL_FATAL(aie_interp_stage_open(&st, &p, &vi, err, sizeof(err)), 0);
+    CU_ASSERT(st->out.fps.num == 50 && st->out.fps.den == 1);
+    CU_ASSERT_EQUAL(st->out.nb_frames, 2 * IN);
+    CU_ASSERT(st->history == 4 && st->flush_job && st->count_output && !st->drop_streams);
+    AieFrame *in[IN] = {0};
+    for (int i = 0; i < IN; i++) {
+        CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&in[i], IW, IH, AIE_LAYOUT_GRAY, 8), 0);
+        for (int y = 0; y < IH; y++)
+            for (int x = 0; x < IW; x++)
+                in[i]->data[0][y * in[i]->stride[0] + x] = (uint8_t)(((x + 2 * i) / 4 + y / 4) % 2 ? 200 : 40);
+        in[i]->pts = in[i]->index = i;
+        in[i]->duration = 1;
+        in[i]->time_base = (AieRational){1, 25};
+    }
+    int64_t got = 0, bad_pts = 0, bad_copy = 0;
+    for (int j = 0; j <= IN; j++) {
+        AieJob job = {.seq = j, .in = j < IN ? in[j] : NULL};
+        for (int k = 0; k < AIE_PIPE_MAX_HISTORY; k++)
+            job.prev[k] = j - 1 - k >= 0 ? in[j - 1 - k] : NULL;
+        CU_ASSERT_EQUAL(aie_stage_process(st, &job, NULL), 0);
+        for (int o = 0; o < job.nout; o++, got++) {
+            AieFrame *f = job.out[o];
+            bad_pts += f->pts != got || f->time_base.num != 1 || f->time_base.den != 50;
+            if (got % 2 == 0)
+                for (int y = 0; y < IH; y++)
+                    bad_copy += memcmp(f->data[0] + y * f->stride[0], in[got / 2]->data[0] + y * in[got / 2]->stride[0],
+                                       IW) != 0;
+        }
+        aie_job_clear(&job);
+    }
+    CU_ASSERT_EQUAL(got, 2 * IN);
+    CU_ASSERT_EQUAL(bad_pts, 0);
+    CU_ASSERT_EQUAL(bad_copy, 0);
+    AieInterpInfo info;
+    CU_ASSERT_EQUAL(aie_interp_stage_info(st, &info), 0);
+    CU_ASSERT_EQUAL(info.cuts, 0);
+    CU_ASSERT_EQUAL(info.single, 0);
+    char *q = NULL;
+    CU_ASSERT_EQUAL(st->ops->quality_json(st->self, &q), 0);
+    CU_ASSERT(q && !strcmp(q, "{\"cuts\":0}"));
+    free(q);
+    aie_stage_free(&st);
+    for (int i = 0; i < IN; i++)
+        aie_frame_unref(&in[i]);
+    p = (AieInterpParams){.fps = {2000, 1}};
+    CU_ASSERT_EQUAL(aie_interp_stage_open(&st, &p, &vi, err, sizeof(err)), AIE_EINVAL);
+    CU_ASSERT(st == NULL && strstr(err, "above 1000") != NULL);
+}
+
 int test_motion_register(void)
 {
     CU_pSuite s = CU_add_suite("motion", NULL, NULL);
     if (!s || !CU_add_test(s, "translate", test_translate) || !CU_add_test(s, "rotate", test_rotate) ||
         !CU_add_test(s, "zoom", test_zoom) || !CU_add_test(s, "translate_10bit", test_translate_10bit) ||
         !CU_add_test(s, "deterministic", test_deterministic) || !CU_add_test(s, "scene", test_scene) ||
-        !CU_add_test(s, "paint", test_paint))
+        !CU_add_test(s, "paint", test_paint) || !CU_add_test(s, "interp_stage", test_interp_stage))
         return -1;
     return 0;
 }

@@ -37,6 +37,16 @@ const char *tests_tmp_path(const char *name);
 int tests_run(char *out, size_t outsize, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* tests_run() of a command line run in dir (cd 'dir' && CMD). */
+int tests_sh(const char *dir, char *out, size_t outsize, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* "<dir>/<name>" in a static rotating buffer (16 of them, so several can be
+ * used in one call). */
+const char *tests_path(const char *dir, const char *name);
+
+/* Nonzero when the path exists (stat follows links). */
+int tests_exists(const char *path);
+
 /* The standard output of a shell command line, trailing newlines and spaces
  * removed, in a static buffer (overwritten by the next call). */
 const char *tests_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

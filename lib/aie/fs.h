@@ -103,6 +103,23 @@ int aie_fs_scratch_open(const char *dir, int *fd, char *err, size_t errlen);
 int aie_fs_pwrite_all(int fd, const void *buf, size_t n, int64_t off);
 int aie_fs_pread_all(int fd, void *buf, size_t n, int64_t off);
 
+/* ---- lists of input files ---- */
+
+/* Paths in order; files[i] malloc'ed. Start from {0}. */
+typedef struct AieFileList {
+    char **files;
+    int n, cap;
+} AieFileList;
+
+/* Add path: a file as it is, a directory as the files under it whose
+ * extension is one of exts (case-insensitive, NULL-ended list), in name order
+ * (so runs are repeatable), skipping hidden names, at most 32 levels deep.
+ * Returns 0, or an AIE_E* code with "PATH: reason" in err ("" when out of
+ * memory): AIE_ENOENT for a missing path, AIE_EIO for an unreadable
+ * directory, AIE_EEMPTY for a directory with no such file. */
+int aie_file_list_add(AieFileList *l, const char *path, const char *const *exts, char *err, size_t errlen);
+void aie_file_list_free(AieFileList *l);
+
 /* ---- SHA-256 (FIPS 180-4) ---- */
 typedef struct AieSha256 {
     uint32_t h[8];

@@ -44,6 +44,10 @@ typedef struct AieLutInfo {
  * Returns 0, AIE_EFORMAT (with "line N: reason" in err) for a malformed file,
  * AIE_EINVAL for bad arguments or AIE_ENOMEM. Free with aie_lut_free(). */
 int aie_lut_parse(AieLut **out, const char *text, size_t len, char *err, size_t errlen);
+/* Read path whole (a regular file or an anonymous pipe, at most 64 MiB; see
+ * aie_fs_open_regular()) and parse it; err gets "FILE: line N: reason" or
+ * "FILE: reason". */
+int aie_lut_load(AieLut **out, const char *path, char *err, size_t errlen);
 void aie_lut_info(const AieLut *lut, AieLutInfo *info);
 void aie_lut_free(AieLut **lut);
 

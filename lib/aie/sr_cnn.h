@@ -47,6 +47,24 @@ const AieCnnModelDesc *aie_cnn_model_desc(const char *name);
 int aie_cnn_model_find(const char *const *dirs, int ndirs, const AieCnnModelDesc *d, char *path,
                        size_t pathlen);
 
+/* One line of the installed-models list (aie-upscale --list-models). */
+typedef struct AieModelEntry {
+    int bank;                 /* a RAISR filter bank (else a CNN model) */
+    int damaged;              /* the file does not load: error says why */
+    char name[64];
+    int scale;
+    const char *content;      /* "photo", "anime", ..., "filters" for a bank */
+    const char *licence;      /* "-" for a bank file, "as aie" for a built-in one */
+    double gflop_per_mpixel;  /* compute per output megapixel */
+    char file[4096];          /* the file, "(built-in)" for an embedded bank */
+    char error[512];
+} AieModelEntry;
+
+/* The CNN models of the catalogue found on the search path, then the RAISR
+ * banks: the built-in ones, then raisr-x<N>.bank files (N = 2..4) in each
+ * directory. *out is malloc'ed (free it); 0 or AIE_ENOMEM. */
+int aie_models_list(const char *const *dirs, int ndirs, AieModelEntry **out, int *n);
+
 /* The best installed model for a scale factor: the smallest native scale at
  * least `scale` (else the largest there is), then the lowest rank. 0 with
  * *desc and path set, or AIE_ENOENT when no catalogue model is installed. */

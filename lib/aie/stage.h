@@ -74,6 +74,7 @@ typedef struct AieStage {
     int queue_depth;       /* jobs in flight at most, 0 = the pipeline's default */
     int count_output;      /* a frame-rate change: progress counts output frames */
     int64_t out_total;     /* with count_output: expected output frames, <= 0 unknown */
+    int drop_streams;      /* the input's other streams cannot follow (a time stretch): the writer drops them */
     char method[64];       /* for the metrics record and -v: "lanczos", "raisr", ... */
     char model[4096];      /* model or bank name, "" when none */
     char options_json[512];/* extra run_end "options" object text, "" when none */

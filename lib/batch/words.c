@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "aie/error.h"
+#include "aie/util.h"
 #include "batch_internal.h"
 
 void buf_add(Buf *b, const char *s, size_t n)
@@ -120,17 +121,6 @@ static int push_word(char ***words, int *n, int *cap, Buf *cur)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void where(char *err, size_t errlen, const char *name, int line, const char *what)
 {
     if (name && line > 0)
@@ -243,8 +233,8 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
                     case 'v': buf_putc(&cur, '\v'); break;
                     case 'x': {
                         int v = 0, k = 0;
-                        while (k < 2 && j < len && hexval(t[j]) >= 0) {
-                            v = v * 16 + hexval(t[j++]);
+                        while (k < 2 && j < len && aie_hexval(t[j]) >= 0) {
+                            v = v * 16 + aie_hexval(t[j++]);
                             k++;
                         }
                         buf_putc(&cur, (char)v);

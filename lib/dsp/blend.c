@@ -2,7 +2,7 @@
 #include "aie/cpu.h"
 #include "dsp/blend.h"
 
-static AIE_BLEND_MC8_FN(mc8_c)
+AIE_BLEND_MC8_FN(aie_blend_mc8_c)
 {
     for (int i = 0; i < n; i++) {
         float m = wa[i] * ca[i] + (1.0f - wa[i]) * cb[i];
@@ -14,7 +14,7 @@ static AIE_BLEND_MC8_FN(mc8_c)
     }
 }
 
-static AIE_BLEND_MC16_FN(mc16_c)
+AIE_BLEND_MC16_FN(aie_blend_mc16_c)
 {
     const float mx = (float)maxv;
     for (int i = 0; i < n; i++) {
@@ -27,14 +27,14 @@ static AIE_BLEND_MC16_FN(mc16_c)
     }
 }
 
-static AIE_BLEND_MIX8_FN(mix8_c)
+AIE_BLEND_MIX8_FN(aie_blend_mix8_c)
 {
     const unsigned wb = (unsigned)wt, wa = 256u - wb;
     for (int i = 0; i < n; i++)
         dst[i] = (uint8_t)((pa[i] * wa + pb[i] * wb + 128u) >> 8);
 }
 
-static AIE_BLEND_MIX16_FN(mix16_c)
+AIE_BLEND_MIX16_FN(aie_blend_mix16_c)
 {
     const unsigned wb = (unsigned)wt, wa = 32768u - wb;
     for (int i = 0; i < n; i++)
@@ -43,10 +43,10 @@ static AIE_BLEND_MIX16_FN(mix16_c)
 
 void aie_blend_dsp_init(AieBlendDSP *dsp, unsigned cpu_flags)
 {
-    dsp->mc8 = mc8_c;
-    dsp->mc16 = mc16_c;
-    dsp->mix8 = mix8_c;
-    dsp->mix16 = mix16_c;
+    dsp->mc8 = aie_blend_mc8_c;
+    dsp->mc16 = aie_blend_mc16_c;
+    dsp->mix8 = aie_blend_mix8_c;
+    dsp->mix16 = aie_blend_mix16_c;
 #if defined(__x86_64__) || defined(__i386__)
     if (!(cpu_flags & AIE_CPU_AVX2))
         return;

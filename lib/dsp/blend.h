@@ -48,6 +48,11 @@ typedef struct AieBlendDSP {
 } AieBlendDSP;
 
 void aie_blend_dsp_init(AieBlendDSP *dsp, unsigned cpu_flags);
+/* The C references; the SIMD versions finish their rows' tails with them. */
+AIE_BLEND_MC8_FN(aie_blend_mc8_c);
+AIE_BLEND_MC16_FN(aie_blend_mc16_c);
+AIE_BLEND_MIX8_FN(aie_blend_mix8_c);
+AIE_BLEND_MIX16_FN(aie_blend_mix16_c);
 void aie_blend_dsp_init_avx2(AieBlendDSP *dsp);
 void aie_blend_dsp_init_avx512(AieBlendDSP *dsp);
 

@@ -29,14 +29,8 @@ static AIE_BLEND_MC8_FN(mc8_avx2)
         __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
         _mm_storel_epi64((__m128i *)(void *)(dst + i), _mm_packus_epi16(w16, w16));
     }
-    for (; i < n; i++) {
-        float m = wa[i] * ca[i] + (1.0f - wa[i]) * cb[i];
-        float a = (float)pa[i];
-        float p = a + t * ((float)pb[i] - a);
-        float o = p + r[i] * (m - p);
-        o = o < 0.0f ? 0.0f : o > 255.0f ? 255.0f : o;
-        dst[i] = (uint8_t)(int)(o + 0.5f);
-    }
+    if (i < n)
+        aie_blend_mc8_c(dst + i, ca + i, cb + i, wa + i, r + i, pa + i, pb + i, t, n - i);
 }
 
 static AIE_BLEND_MC16_FN(mc16_avx2)
@@ -50,15 +44,8 @@ static AIE_BLEND_MC16_FN(mc16_avx2)
         __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
         _mm_storeu_si128((__m128i *)(void *)(dst + i), w16);
     }
-    const float fm = (float)maxv;
-    for (; i < n; i++) {
-        float m = wa[i] * ca[i] + (1.0f - wa[i]) * cb[i];
-        float a = (float)pa[i];
-        float p = a + t * ((float)pb[i] - a);
-        float o = p + r[i] * (m - p);
-        o = o < 0.0f ? 0.0f : o > fm ? fm : o;
-        dst[i] = (uint16_t)(int)(o + 0.5f);
-    }
+    if (i < n)
+        aie_blend_mc16_c(dst + i, ca + i, cb + i, wa + i, r + i, pa + i, pb + i, t, maxv, n - i);
 }
 
 static AIE_BLEND_MIX8_FN(mix8_avx2)
@@ -75,8 +62,8 @@ static AIE_BLEND_MIX8_FN(mix8_avx2)
         __m128i o = _mm_packus_epi16(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
         _mm_storeu_si128((__m128i *)(void *)(dst + i), o);
     }
-    for (; i < n; i++)
-        dst[i] = (uint8_t)((pa[i] * (256u - (unsigned)wt) + pb[i] * (unsigned)wt + 128u) >> 8);
+    if (i < n)
+        aie_blend_mix8_c(dst + i, pa + i, pb + i, wt, n - i);
 }
 
 static AIE_BLEND_MIX16_FN(mix16_avx2)
@@ -92,8 +79,8 @@ static AIE_BLEND_MIX16_FN(mix16_avx2)
         __m128i o = _mm_packus_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
         _mm_storeu_si128((__m128i *)(void *)(dst + i), o);
     }
-    for (; i < n; i++)
-        dst[i] = (uint16_t)((pa[i] * (32768u - (unsigned)wt) + pb[i] * (unsigned)wt + 16384u) >> 15);
+    if (i < n)
+        aie_blend_mix16_c(dst + i, pa + i, pb + i, wt, n - i);
 }
 
 void aie_blend_dsp_init_avx2(AieBlendDSP *dsp)

@@ -115,7 +115,7 @@ static AIE_DENSIFY_FN(densify_c)
     }
 }
 
-static AIE_UP2_FN(up2_c)
+AIE_UP2_FN(aie_motion_up2_c)
 {
     for (int x = 0; x < w; x++) {
         int k = x >> 1, o = x & 1 ? 1 : -1;
@@ -125,7 +125,7 @@ static AIE_UP2_FN(up2_c)
     }
 }
 
-static AIE_VAR_SMOOTH_FN(var_smooth_c)
+AIE_VAR_SMOOTH_FN(aie_motion_var_smooth_c)
 {
     for (int x = 0; x < w; x++) {
         float ux = 0, vx = 0;
@@ -140,7 +140,7 @@ static AIE_VAR_SMOOTH_FN(var_smooth_c)
     }
 }
 
-static AIE_VAR_PREPARE_FN(var_prepare_c)
+AIE_VAR_PREPARE_FN(aie_motion_var_prepare_c)
 {
     const ptrdiff_t s = stride;
     for (int x = 0; x < w; x++) {
@@ -178,7 +178,7 @@ static AIE_VAR_PREPARE_FN(var_prepare_c)
     }
 }
 
-static AIE_VAR_SOR_FN(var_sor_c)
+AIE_VAR_SOR_FN(aie_motion_var_sor_c)
 {
     const ptrdiff_t s = stride;
     for (int x = parity; x < w; x += 2) {
@@ -204,10 +204,10 @@ void aie_motion_dsp_init(AieMotionDSP *dsp, unsigned cpu_flags)
     dsp->dis_sums = dis_sums_c;
     dsp->dis_prep = dis_prep_c;
     dsp->densify = densify_c;
-    dsp->up2 = up2_c;
-    dsp->var_smooth = var_smooth_c;
-    dsp->var_prepare = var_prepare_c;
-    dsp->var_sor = var_sor_c;
+    dsp->up2 = aie_motion_up2_c;
+    dsp->var_smooth = aie_motion_var_smooth_c;
+    dsp->var_prepare = aie_motion_var_prepare_c;
+    dsp->var_sor = aie_motion_var_sor_c;
 #if defined(__x86_64__) || defined(__i386__)
     if (!(cpu_flags & AIE_CPU_AVX2))
         return;

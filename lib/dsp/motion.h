@@ -168,6 +168,11 @@ typedef struct AieMotionDSP {
 } AieMotionDSP;
 
 void aie_motion_dsp_init(AieMotionDSP *dsp, unsigned cpu_flags);
+/* C references the SIMD versions finish their rows with. */
+AIE_UP2_FN(aie_motion_up2_c);
+AIE_VAR_SMOOTH_FN(aie_motion_var_smooth_c);
+AIE_VAR_PREPARE_FN(aie_motion_var_prepare_c);
+AIE_VAR_SOR_FN(aie_motion_var_sor_c);
 void aie_motion_dsp_init_avx2(AieMotionDSP *dsp);
 void aie_motion_dsp_init_avx512(AieMotionDSP *dsp);
 

@@ -222,12 +222,8 @@ static AIE_UP2_FN(up2_avx2)
         _mm256_storeu_ps(dst + x, _mm256_permute2f128_ps(lo, hi, 0x20));
         _mm256_storeu_ps(dst + x + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
     }
-    for (; x < w; x++) {
-        int k = x >> 1, o = x & 1 ? 1 : -1;
-        float m0 = 0.75f * near[k] + 0.25f * far[k];
-        float m1 = 0.75f * near[k + o] + 0.25f * far[k + o];
-        dst[x] = x & 1 ? 1.5f * m0 + 0.5f * m1 : 0.5f * m1 + 1.5f * m0;
-    }
+    if (x < w) /* x is even: the C rule on the rest */
+        aie_motion_up2_c(dst + x, near + x / 2, far + x / 2, w - x);
 }
 
 static AIE_VAR_SMOOTH_FN(var_smooth_avx2)
@@ -247,17 +243,8 @@ static AIE_VAR_SMOOTH_FN(var_smooth_avx2)
         _mm256_storeu_ps(sx + x, wt);
         _mm256_storeu_ps(sy + x, _mm256_and_ps(wt, sy_mask));
     }
-    for (; x < w; x++) {
-        float ux = 0, vx = 0;
-        if (x + 1 < w) {
-            ux = u[x + 1] - u[x];
-            vx = v[x + 1] - v[x];
-        }
-        float uy = ud[x] - u[x], vy = vd[x] - v[x];
-        float wt = k[2] / sqrtf(((ux * ux + vx * vx) + (uy * uy + vy * vy)) + k[3]);
-        sx[x] = x + 1 < w ? wt : 0.0f;
-        sy[x] = last ? 0.0f : wt;
-    }
+    if (x < w)
+        aie_motion_var_smooth_c(sx + x, sy + x, u + x, v + x, ud + x, vd + x, w - x, last, k);
 }
 
 #define L(p, o) _mm256_loadu_ps((p) + (o))
@@ -307,38 +294,9 @@ static AIE_VAR_PREPARE_FN(var_prepare_avx2)
         _mm256_storeu_ps(ia11 + x, DIV(one, ADD(ADD(a11, sw), tiny)));
         _mm256_storeu_ps(ia22 + x, DIV(one, ADD(ADD(a22, sw), tiny)));
     }
-    for (; x < w; x++) {
-        const float *r = i0 + x, *q = iw + x;
-        float i0x = 0.5f * (r[1] - r[-1]), i0y = 0.5f * (r[s] - r[-s]);
-        float i1x = 0.5f * (q[1] - q[-1]), i1y = 0.5f * (q[s] - q[-s]);
-        float ixx = (q[1] + q[-1]) - 2.0f * q[0];
-        float iyy = (q[s] + q[-s]) - 2.0f * q[0];
-        float ixy = 0.25f * ((q[s + 1] - q[s - 1]) - (q[-s + 1] - q[-s - 1]));
-        float ix = 0.5f * (i1x + i0x), iy = 0.5f * (i1y + i0y);
-        float iz = q[0] - r[0];
-        float ixz = i1x - i0x, iyz = i1y - i0y;
-        float pb = k[0] / sqrtf(iz * iz + k[3]);
-        float pg = k[1] / sqrtf((ixz * ixz + iyz * iyz) + k[3]);
-        pb = pb / ((ix * ix + iy * iy) + k[4]);
-        pg = pg / (((ixx * ixx + ixy * ixy) + iyy * iyy) + k[4]);
-        float a11 = pb * (ix * ix) + pg * (ixx * ixx + ixy * ixy);
-        float a12v = pb * (ix * iy) + pg * (ixx * ixy + ixy * iyy);
-        float a22 = pb * (iy * iy) + pg * (ixy * ixy + iyy * iyy);
-        float b1v = -(pb * (ix * iz) + pg * (ixx * ixz + ixy * iyz));
-        float b2v = -(pb * (iy * iz) + pg * (ixy * ixz + iyy * iyz));
-        float wl = sx[x - 1], wr = sx[x], wu = sy[x - s], wd = sy[x];
-        float sw = (wl + wr) + (wu + wd);
-        float u0 = u[x], v0 = v[x];
-        float cu = (wl * (u[x - 1] - u0) + wr * (u[x + 1] - u0)) +
-                   (wu * (u[x - s] - u0) + wd * (u[x + s] - u0));
-        float cv = (wl * (v[x - 1] - v0) + wr * (v[x + 1] - v0)) +
-                   (wu * (v[x - s] - v0) + wd * (v[x + s] - v0));
-        a12[x] = a12v;
-        b1[x] = b1v + cu;
-        b2[x] = b2v + cv;
-        ia11[x] = 1.0f / ((a11 + sw) + 1e-9f);
-        ia22[x] = 1.0f / ((a22 + sw) + 1e-9f);
-    }
+    if (x < w)
+        aie_motion_var_prepare_c(a12 + x, b1 + x, b2 + x, ia11 + x, ia22 + x, i0 + x, iw + x, u + x, v + x, sx + x,
+                                 sy + x, stride, w - x, k);
 }
 
 #define SOR_VEC(x, du1, dv1)                                                                    \
@@ -385,17 +343,9 @@ static AIE_VAR_SOR_FN(var_sor_avx2)
         }
         x += 8 * nvec;
     }
-    for (x += parity; x < w; x += 2) {
-        float wl = sx[x - 1], wr = sx[x], wu = sy[x - s], wd = sy[x];
-        float nu = (b1[x] - a12[x] * dv[x] +
-                    ((wl * du[x - 1] + wr * du[x + 1]) + (wu * du[x - s] + wd * du[x + s]))) *
-                   ia11[x];
-        du[x] = du[x] + omega * (nu - du[x]);
-        float nv = (b2[x] - a12[x] * du[x] +
-                    ((wl * dv[x - 1] + wr * dv[x + 1]) + (wu * dv[x - s] + wd * dv[x + s]))) *
-                   ia22[x];
-        dv[x] = dv[x] + omega * (nv - dv[x]);
-    }
+    if (x < w) /* x is a multiple of 8: the parity carries over */
+        aie_motion_var_sor_c(du + x, dv + x, a12 + x, b1 + x, b2 + x, ia11 + x, ia22 + x, sx + x, sy + x, stride, w - x,
+                             parity, omega);
 }
 
 #undef L

@@ -62,10 +62,10 @@ static inline void cubic_taps(float f, float k[4])
         dst[i] = acc;                                                                          \
     }
 
-static AIE_WARP_BICUBIC8_FN(bicubic8_c) { BICUBIC8_BODY }
-static AIE_WARP_BICUBIC16_FN(bicubic16_c) { BICUBIC_BODY(uint16_t) }
+AIE_WARP_BICUBIC8_FN(aie_warp_bicubic8_c) { BICUBIC8_BODY }
+AIE_WARP_BICUBIC16_FN(aie_warp_bicubic16_c) { BICUBIC_BODY(uint16_t) }
 
-static AIE_WARP_BILINEAR_FN(bilinear_c)
+AIE_WARP_BILINEAR_FN(aie_warp_bilinear_c)
 {
     for (int i = 0; i < n; i++) {
         float px = clampf(x[i], 0.0f, (float)(w - 1)), py = clampf(y[i], 0.0f, (float)(h - 1));
@@ -160,7 +160,7 @@ static AIE_FLOW_T_FN(flow_t_c)
     }
 }
 
-static AIE_WARP_COORDS_FN(coords_c)
+AIE_WARP_COORDS_FN(aie_warp_coords_c)
 {
     const float t1 = 1.0f - t;
     for (int i = 0; i < n; i++) {
@@ -187,10 +187,10 @@ static AIE_LERP_FN(lerp_c)
 void aie_warp_dsp_init(AieWarpDSP *dsp, unsigned cpu_flags)
 {
     dsp->lerp = lerp_c;
-    dsp->coords = coords_c;
-    dsp->bicubic8 = bicubic8_c;
-    dsp->bicubic16 = bicubic16_c;
-    dsp->bilinear = bilinear_c;
+    dsp->coords = aie_warp_coords_c;
+    dsp->bicubic8 = aie_warp_bicubic8_c;
+    dsp->bicubic16 = aie_warp_bicubic16_c;
+    dsp->bilinear = aie_warp_bilinear_c;
     dsp->flow_t = flow_t_c;
 #if defined(__x86_64__) || defined(__i386__)
     if (!(cpu_flags & AIE_CPU_AVX2))

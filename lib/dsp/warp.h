@@ -15,7 +15,7 @@
  * applied across each row first (k0 p0 + k1 p1 + k2 p2 + k3 p3, in that
  * order), then down the four rows, with the fused multiply-adds the C
  * reference spells with fmaf(); for 8-bit samples the row sums are exact
- * integers with the taps rounded to 1/16384 (bicubic8_c). SIMD versions use
+ * integers with the taps rounded to 1/16384 (aie_warp_bicubic8_c). SIMD versions use
  * FMA exactly there and nowhere else, so they match the C reference bit for
  * bit (checkasm).
  */
@@ -102,6 +102,12 @@ typedef struct AieWarpDSP {
 } AieWarpDSP;
 
 void aie_warp_dsp_init(AieWarpDSP *dsp, unsigned cpu_flags);
+/* The C references of the bicubic kernels, which the SIMD versions call for
+ * positions whose taps touch the plane's edge and for the tails. */
+AIE_WARP_BICUBIC8_FN(aie_warp_bicubic8_c);
+AIE_WARP_BICUBIC16_FN(aie_warp_bicubic16_c);
+AIE_WARP_BILINEAR_FN(aie_warp_bilinear_c);
+AIE_WARP_COORDS_FN(aie_warp_coords_c);
 void aie_warp_dsp_init_avx2(AieWarpDSP *dsp);
 void aie_warp_dsp_init_avx512(AieWarpDSP *dsp);
 

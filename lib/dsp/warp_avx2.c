@@ -8,68 +8,6 @@
 
 #include "dsp/warp.h"
 
-/* The C reference, for the groups at the edges (a copy: it is static in
- * warp.c, and this file is compiled with AVX2 flags, which is harmless for
- * plain scalar code). */
-static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
-static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-static inline void cubic_taps(float f, float k[4])
-{
-    k[0] = fmaf(fmaf(-0.5f, f, 1.0f), f, -0.5f) * f;
-    k[1] = fmaf(fmaf(1.5f, f, -2.5f) * f, f, 1.0f);
-    k[2] = fmaf(fmaf(-1.5f, f, 2.0f), f, 0.5f) * f;
-    k[3] = fmaf(0.5f, f, -0.5f) * f * f;
-}
-#define BICUBIC_BODY(T)                                                                        \
-    for (int i = 0; i < n; i++) {                                                              \
-        float px = clampf(x[i], 0.0f, (float)(w - 1)), py = clampf(y[i], 0.0f, (float)(h - 1)); \
-        int ix = (int)px, iy = (int)py;                                                        \
-        float kx[4], ky[4];                                                                    \
-        cubic_taps(px - (float)ix, kx);                                                        \
-        cubic_taps(py - (float)iy, ky);                                                        \
-        int cx[4];                                                                             \
-        for (int j = 0; j < 4; j++)                                                            \
-            cx[j] = clampi(ix - 1 + j, 0, w - 1);                                              \
-        float acc = 0.0f;                                                                      \
-        for (int r = 0; r < 4; r++) {                                                          \
-            const T *row = (const T *)(const void *)((const uint8_t *)src +                    \
-                                                     clampi(iy - 1 + r, 0, h - 1) * stride);   \
-            float s = fmaf(kx[3], (float)row[cx[3]],                                           \
-                           fmaf(kx[2], (float)row[cx[2]],                                      \
-                                fmaf(kx[1], (float)row[cx[1]], kx[0] * (float)row[cx[0]])));  \
-            acc = fmaf(ky[r], s, acc);                                                         \
-        }                                                                                      \
-        dst[i] = acc;                                                                          \
-    }
-static void warp_ref8(float *dst, const uint8_t *src, ptrdiff_t stride, int w, int h,
-                      const float *x, const float *y, int n)
-{
-    for (int i = 0; i < n; i++) {
-        float px = clampf(x[i], 0.0f, (float)(w - 1)), py = clampf(y[i], 0.0f, (float)(h - 1));
-        int ix = (int)px, iy = (int)py;
-        float kx[4], ky[4];
-        cubic_taps(px - (float)ix, kx);
-        cubic_taps(py - (float)iy, ky);
-        int cx[4], kq[4];
-        for (int j = 0; j < 4; j++) {
-            cx[j] = clampi(ix - 1 + j, 0, w - 1);
-            kq[j] = (int)lrintf(kx[j] * 16384.0f);
-        }
-        float acc = 0.0f;
-        for (int r = 0; r < 4; r++) {
-            const uint8_t *row = src + clampi(iy - 1 + r, 0, h - 1) * stride;
-            int sum = (kq[0] * row[cx[0]] + kq[1] * row[cx[1]]) + (kq[2] * row[cx[2]] + kq[3] * row[cx[3]]);
-            acc = fmaf(ky[r] * (1.0f / 16384.0f), (float)sum, acc);
-        }
-        dst[i] = acc;
-    }
-}
-static void warp_ref16(float *dst, const uint16_t *src, ptrdiff_t stride, int w, int h,
-                       const float *x, const float *y, int n)
-{
-    BICUBIC_BODY(uint16_t)
-}
-
 static inline void taps8(__m256 f, __m256 k[4])
 {
     const __m256 h = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), mh = _mm256_set1_ps(-0.5f);
@@ -106,7 +44,7 @@ static inline __m256 row_sum(const __m256 kx[4], __m256 p0, __m256 p1, __m256 p2
 }
 
 /* The horizontal taps in Q14 as word pairs (k0, k2) and (k1, k3), and the
- * vertical ones over 16384 (bicubic8_c). */
+ * vertical ones over 16384 (aie_warp_bicubic8_c). */
 static inline void q14_taps(const __m256 kx[4], __m256i *k02, __m256i *k13)
 {
     const __m256 q = _mm256_set1_ps(16384.0f);
@@ -169,7 +107,7 @@ static AIE_WARP_BICUBIC8_FN(bicubic8_avx2)
         __m256 fx, fy;
         int inside = prep(x + i, y + i, w, h, &ix, &iy, &fx, &fy);
         if ((!inside && w < 8) || stride > (1 << 27)) {
-            warp_ref8(dst + i, src, stride, w, h, x + i, y + i, 8);
+            aie_warp_bicubic8_c(dst + i, src, stride, w, h, x + i, y + i, 8);
             continue;
         }
         __m256 kx[4], ky[4];
@@ -223,7 +161,7 @@ static AIE_WARP_BICUBIC8_FN(bicubic8_avx2)
         _mm256_storeu_ps(dst + i, acc);
     }
     if (i < n)
-        warp_ref8(dst + i, src, stride, w, h, x + i, y + i, n - i);
+        aie_warp_bicubic8_c(dst + i, src, stride, w, h, x + i, y + i, n - i);
 }
 
 static AIE_WARP_BICUBIC16_FN(bicubic16_avx2)
@@ -235,7 +173,7 @@ static AIE_WARP_BICUBIC16_FN(bicubic16_avx2)
         __m256i ix, iy;
         __m256 fx, fy;
         if (!prep(x + i, y + i, w, h, &ix, &iy, &fx, &fy) || stride > (1 << 26)) {
-            warp_ref16(dst + i, src, stride, w, h, x + i, y + i, 8);
+            aie_warp_bicubic16_c(dst + i, src, stride, w, h, x + i, y + i, 8);
             continue;
         }
         __m256 kx[4], ky[4];
@@ -266,7 +204,7 @@ static AIE_WARP_BICUBIC16_FN(bicubic16_avx2)
         _mm256_storeu_ps(dst + i, acc);
     }
     if (i < n)
-        warp_ref16(dst + i, src, stride, w, h, x + i, y + i, n - i);
+        aie_warp_bicubic16_c(dst + i, src, stride, w, h, x + i, y + i, n - i);
 }
 
 static AIE_WARP_BILINEAR_FN(bilinear_avx2)
@@ -292,16 +230,8 @@ static AIE_WARP_BILINEAR_FN(bilinear_avx2)
         __m256 b = _mm256_add_ps(b0, _mm256_mul_ps(fx, _mm256_sub_ps(b1, b0)));
         _mm256_storeu_ps(dst + i, _mm256_add_ps(a, _mm256_mul_ps(fy, _mm256_sub_ps(b, a))));
     }
-    for (; i < n; i++) {
-        float px = clampf(x[i], 0.0f, (float)(w - 1)), py = clampf(y[i], 0.0f, (float)(h - 1));
-        int ix = (int)px, iy = (int)py;
-        float fx = px - (float)ix, fy = py - (float)iy;
-        int ix1 = ix + 1 < w ? ix + 1 : ix, iy1 = iy + 1 < h ? iy + 1 : iy;
-        const float *q0 = src + iy * stride, *q1 = src + iy1 * stride;
-        float a = q0[ix] + fx * (q0[ix1] - q0[ix]);
-        float b = q1[ix] + fx * (q1[ix1] - q1[ix]);
-        dst[i] = a + fy * (b - a);
-    }
+    if (i < n)
+        aie_warp_bilinear_c(dst + i, src, stride, w, h, x + i, y + i, n - i);
 }
 
 /* Clamped bilinear taps of eight positions (the rule of bilinear_c). */
@@ -467,20 +397,8 @@ static AIE_WARP_COORDS_FN(coords_avx2)
         _mm256_storeu_ps(wa + i, c[2]);
         _mm256_storeu_ps(r + i, c[3]);
     }
-    const float t1 = 1.0f - t;
-    for (; i < n; i++) {
-        int j = xi[i];
-        float f = xw[i], c[4];
-        for (int k = 0; k < 4; k++)
-            c[k] = g[k][j] + f * (g[k][j + 1] - g[k][j]);
-        float mu = c[0] * kx, mv = c[1] * ky, px = (float)(x0 + i);
-        xa[i] = px - t * mu;
-        ya[i] = y - t * mv;
-        xb[i] = px + t1 * mu;
-        yb[i] = y + t1 * mv;
-        wa[i] = c[2];
-        r[i] = c[3];
-    }
+    if (i < n)
+        aie_warp_coords_c(xa + i, ya + i, xb + i, yb + i, wa + i, r + i, g, xi + i, xw + i, x0 + i, y, kx, ky, t, n - i);
 }
 
 static AIE_LERP_FN(lerp_avx2)

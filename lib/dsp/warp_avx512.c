@@ -7,41 +7,6 @@
 
 #include "dsp/warp.h"
 
-static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
-static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-static inline void cubic_taps(float f, float k[4])
-{
-    k[0] = fmaf(fmaf(-0.5f, f, 1.0f), f, -0.5f) * f;
-    k[1] = fmaf(fmaf(1.5f, f, -2.5f) * f, f, 1.0f);
-    k[2] = fmaf(fmaf(-1.5f, f, 2.0f), f, 0.5f) * f;
-    k[3] = fmaf(0.5f, f, -0.5f) * f * f;
-}
-
-/* the C rule, for positions at the edges */
-static void ref8(float *dst, const uint8_t *src, ptrdiff_t stride, int w, int h, const float *x,
-                 const float *y, int n)
-{
-    for (int i = 0; i < n; i++) {
-        float px = clampf(x[i], 0.0f, (float)(w - 1)), py = clampf(y[i], 0.0f, (float)(h - 1));
-        int ix = (int)px, iy = (int)py;
-        float kx[4], ky[4];
-        cubic_taps(px - (float)ix, kx);
-        cubic_taps(py - (float)iy, ky);
-        int cx[4], kq[4];
-        for (int j = 0; j < 4; j++) {
-            cx[j] = clampi(ix - 1 + j, 0, w - 1);
-            kq[j] = (int)lrintf(kx[j] * 16384.0f);
-        }
-        float acc = 0.0f;
-        for (int r = 0; r < 4; r++) {
-            const uint8_t *row = src + clampi(iy - 1 + r, 0, h - 1) * stride;
-            int sum = (kq[0] * row[cx[0]] + kq[1] * row[cx[1]]) + (kq[2] * row[cx[2]] + kq[3] * row[cx[3]]);
-            acc = fmaf(ky[r] * (1.0f / 16384.0f), (float)sum, acc);
-        }
-        dst[i] = acc;
-    }
-}
-
 #define ADD _mm512_add_ps
 #define SUB _mm512_sub_ps
 #define MUL _mm512_mul_ps
@@ -60,7 +25,7 @@ static inline void taps16(__m512 f, __m512 k[4])
 }
 
 /* The horizontal taps in Q14 as word pairs (k0, k2) and (k1, k3)
- * (bicubic8_c). */
+ * (aie_warp_bicubic8_c). */
 static inline void q14_taps(const __m512 kx[4], __m512i *k02, __m512i *k13)
 {
     const __m512 q = _mm512_set1_ps(16384.0f);
@@ -135,7 +100,7 @@ static AIE_WARP_BICUBIC8_FN(bicubic8_avx512)
             continue;
         }
         if (!inside) {
-            ref8(dst + i, src, stride, w, h, x + i, y + i, 16);
+            aie_warp_bicubic8_c(dst + i, src, stride, w, h, x + i, y + i, 16);
             continue;
         }
         __mmask16 fast = _mm512_cmple_epu32_mask(rel, _mm512_set1_epi32(12)) &
@@ -159,7 +124,7 @@ static AIE_WARP_BICUBIC8_FN(bicubic8_avx512)
             _mm512_storeu_ps(dst + i, acc);
             for (int l = 0; l < 16; l++)
                 if (!((inside >> l) & 1))
-                    ref8(dst + i + l, src, stride, w, h, x + i + l, y + i + l, 1);
+                    aie_warp_bicubic8_c(dst + i + l, src, stride, w, h, x + i + l, y + i + l, 1);
             continue;
         }
         int bx[16], by[16];
@@ -185,7 +150,7 @@ static AIE_WARP_BICUBIC8_FN(bicubic8_avx512)
         _mm512_storeu_ps(dst + i, acc);
     }
     if (i < n)
-        ref8(dst + i, src, stride, w, h, x + i, y + i, n - i);
+        aie_warp_bicubic8_c(dst + i, src, stride, w, h, x + i, y + i, n - i);
 }
 
 /* Clamped bilinear taps of 16 positions (the rule of bilinear_c). */

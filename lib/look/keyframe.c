@@ -48,12 +48,7 @@ typedef struct Pass {
 } Pass;
 
 typedef struct Meta {
-    int64_t pts, duration, index;
-    AieRational time_base, sar;
-    AieColor color;
-    int interlaced;
-    void *aux;
-    void (*aux_free)(void *);
+    AieFrame props; /* a pending frame's timing, colour and aux packets (aie_frame_copy_props), no pixels */
     int has_fwd;
 } Meta;
 
@@ -859,8 +854,8 @@ void aie_keyframe_free(AieKeyframe **kfp)
     free(kf->tmp_rgba2);
     free(kf->nnf_init);
     for (int i = 0; i < kf->npend; i++)
-        if (kf->pend[i].aux && kf->pend[i].aux_free)
-            kf->pend[i].aux_free(kf->pend[i].aux);
+        if (kf->pend[i].props.aux && kf->pend[i].props.aux_free)
+            kf->pend[i].props.aux_free(kf->pend[i].props.aux);
     free(kf->pend);
     aie_frame_unref(&kf->held);
     if (kf->fd >= 0)
@@ -999,36 +994,6 @@ static int key_after(const AieKeyframe *kf, int64_t i)
     return 0;
 }
 
-static void meta_take(Meta *m, AieFrame *f)
-{
-    m->pts = f->pts;
-    m->duration = f->duration;
-    m->index = f->index;
-    m->time_base = f->time_base;
-    m->sar = f->sar;
-    m->color = f->color;
-    m->interlaced = f->interlaced;
-    m->aux = f->aux;
-    m->aux_free = f->aux_free;
-    f->aux = NULL;
-    f->aux_free = NULL;
-}
-
-static void meta_give(Meta *m, AieFrame *f)
-{
-    f->pts = m->pts;
-    f->duration = m->duration;
-    f->index = m->index;
-    f->time_base = m->time_base;
-    f->sar = m->sar;
-    f->color = m->color;
-    f->interlaced = m->interlaced;
-    f->aux = m->aux;
-    f->aux_free = m->aux_free;
-    m->aux = NULL;
-    m->aux_free = NULL;
-}
-
 static int spill_io(AieKeyframe *kf, int slot, AieFrame *f, uint8_t *rgba, int write)
 {
     int64_t off = (int64_t)slot * (int64_t)kf->rec_bytes;
@@ -1067,7 +1032,7 @@ static int emit_styled(AieKeyframe *kf, const uint8_t *rgb, AieFrame *src, const
         return e;
     from_rgba(kf, rgb, src_rgba, src, o);
     if (m)
-        meta_give(m, o);
+        aie_frame_copy_props(o, &m->props);
     else
         aie_frame_copy_props(o, src);
     return emit_frame(kf, o, emit, opaque);
@@ -1097,14 +1062,14 @@ static int flush_pending(AieKeyframe *kf, AieKeyframeEmitFn emit, void *opaque)
             aie_frame_unref(&f);
             break;
         }
-        f->color = m->color;
+        f->color = m->props.color;
         if (m->has_fwd) {
             to_rgba(kf, f, kf->tmp_rgba2);
             e = emit_styled(kf, kf->tmp_rgba, f, kf->tmp_rgba2, m, emit, opaque);
             aie_frame_unref(&f);
         } else {
             note_passthrough(kf, kf->pend_first + i);
-            meta_give(m, f);
+            aie_frame_copy_props(f, &m->props);
             if (kf->p.shot_only) {
                 aie_frame_unref(&f);
                 continue;
@@ -1113,8 +1078,8 @@ static int flush_pending(AieKeyframe *kf, AieKeyframeEmitFn emit, void *opaque)
         }
     }
     for (int i = 0; i < kf->npend; i++)
-        if (kf->pend[i].aux && kf->pend[i].aux_free)
-            kf->pend[i].aux_free(kf->pend[i].aux);
+        if (kf->pend[i].props.aux && kf->pend[i].props.aux_free)
+            kf->pend[i].props.aux_free(kf->pend[i].props.aux);
     kf->npend = 0;
     return e;
 }
@@ -1148,7 +1113,7 @@ static int resolve_pending(AieKeyframe *kf, AieFrame *cur, const Key *key, int64
             aie_frame_unref(&f);
             goto done;
         }
-        f->color = m->color;
+        f->color = m->props.color;
         to_rgba(kf, f, kf->rgba_cur);
         e = synth(kf, &bp, bs, f, kf->tmp_rgba2, pool);
         if (!e && m->has_fwd) {
@@ -1197,7 +1162,7 @@ static int spill(AieKeyframe *kf, AieFrame *f, int64_t j, const uint8_t *fwd_rgb
     int e = spill_io(kf, kf->npend, f, (uint8_t *)fwd_rgba, 1);
     if (e)
         return e;
-    meta_take(m, f);
+    aie_frame_copy_props(&m->props, f);
     m->has_fwd = fwd_rgba != NULL;
     kf->npend++;
     return 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "aie/error.h"
+#include "aie/fs.h"
 #include "look/look_internal.h"
 
 static int fail(char *err, size_t errlen, long line, const char *fmt, ...)
@@ -333,4 +334,51 @@ int aie_lut_interp_parse(const char *name, AieLutInterp *out)
 const char *aie_lut_interp_name(AieLutInterp interp)
 {
     return interp == AIE_INTERP_TRILINEAR ? "trilinear" : "tetrahedral";
+}
+
+#define LUT_FILE_MAX (64 << 20)
+
+/* aie_lut_load(): the file read whole, then aie_lut_parse(). */
+int aie_lut_load(AieLut **out, const char *path, char *msg, size_t n)
+{
+    *out = NULL;
+    FILE *f = NULL;
+    int oe = aie_fs_open_regular(path, &f, msg, n);
+    if (oe)
+        return oe;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int err = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 1 << 16;
+            char *nb = cap <= LUT_FILE_MAX ? realloc(buf, cap) : NULL;
+            if (!nb) {
+                snprintf(msg, n, "%s: file too large for a LUT", path);
+                err = AIE_ETOOBIG;
+                goto done;
+            }
+            buf = nb;
+        }
+        size_t k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (ferror(f) && errno == EINTR) { /* a signal while a pipe was empty: go on */
+            clearerr(f);
+            continue;
+        }
+        if (k == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(msg, n, "%s: read error: %s", path, strerror(errno));
+        err = AIE_EIO;
+        goto done;
+    }
+    char why[256];
+    if ((err = aie_lut_parse(out, buf, len, why, sizeof(why))))
+        snprintf(msg, n, "%.200s: %s", path, why[0] ? why : aie_strerror(err));
+done:
+    free(buf);
+    fclose(f);
+    return err;
 }

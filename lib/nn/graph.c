@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aie/error.h"
+#include "aie/util.h"
 #include "dsp/conv.h"
 #include "nn/graph.h"
 #include "nn/nn_internal.h"
@@ -538,12 +539,7 @@ int aie_nn_model_from_graph(AieNnModel **out, NnGraph *g)
         return sizes ? AIE_EINVAL : AIE_ENOMEM;
     }
     int ow = sizes[2 * m->g.output];
-    int a = ow, b = 720;
-    while (b) {
-        int t = a % b;
-        a = b;
-        b = t;
-    }
+    int a = (int)aie_gcd64(ow, 720);
     m->scale_num = ow / a;
     m->scale_den = 720 / a;
     /* context: what one output pixel in the middle needs of the input */

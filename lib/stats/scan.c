@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "aie/error.h"
+#include "aie/util.h"
 #include "record.h"
 
 typedef struct Sc {
@@ -31,17 +32,6 @@ static inline void ws(Sc *s)
 }
 
 static inline int peek(const Sc *s) { return s->p < s->e ? (unsigned char)*s->p : -1; }
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Slow path of a string with escapes: unescape into the record's scratch. */
 static int str_escaped(Sc *s, const char *start, RStr *out)
@@ -79,7 +69,7 @@ static int str_escaped(Sc *s, const char *start, RStr *out)
         case 'u': {
             if (s->e - q < 4)
                 return FALLBACK;
-            int h0 = hexval(q[0]), h1 = hexval(q[1]), h2 = hexval(q[2]), h3 = hexval(q[3]);
+            int h0 = aie_hexval(q[0]), h1 = aie_hexval(q[1]), h2 = aie_hexval(q[2]), h3 = aie_hexval(q[3]);
             if ((h0 | h1 | h2 | h3) < 0)
                 return FALLBACK;
             unsigned u = (unsigned)(h0 << 12 | h1 << 8 | h2 << 4 | h3);

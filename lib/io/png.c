@@ -27,6 +27,7 @@
 
 #include "aie/error.h"
 #include "aie/io.h"
+#include "aie/util.h"
 #include "io/png.h"
 
 /* Largest single chunk libpng may buffer, and how many unknown chunks it keeps. */
@@ -383,12 +384,7 @@ static void read_color(PngIo *io, AieFrame *f)
     png_uint_32 px, py;
     int unit;
     if (png_get_pHYs(io->png, io->info, &px, &py, &unit) && px && py) {
-        png_uint_32 a = px, b = py;
-        while (b) {
-            png_uint_32 t = a % b;
-            a = b;
-            b = t;
-        }
+        png_uint_32 a = (png_uint_32)aie_gcd64(px, py);
         px /= a;
         py /= a;
         /* pixels per unit: the pixel aspect (width/height) is py/px */

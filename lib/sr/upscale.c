@@ -18,6 +18,7 @@
 #include "aie/scale.h"
 #include "aie/sr_cnn.h"
 #include "aie/upscale.h"
+#include "aie/util.h"
 
 #define MODELS_HINT "run 'make models' (scripts/fetch-models.sh) to download the pretrained models"
 
@@ -355,12 +356,7 @@ static AieFrame *view(const AieFrame *f, AieLayout layout, int x, int y, int w, 
  * the whole axis when no such region exists. */
 static void quality_span(int n, int out, int *start, int *len)
 {
-    int a = n, b = out;
-    while (b) {
-        int t = a % b;
-        a = b;
-        b = t;
-    }
+    int a = (int)aie_gcd64(n, out);
     int step = n / a, l = n / 2 / step * step;
     if (l < 64 || out * (int64_t)l % n) {
         *start = 0;

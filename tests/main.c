@@ -235,3 +235,14 @@ int tests_plot_png(const AieStats *s, const char *path, char *err, size_t errlen
     aie_frame_unref(&img);
     return rc;
 }
+
+int tests_suite_dirs(const char *name, char *bin, size_t binsize, char *dir, size_t dirsize)
+{
+    char *r = realpath(tests_bin_dir(), NULL);
+    if (!r)
+        return 1;
+    snprintf(bin, binsize, "%s", r);
+    free(r);
+    snprintf(dir, dirsize, "%s", tests_tmp_path(name));
+    return mkdir(dir, 0755) != 0;
+}

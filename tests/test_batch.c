@@ -21,13 +21,7 @@ static char dir[1024]; /* this suite's scratch directory */
 
 static int suite_init(void)
 {
-    char *r = realpath(tests_bin_dir(), NULL);
-    if (!r)
-        return 1;
-    snprintf(bin, sizeof(bin), "%s", r);
-    free(r);
-    snprintf(dir, sizeof(dir), "%s", tests_tmp_path("batch"));
-    return mkdir(dir, 0755) != 0;
+    return tests_suite_dirs("batch", bin, sizeof(bin), dir, sizeof(dir));
 }
 
 /* A fresh directory for one test; returns its path (static). */

@@ -327,13 +327,7 @@ static int write_bomb_png(const char *path, uint32_t w, uint32_t h)
 
 static int suite_init(void)
 {
-    char *r = realpath(tests_bin_dir(), NULL);
-    if (!r)
-        return 1;
-    snprintf(bin, sizeof(bin), "%s", r);
-    free(r);
-    snprintf(dir, sizeof(dir), "%s", tests_tmp_path("hardening"));
-    if (mkdir(dir, 0755) != 0)
+    if (tests_suite_dirs("hardening", bin, sizeof(bin), dir, sizeof(dir)))
         return 1;
     if (!tests_have_ffmpeg())
         return 0;

@@ -109,13 +109,7 @@ static int wait_for(const char *path)
 
 static int suite_init(void)
 {
-    char *r = realpath(tests_bin_dir(), NULL);
-    if (!r)
-        return 1;
-    snprintf(bin, sizeof(bin), "%s", r);
-    free(r);
-    snprintf(dir, sizeof(dir), "%s", tests_tmp_path("outputs"));
-    if (mkdir(dir, 0755) != 0)
+    if (tests_suite_dirs("outputs", bin, sizeof(bin), dir, sizeof(dir)))
         return 1;
     if (!tests_have_ffmpeg())
         return 0;

@@ -47,6 +47,10 @@ const char *tests_path(const char *dir, const char *name);
 /* Nonzero when the path exists (stat follows links). */
 int tests_exists(const char *path);
 
+/* A suite's setup: bin = the tools' directory (absolute), dir = a new scratch
+ * directory NAME under the run's temporary directory. 0, or 1 on failure. */
+int tests_suite_dirs(const char *name, char *bin, size_t binsize, char *dir, size_t dirsize);
+
 /* The standard output of a shell command line, trailing newlines and spaces
  * removed, in a static buffer (overwritten by the next call). */
 const char *tests_output(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

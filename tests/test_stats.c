@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "aie/error.h"
+#include "aie/frame.h"
 #include "aie/metrics.h"
 #include "aie/stats.h"
 #include "stats/record.h"
@@ -1438,6 +1439,34 @@ static void test_stage_shares(void)
     aie_stats_free(&s);
 }
 
+/* The PNG's font draws descenders: g, j, p, q, y (and , ;) put ink in the two
+ * rows (times the scale) below the baseline, letters without one do not. */
+static void test_font_descenders(void)
+{
+    for (int scale = 1; scale <= 2; scale++) {
+        AieFrame *f = NULL;
+        CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&f, 200, 40, AIE_LAYOUT_RGB, 8), 0);
+        for (int p = 0; p < 3; p++)
+            memset(f->data[p], 0xff, (size_t)f->stride[p] * (size_t)f->height);
+        const int base = 20;
+        const char *txt = "gjpqy,;aceox";
+        aie_stats_draw_text(f, 2, base, scale, txt, 0x000000);
+        for (int i = 0; txt[i]; i++) {
+            int ink_below = 0, ink_above = 0;
+            for (int y = 0; y < f->height; y++)
+                for (int x = 2 + i * 6 * scale; x < 2 + (i * 6 + 5) * scale; x++)
+                    if (f->data[0][y * f->stride[0] + x] == 0)
+                        *(y >= base ? &ink_below : &ink_above) += 1;
+            int want_desc = strchr("gjpqy,;", txt[i]) != NULL;
+            if (want_desc != (ink_below > 0))
+                fprintf(stderr, "\n  '%c' at scale %d: %d pixels below the baseline\n", txt[i], scale, ink_below);
+            CU_ASSERT_EQUAL(ink_below > 0, want_desc);
+            CU_ASSERT(ink_above > 0);
+        }
+        aie_frame_unref(&f);
+    }
+}
+
 int test_stats_register(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -1451,7 +1480,8 @@ int test_stats_register(void)
         !CU_add_test(s, "empty", test_empty) || !CU_add_test(s, "time_parse", test_time_parse) ||
         !CU_add_test(s, "selection", test_selection) || !CU_add_test(s, "cli", test_cli) ||
         !CU_add_test(s, "quality_identical", test_quality_identical) ||
-        !CU_add_test(s, "stage_shares", test_stage_shares))
+        !CU_add_test(s, "stage_shares", test_stage_shares) ||
+        !CU_add_test(s, "font_descenders", test_font_descenders))
         return -1;
     return 0;
 }

@@ -485,6 +485,21 @@ static const uint8_t font5x7[95][7] = {
     {0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00},
 };
 
+/* Glyphs that reach below the baseline, 5x9: rows 0-6 as in font5x7 (row 6
+ * sits on the baseline), rows 7-8 the descender. */
+static const struct {
+    char ch;
+    uint8_t rows[9];
+} font_desc[] = {
+    {'g', {0x00, 0x00, 0x0F, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x0E}},
+    {'j', {0x02, 0x00, 0x06, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C}},
+    {'p', {0x00, 0x00, 0x1E, 0x11, 0x11, 0x11, 0x1E, 0x10, 0x10}},
+    {'q', {0x00, 0x00, 0x0F, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x01}},
+    {'y', {0x00, 0x00, 0x11, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x0E}},
+    {',', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x04, 0x08}},
+    {';', {0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x04, 0x04, 0x08}},
+};
+
 typedef struct Canvas {
     AieFrame *f;
 } Canvas;
@@ -530,26 +545,38 @@ static void draw_line(Canvas *c, double x0, double y0, double x1, double y1, uin
     }
 }
 
-static void draw_text(Canvas *c, const PItem *p)
+void aie_stats_draw_text(AieFrame *f, int x, int baseline, int scale, const char *text, uint32_t rgb)
 {
-    int scale = p->size > 1 ? 2 : 1;
-    int n = (int)strlen(p->text);
-    int tw = n * 6 * scale;
-    int x = (int)lround(p->x0), y = (int)lround(p->y0) - 7 * scale;
-    if (p->anchor == A_MIDDLE)
-        x -= tw / 2;
-    else if (p->anchor == A_END)
-        x -= tw;
-    for (int i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p->text[i];
+    Canvas c = {f};
+    int y = baseline - 7 * scale; /* the top of the cell: row 6 ends on the baseline */
+    for (int i = 0; text[i]; i++) {
+        unsigned char ch = (unsigned char)text[i];
         const uint8_t *g = font5x7[(ch >= 32 && ch < 127 ? ch : '?') - 32];
-        for (int r = 0; r < 7; r++)
+        int nrows = 7;
+        for (size_t k = 0; k < sizeof(font_desc) / sizeof(font_desc[0]); k++)
+            if (font_desc[k].ch == (char)ch) {
+                g = font_desc[k].rows;
+                nrows = 9;
+            }
+        for (int r = 0; r < nrows; r++)
             for (int col = 0; col < 5; col++)
                 if (g[r] >> (4 - col) & 1)
                     for (int sy = 0; sy < scale; sy++)
                         for (int sx = 0; sx < scale; sx++)
-                            px(c, x + (i * 6 + col) * scale + sx, y + r * scale + sy, p->rgb);
+                            px(&c, x + (i * 6 + col) * scale + sx, y + r * scale + sy, rgb);
     }
+}
+
+static void draw_text(Canvas *c, const PItem *p)
+{
+    int scale = p->size > 1 ? 2 : 1;
+    int tw = (int)strlen(p->text) * 6 * scale;
+    int x = (int)lround(p->x0);
+    if (p->anchor == A_MIDDLE)
+        x -= tw / 2;
+    else if (p->anchor == A_END)
+        x -= tw;
+    aie_stats_draw_text(c->f, x, (int)lround(p->y0), scale, p->text, p->rgb);
 }
 
 static int render(const Scene *sc, AieFrame **out)

@@ -308,4 +308,8 @@ void stats_group_label(const AieStats *s, const Group *g, char *buf, size_t n);
 const char *stats_severity_name(int sev);
 extern const double stats_quantiles[4]; /* 0.5 0.9 0.95 0.99 */
 
+/* plot.c: draw text with the raster plot's 5x7 font (descenders two rows
+ * below the baseline), left end at x, scale 1 or 2, clipped to the frame */
+void aie_stats_draw_text(AieFrame *f, int x, int baseline, int scale, const char *text, uint32_t rgb);
+
 #endif

@@ -52,7 +52,11 @@ TOP_KEYS = {"v", "ts", "tool", "version", "event", "run_id", "host", "pid", "tag
             "in_flight", "rss_kb", "attempt", "exit", "signal", "queue_wait_ms", "runtime_ms", "cache",
             "options", "metrics_queued", "metrics_dropped", "start", "end", "timed_out", "interrupted"}
 STREAM_KEYS = {"name", "width", "height", "fps", "pix_fmt"}
-STAGE_KEYS = ["read", "process", "write", "wait"]
+STAGE_KEYS = ["read", "process", "write", "wait", "finish"]
+# threads that spend each stage's time: the reader, the workers, the writer,
+# the reader and the writer (wait), the writer (finish)
+STAGE_THREADS = {"read": 1, "process": None, "write": 1, "wait": 2, "finish": 1}
+JUDGED_STAGES = STAGE_KEYS[:4]
 
 TS_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
                    r"(?:([Zz])|([+-])(\d{2}):?(\d{2})?)?)?$")
@@ -154,7 +158,8 @@ class Group:
         self.hist = {}
         self.stage_runs = 0
         self.st_wall = 0.0
-        self.st = [0.0] * 4
+        self.st = [0.0] * 5
+        self.st_fin_wall = 0.0
         self.bound = [0, 0, 0]
         self.bound_wall = [0.0] * 3
         self.bound_new = [0.0] * 3
@@ -436,15 +441,20 @@ class Oracle:
                 if k.last_version is None or r["_ts"] >= k.last_version_ts:
                     k.last_version, k.last_version_ts = ver, r["_ts"]
         stages = r.get("stages_ms")
-        if wall >= MIN_WALL_MS and isinstance(stages, dict) and all(is_int(stages.get(x)) for x in STAGE_KEYS):
+        if wall >= MIN_WALL_MS and isinstance(stages, dict) and all(is_int(stages.get(x)) for x in JUDGED_STAGES):
             w = float(wall)
-            occ = [stages["read"] / w, stages["process"] / (w * thr), stages["write"] / w]
+            share = {}
+            for name in STAGE_KEYS:
+                if is_int(stages.get(name)):
+                    share[name] = min(1.0, max(0.0, stages[name] / (w * (STAGE_THREADS[name] or thr))))
+            occ = [share["read"], share["process"], share["write"]]
             g.stage_runs += 1
             g.st_wall += w
-            g.st[0] += stages["read"]
-            g.st[1] += stages["process"] / thr
-            g.st[2] += stages["write"]
-            g.st[3] += stages["wait"]
+            for i, name in enumerate(JUDGED_STAGES):
+                g.st[i] += share[name] * w
+            if "finish" in share:
+                g.st[4] += share["finish"] * w
+                g.st_fin_wall += w
             m = 0 if occ[0] >= occ[1] and occ[0] >= occ[2] else (1 if occ[1] >= occ[2] else 2)
             second = max([occ[k] for k in range(3) if k != m] + [0])
             if occ[m] >= BOUND_OCC and occ[m] >= BOUND_RATIO * second:
@@ -580,6 +590,7 @@ class Oracle:
                                              frames=sum(g.hist.values())) if g.hist else None)},
             "stages": {"runs": g.stage_runs,
                        **{STAGE_KEYS[i]: (g.st[i] / g.st_wall if g.st_wall > 0 else None) for i in range(4)},
+                       "finish": g.st[4] / g.st_fin_wall if g.st_fin_wall > 0 else None,
                        "bound": {"read": g.bound[0], "process": g.bound[1], "write": g.bound[2]}},
             "cpu": {"runs": g.cpu_runs,
                     "utilisation": g.cpu_ms / g.wall_thr if g.wall_thr > 0 else None,

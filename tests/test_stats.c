@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "aie/error.h"
+#include "aie/frame.h"
 #include "aie/metrics.h"
 #include "aie/stats.h"
 #include "stats/record.h"
@@ -1390,6 +1391,82 @@ static void test_quality_identical(void)
                               BIN, d), 0);
 }
 
+/* Every stage share is a share of wall time per thread of the stage, at most
+ * 100%: wait sums the reader's and the writer's blocked time (up to 2x wall),
+ * process sums the workers', and a read a few ms over wall (rounding) is
+ * capped. finish is its own column, from the runs that log it. */
+static void test_stage_shares(void)
+{
+    static const char line[] =
+        "{\"v\":1,\"ts\":\"2026-11-22T10:00:%02d.000Z\",\"tool\":\"aie-upscale\",\"version\":\"0.2.0\","
+        "\"event\":\"run_end\",\"run_id\":\"%032d\",\"host\":\"h\",\"pid\":%d,\"tags\":{},\"status\":\"ok\","
+        "\"error\":null,\"method\":\"lanczos\",\"model\":null,\"threads\":2,\"cores\":2,\"mem_total_kb\":1000000,"
+        "\"frames_in\":100,\"frames_out\":100,\"wall_ms\":2000,\"cpu_user_ms\":3000,\"cpu_sys_ms\":100,"
+        "\"maxrss_kb\":50000,\"stages_ms\":{\"read\":%d,\"process\":3000,\"write\":500,\"wait\":3600%s},"
+        "\"frame_ms_hist\":[[900,100]],\"quality\":{},\"dropped_records\":0}\n";
+    char log[4096];
+    int n = snprintf(log, sizeof(log), line, 1, 1, 1, 2100, ",\"finish\":100");
+    n += snprintf(log + n, sizeof(log) - (size_t)n, line, 5, 2, 2, 1900, "");
+    AieStatsOpts o = default_opts();
+    AieStats *s = run_mem(log, (size_t)n, &o);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    char *js = render(s, AIE_STATS_JSON);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(js);
+    json_object *j = json_tokener_parse(js), *g, *st, *v;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_FATAL(json_object_object_get_ex(j, "groups", &g));
+    CU_ASSERT_FATAL(json_object_object_get_ex(json_object_array_get_idx(g, 0), "stages", &st));
+    static const char *const name[5] = {"read", "process", "write", "wait", "finish"};
+    /* read: (1 + 0.95) / 2; process 3000 / (2 x 2000); wait 3600 / (2 x 2000);
+     * finish from the one run that has it */
+    static const double want[5] = {0.975, 0.75, 0.25, 0.9, 0.05};
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_FATAL(json_object_object_get_ex(st, name[i], &v));
+        CU_ASSERT(json_object_get_double(v) <= 1.0);
+        CU_ASSERT_DOUBLE_EQUAL(json_object_get_double(v), want[i], 1e-9);
+    }
+    json_object_put(j);
+    free(js);
+    char *txt = render(s, AIE_STATS_TEXT);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(txt);
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "FINISH"));
+    CU_ASSERT_PTR_NULL(strstr(txt, "180.0%"));
+    free(txt);
+    char *csv = render(s, AIE_STATS_CSV);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "wait_share,finish_share"));
+    free(csv);
+    aie_stats_free(&s);
+}
+
+/* The PNG's font draws descenders: g, j, p, q, y (and , ;) put ink in the two
+ * rows (times the scale) below the baseline, letters without one do not. */
+static void test_font_descenders(void)
+{
+    for (int scale = 1; scale <= 2; scale++) {
+        AieFrame *f = NULL;
+        CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&f, 200, 40, AIE_LAYOUT_RGB, 8), 0);
+        for (int p = 0; p < 3; p++)
+            memset(f->data[p], 0xff, (size_t)f->stride[p] * (size_t)f->height);
+        const int base = 20;
+        const char *txt = "gjpqy,;aceox";
+        aie_stats_draw_text(f, 2, base, scale, txt, 0x000000);
+        for (int i = 0; txt[i]; i++) {
+            int ink_below = 0, ink_above = 0;
+            for (int y = 0; y < f->height; y++)
+                for (int x = 2 + i * 6 * scale; x < 2 + (i * 6 + 5) * scale; x++)
+                    if (f->data[0][y * f->stride[0] + x] == 0)
+                        *(y >= base ? &ink_below : &ink_above) += 1;
+            int want_desc = strchr("gjpqy,;", txt[i]) != NULL;
+            if (want_desc != (ink_below > 0))
+                fprintf(stderr, "\n  '%c' at scale %d: %d pixels below the baseline\n", txt[i], scale, ink_below);
+            CU_ASSERT_EQUAL(ink_below > 0, want_desc);
+            CU_ASSERT(ink_above > 0);
+        }
+        aie_frame_unref(&f);
+    }
+}
+
 int test_stats_register(void)
 {
     CU_pSuite s = CU_add_suite("stats", NULL, NULL);
@@ -1402,7 +1479,9 @@ int test_stats_register(void)
         !CU_add_test(s, "memory_bounded", test_memory_bounded) || !CU_add_test(s, "formats", test_formats) ||
         !CU_add_test(s, "empty", test_empty) || !CU_add_test(s, "time_parse", test_time_parse) ||
         !CU_add_test(s, "selection", test_selection) || !CU_add_test(s, "cli", test_cli) ||
-        !CU_add_test(s, "quality_identical", test_quality_identical))
+        !CU_add_test(s, "quality_identical", test_quality_identical) ||
+        !CU_add_test(s, "stage_shares", test_stage_shares) ||
+        !CU_add_test(s, "font_descenders", test_font_descenders))
         return -1;
     return 0;
 }

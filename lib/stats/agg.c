@@ -895,15 +895,25 @@ static int run_end(AieStats *s, Group *g, const StatsRec *r)
             return err;
     }
     if (wall >= TH_MIN_WALL_MS && REC_HAS(r, F_STAGES) && (r->stages_has & 15) == 15) {
+        /* each stage's busy share of the wall time of the threads that run it
+         * (read 1, process threads, write 1, wait 2: the reader and the writer,
+         * finish 1), capped at 1 against rounding: never above 100% */
         double w = (double)wall;
-        double occ[3] = {(double)r->stages[0] / w, (double)r->stages[1] / (w * (double)thr),
-                         (double)r->stages[2] / w};
+        static const int per[5] = {1, 0, 1, 2, 1};
+        double occ[5];
+        for (int k = 0; k < 5; k++) {
+            double n = per[k] ? (double)per[k] : (double)thr;
+            occ[k] = (double)r->stages[k] / (w * n);
+            occ[k] = occ[k] < 0 ? 0 : occ[k] > 1 ? 1 : occ[k];
+        }
         g->stage_runs++;
         g->st_wall += w;
-        g->st[0] += (double)r->stages[0];
-        g->st[1] += (double)r->stages[1] / (double)thr;
-        g->st[2] += (double)r->stages[2];
-        g->st[3] += (double)r->stages[3];
+        for (int k = 0; k < 4; k++)
+            g->st[k] += occ[k] * w;
+        if (r->stages_has & 16) {
+            g->st[4] += occ[4] * w;
+            g->st_fin_wall += w;
+        }
         int m = occ[0] >= occ[1] && occ[0] >= occ[2] ? 0 : occ[1] >= occ[2] ? 1 : 2;
         double second = 0;
         for (int k = 0; k < 3; k++)
@@ -943,6 +953,8 @@ static int run_end(AieStats *s, Group *g, const StatsRec *r)
     }
     return err;
 }
+
+const char *const aie_stats_stage_names[STAGE_N] = {"read", "process", "write", "wait", "finish"};
 
 static void job_end(Group *g, const StatsRec *r, int *err)
 {

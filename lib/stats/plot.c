@@ -41,7 +41,7 @@ typedef struct Scene {
 
 static const uint32_t palette[MAX_PLOT_GROUPS] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2,
                                                   0x59a14f, 0xedc948, 0xb07aa1, 0xff9da7};
-static const uint32_t stage_rgb[4] = {0x4e79a7, 0xe15759, 0x59a14f, 0xbab0ac};
+static const uint32_t stage_rgb[STAGE_N] = {0x4e79a7, 0xe15759, 0x59a14f, 0xbab0ac, 0xf28e2b};
 #define INK 0x222222
 #define GRID 0xdddddd
 
@@ -305,17 +305,11 @@ static void plot_time(Scene *sc, const AieStats *s, const int *gi, int ng, doubl
 
 static double plot_stages(Scene *sc, const AieStats *s, const int *gi, int ng, double top)
 {
-    double bar = 7, gap = 10, rowh = 4 * bar + gap;
+    double bar = 7, gap = 10, rowh = STAGE_N * bar + gap;
     double ph = ng * rowh + 10, pw = W - ML - MR;
     rect(sc, ML, top, pw, ph, 0xfafafa);
-    text(sc, ML, top - 12, A_START, 2, "Stage split (busy share of wall time; process per worker thread)");
-    double xmax = 1;
-    for (int k = 0; k < ng; k++) {
-        const Group *g = s->groups[gi[k]];
-        for (int i = 0; g->st_wall > 0 && i < 4; i++)
-            xmax = g->st[i] / g->st_wall > xmax ? g->st[i] / g->st_wall : xmax;
-    }
-    xmax = nice_ceil(xmax);
+    text(sc, ML, top - 12, A_START, 2, "Stage split (busy share of wall time per thread of the stage)");
+    const double xmax = 1; /* a share is at most 100% */
     for (int i = 0; i <= 4; i++) {
         double x = ML + pw * i / 4;
         char b[32];
@@ -332,13 +326,14 @@ static double plot_stages(Scene *sc, const AieStats *s, const int *gi, int ng, d
         shorten(label, 15);
         double y = top + 5 + k * rowh;
         text(sc, ML - 6, y + 2 * bar + 4, A_END, 1, label);
-        for (int i = 0; i < 4; i++) {
-            double v = g->st_wall > 0 ? g->st[i] / g->st_wall : 0;
-            rect(sc, ML, y + i * bar, pw * v / xmax, bar - 1, stage_rgb[i]);
+        for (int i = 0; i < STAGE_N; i++) {
+            double v = 0;
+            if (stage_share(g, i, &v))
+                rect(sc, ML, y + i * bar, pw * v / xmax, bar - 1, stage_rgb[i]);
         }
     }
-    static const char *const names[4] = {"read+decode", "process", "encode+write", "wait"};
-    for (int i = 0; i < 4; i++) {
+    static const char *const names[STAGE_N] = {"read+decode", "process", "encode+write", "wait", "finish"};
+    for (int i = 0; i < STAGE_N; i++) {
         rect(sc, W - MR + 14, top + 6 + 18 * i, 12, 12, stage_rgb[i]);
         text(sc, W - MR + 32, top + 16 + 18 * i, A_START, 1, names[i]);
     }
@@ -371,7 +366,7 @@ static int build(const AieStats *s, Scene *sc)
             idx[j] = idx[j - 1];
             idx[j - 1] = t;
         }
-    double stage_h = (ng ? ng : 1) * 38.0 + 10;
+    double stage_h = (ng ? ng : 1) * (STAGE_N * 7.0 + 10) + 10;
     sc->width = W;
     sc->height = (int)(60 + 2 * PANEL_H + MT + stage_h + MB);
     rect(sc, 0, 0, W, sc->height, 0xffffff);
@@ -490,6 +485,21 @@ static const uint8_t font5x7[95][7] = {
     {0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00},
 };
 
+/* Glyphs that reach below the baseline, 5x9: rows 0-6 as in font5x7 (row 6
+ * sits on the baseline), rows 7-8 the descender. */
+static const struct {
+    char ch;
+    uint8_t rows[9];
+} font_desc[] = {
+    {'g', {0x00, 0x00, 0x0F, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x0E}},
+    {'j', {0x02, 0x00, 0x06, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0C}},
+    {'p', {0x00, 0x00, 0x1E, 0x11, 0x11, 0x11, 0x1E, 0x10, 0x10}},
+    {'q', {0x00, 0x00, 0x0F, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x01}},
+    {'y', {0x00, 0x00, 0x11, 0x11, 0x11, 0x11, 0x0F, 0x01, 0x0E}},
+    {',', {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x04, 0x08}},
+    {';', {0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x04, 0x04, 0x08}},
+};
+
 typedef struct Canvas {
     AieFrame *f;
 } Canvas;
@@ -535,26 +545,38 @@ static void draw_line(Canvas *c, double x0, double y0, double x1, double y1, uin
     }
 }
 
-static void draw_text(Canvas *c, const PItem *p)
+void aie_stats_draw_text(AieFrame *f, int x, int baseline, int scale, const char *text, uint32_t rgb)
 {
-    int scale = p->size > 1 ? 2 : 1;
-    int n = (int)strlen(p->text);
-    int tw = n * 6 * scale;
-    int x = (int)lround(p->x0), y = (int)lround(p->y0) - 7 * scale;
-    if (p->anchor == A_MIDDLE)
-        x -= tw / 2;
-    else if (p->anchor == A_END)
-        x -= tw;
-    for (int i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)p->text[i];
+    Canvas c = {f};
+    int y = baseline - 7 * scale; /* the top of the cell: row 6 ends on the baseline */
+    for (int i = 0; text[i]; i++) {
+        unsigned char ch = (unsigned char)text[i];
         const uint8_t *g = font5x7[(ch >= 32 && ch < 127 ? ch : '?') - 32];
-        for (int r = 0; r < 7; r++)
+        int nrows = 7;
+        for (size_t k = 0; k < sizeof(font_desc) / sizeof(font_desc[0]); k++)
+            if (font_desc[k].ch == (char)ch) {
+                g = font_desc[k].rows;
+                nrows = 9;
+            }
+        for (int r = 0; r < nrows; r++)
             for (int col = 0; col < 5; col++)
                 if (g[r] >> (4 - col) & 1)
                     for (int sy = 0; sy < scale; sy++)
                         for (int sx = 0; sx < scale; sx++)
-                            px(c, x + (i * 6 + col) * scale + sx, y + r * scale + sy, p->rgb);
+                            px(&c, x + (i * 6 + col) * scale + sx, y + r * scale + sy, rgb);
     }
+}
+
+static void draw_text(Canvas *c, const PItem *p)
+{
+    int scale = p->size > 1 ? 2 : 1;
+    int tw = (int)strlen(p->text) * 6 * scale;
+    int x = (int)lround(p->x0);
+    if (p->anchor == A_MIDDLE)
+        x -= tw / 2;
+    else if (p->anchor == A_END)
+        x -= tw;
+    aie_stats_draw_text(c->f, x, (int)lround(p->y0), scale, p->text, p->rgb);
 }
 
 static int render(const Scene *sc, AieFrame **out)

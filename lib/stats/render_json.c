@@ -263,9 +263,10 @@ static json_object *group_json(const AieStats *s, const Group *g)
 
     x = OBJ();
     ADD(x, "runs", ji(g->stage_runs));
-    static const char *const st[4] = {"read", "process", "write", "wait"};
-    for (int i = 0; i < 4; i++)
-        ADD(x, st[i], g->st_wall > 0 ? jd(g->st[i] / g->st_wall) : NULL);
+    for (int i = 0; i < STAGE_N; i++) {
+        double v;
+        ADD(x, aie_stats_stage_names[i], stage_share(g, i, &v) ? jd(v) : NULL);
+    }
     json_object *b = OBJ();
     ADD(b, "read", ji(g->bound[B_READ]));
     ADD(b, "process", ji(g->bound[B_PROCESS]));

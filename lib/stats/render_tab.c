@@ -75,7 +75,7 @@ static const char *const csv_cols[] = {
     "runs", "ok", "failed", "cancelled", "incomplete", "error_rate", "frames", "megapixels", "jobs",
     "retries", "speed_runs", "fps", "megapixels_per_s", "fps_mean", "run_fps_p50", "run_fps_p90",
     "run_fps_p95", "run_fps_p99", "frame_ms_p50", "frame_ms_p90", "frame_ms_p95", "frame_ms_p99",
-    "read_share", "process_share", "write_share", "wait_share", "cpu_utilisation",
+    "read_share", "process_share", "write_share", "wait_share", "finish_share", "cpu_utilisation",
     "machine_utilisation", "peak_rss_kb", "peak_memory_ratio", "queue_wait_p50_s", "queue_wait_p95_s",
     "cache_hit_rate",
 };
@@ -134,8 +134,11 @@ int stats_render_csv(const AieStats *s, FILE *f)
             csv_num(f, g->p_fps[k], sp);
         for (int k = 0; k < 4; k++)
             csv_num(f, g->p_frame_ms[k], fh);
-        for (int k = 0; k < 4; k++)
-            csv_num(f, g->st[k] / g->st_wall, g->st_wall > 0);
+        for (int k = 0; k < STAGE_N; k++) {
+            double v = 0;
+            int have = stage_share(g, k, &v);
+            csv_num(f, v, have);
+        }
         csv_num(f, g->cpu_ms / g->wall_thr_ms, g->wall_thr_ms > 0);
         csv_num(f, g->cpu_ms / g->wall_cores_ms, g->wall_cores_ms > 0);
         csv_int(f, g->peak_rss_kb);
@@ -236,7 +239,6 @@ int stats_render_prom(const AieStats *s, FILE *f)
 {
     static const char *const status[4] = {"ok", "failed", "cancelled", "other"};
     static const char *const qs[4] = {"0.5", "0.9", "0.95", "0.99"};
-    static const char *const stage[4] = {"read", "process", "write", "wait"};
     int ng = s->ngroups;
     family(f, "aie_runs", "gauge", "Runs that ended in the selected window, by status.");
     for (int gi = 0; gi < ng; gi++) {
@@ -301,12 +303,14 @@ int stats_render_prom(const AieStats *s, FILE *f)
         sample(f, s, g, "aie_frame_time_seconds_count", NULL, NULL, (double)g->frame_hist->total);
     }
     family(f, "aie_stage_busy_ratio", "gauge",
-           "Busy share of wall time per stage (process per worker thread), runs of 1 s or more.");
+           "Busy share of wall time per stage and thread of the stage (at most 1), runs of 1 s or more.");
     for (int gi = 0; gi < ng; gi++) {
         const Group *g = s->groups[gi];
-        if (g->st_wall > 0)
-            for (int k = 0; k < 4; k++)
-                sample(f, s, g, "aie_stage_busy_ratio", "stage", stage[k], g->st[k] / g->st_wall);
+        for (int k = 0; k < STAGE_N; k++) {
+            double v;
+            if (stage_share(g, k, &v))
+                sample(f, s, g, "aie_stage_busy_ratio", "stage", aie_stats_stage_names[k], v);
+        }
     }
     family(f, "aie_cpu_utilisation_ratio", "gauge", "CPU time over wall time times worker threads.");
     for (int gi = 0; gi < ng; gi++) {

@@ -243,12 +243,12 @@ int stats_render_text(const AieStats *s, FILE *f)
         }
         table_print(f, &t);
 
-        section(f, "Where the time goes (busy share of wall time; process per worker thread)");
+        section(f, "Where the time goes (busy share of wall time per thread of the stage)");
         if ((r = row(&t)) < 0)
             goto nomem;
         key_cells(s, &t, r, NULL);
-        const char *h3[] = {"RUNS", "READ", "PROCESS", "WRITE", "WAIT", "BOUND read/process/write"};
-        for (int i = 0; i < 6; i++)
+        const char *h3[] = {"RUNS", "READ", "PROCESS", "WRITE", "WAIT", "FINISH", "BOUND read/process/write"};
+        for (int i = 0; i < 7; i++)
             cell(&t, r, k + i, "%s", h3[i]);
         for (int gi = 0; gi < s->ngroups; gi++) {
             const Group *g = s->groups[gi];
@@ -256,10 +256,12 @@ int stats_render_text(const AieStats *s, FILE *f)
                 goto nomem;
             key_cells(s, &t, r, g);
             cell(&t, r, k, "%lld", (long long)g->stage_runs);
-            if (g->st_wall > 0)
-                for (int i = 0; i < 4; i++)
-                    cell(&t, r, k + 1 + i, "%s", pct(a, g->st[i] / g->st_wall));
-            cell(&t, r, k + 5, "%lld/%lld/%lld", (long long)g->bound[0], (long long)g->bound[1], (long long)g->bound[2]);
+            for (int i = 0; i < STAGE_N; i++) {
+                double v;
+                if (stage_share(g, i, &v))
+                    cell(&t, r, k + 1 + i, "%s", pct(a, v));
+            }
+            cell(&t, r, k + 6, "%lld/%lld/%lld", (long long)g->bound[0], (long long)g->bound[1], (long long)g->bound[2]);
         }
         table_print(f, &t);
 

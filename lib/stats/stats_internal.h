@@ -153,7 +153,7 @@ typedef struct Group {
     SHist run_fps;
     AieHist *frame_hist;
     /* stages and cpu: ok runs of at least TH_MIN_WALL_MS */
-    int64_t stage_runs; double st_wall, st[4];
+    int64_t stage_runs; double st_wall, st[5], st_fin_wall; /* st[k]: share x wall, summed; st[4] finish over st_fin_wall */
     int64_t bound[3]; double bound_wall[3], bound_new_wall[3], bound_occ[3], bound_next[3];
     int64_t cpu_runs; double cpu_ms, wall_thr_ms, wall_cores_ms;
     int64_t fewer_threads; int64_t max_threads, max_cores;
@@ -169,6 +169,21 @@ typedef struct Group {
     /* computed at finish */
     double p_fps[4], p_frame_ms[4];
 } Group;
+
+/* the stages in the order of the report: read, process, write, wait, finish */
+#define STAGE_N 5
+extern const char *const aie_stats_stage_names[STAGE_N];
+
+/* stage k's share of wall time over the group's judged runs (finish: the runs
+ * that log it); 0 when no run has it */
+static inline int stage_share(const Group *g, int k, double *v)
+{
+    double d = k == 4 ? g->st_fin_wall : g->st_wall;
+    if (!(d > 0))
+        return 0;
+    *v = g->st[k] / d;
+    return 1;
+}
 
 typedef struct Class {
     char *key;                       /* tool \x1f method \x1f model \x1f res */
@@ -292,5 +307,9 @@ int stats_render_prom(const AieStats *s, FILE *f);
 void stats_group_label(const AieStats *s, const Group *g, char *buf, size_t n);
 const char *stats_severity_name(int sev);
 extern const double stats_quantiles[4]; /* 0.5 0.9 0.95 0.99 */
+
+/* plot.c: draw text with the raster plot's 5x7 font (descenders two rows
+ * below the baseline), left end at x, scale 1 or 2, clipped to the frame */
+void aie_stats_draw_text(AieFrame *f, int x, int baseline, int scale, const char *text, uint32_t rgb);
 
 #endif

@@ -135,7 +135,8 @@ typedef struct Spec {
     const char *out_pix;
     long long start_ms, frames, frames_out;
     double frame_us, sigma, tail_frac, tail_mult;
-    double occ_read, occ_proc, occ_write, occ_wait;
+    double occ_read, occ_proc, occ_write, occ_wait; /* occ_wait: of the reader's and the writer's time */
+    double occ_finish;          /* 0: no stages_ms.finish (logs before 0.2) */
     long long maxrss_kb;
     const char *status, *error; /* error: JSON string body, already escaped */
     const char *quality;        /* JSON object text */
@@ -178,6 +179,7 @@ static void spec_init(Spec *s, const char *tool, const char *host, long long sta
     s->occ_proc = 0.70;
     s->occ_write = 0.50;
     s->occ_wait = 0.20;
+    s->occ_finish = 0.02;
     s->maxrss_kb = 2000000;
     s->status = "ok";
     s->quality = "{}";
@@ -348,7 +350,7 @@ static long long emit_run(const Spec *s)
         return end_ms;
     }
     end_ms = s->start_ms + wall_ms + 40;
-    double rd = s->occ_read * wall, wr = s->occ_write * wall, wt = s->occ_wait * wall;
+    double rd = s->occ_read * wall, wr = s->occ_write * wall, wt = s->occ_wait * 2 * wall;
     double cpu = (process_ms + rd + wr) * 1.02 + 60;
     b->n = 0;
     common(b, s, end_ms, "run_end");
@@ -362,8 +364,11 @@ static long long emit_run(const Spec *s)
            "\"cpu_user_ms\":%lld,\"cpu_sys_ms\":%lld,\"maxrss_kb\":%lld,",
         s->cores, s->mem_total_kb, frames, s->no_start ? 0 : (s->frames_out ? s->frames_out : frames), wall_ms,
         (long long)(cpu * 0.96), (long long)(cpu * 0.04), s->maxrss_kb);
-    put(b, "\"stages_ms\":{\"read\":%lld,\"process\":%lld,\"write\":%lld,\"wait\":%lld},\"frame_ms_hist\":[",
+    put(b, "\"stages_ms\":{\"read\":%lld,\"process\":%lld,\"write\":%lld,\"wait\":%lld",
         llround(rd), llround(process_ms), llround(wr), llround(wt));
+    if (s->occ_finish > 0)
+        put(b, ",\"finish\":%lld", llround(s->occ_finish * wall));
+    put(b, "},\"frame_ms_hist\":[");
     for (int i = 0; i < nh; i++)
         put(b, "%s[%d,%lld]", i ? "," : "", idx[i], cnt[i]);
     put(b, "],\"quality\":%s,\"dropped_records\":%lld}\n", s->quality, s->dropped);
@@ -599,6 +604,7 @@ static void scenario(const char *name)
             s.frames = 600;
             s.frame_us = jitter(k < 20 ? 40000 : 56000, 0.02);
             s.version = k < 20 ? "0.1.0" : "0.2.0";
+            s.occ_finish = k < 20 ? 0 : 0.05;
             emit_run(&s);
         }
         return;

@@ -112,11 +112,13 @@ bench_keyframe() {
         if [[ $first == 1 && ${KEYFRAME_PICS:-1} != 0 ]]; then
             # docs/keyframe-key.png: source frame k | its painting (the keyframe);
             # docs/keyframe-k30.png: frame k+30: source | ground truth F | ours | flow-warp
+            # (a 256-colour palette keeps each file small enough to commit)
+            local pal="split[p0][p1];[p0]palettegen=max_colors=256[p];[p1][p]paletteuse=dither=none"
             mkdir -p "$top/docs"
             ffmpeg -v error -y -i "$dd/src/000.png" -i "$gtd/000.png" -filter_complex \
-                "[0][1]hstack=2,scale=960:-2" -frames:v 1 "$top/docs/keyframe-key.png"
+                "[0][1]hstack=2,scale=960:-2,$pal" -frames:v 1 "$top/docs/keyframe-key.png"
             ffmpeg -v error -y -i "$dd/src/030.png" -i "$gtd/030.png" -i "$out_s/030.png" -i "$out_w/030.png" \
-                -filter_complex "[0][1]hstack=2[a];[2][3]hstack=2[b];[a][b]vstack,scale=960:-2" \
+                -filter_complex "[0][1]hstack=2[a];[2][3]hstack=2[b];[a][b]vstack,scale=960:-2,$pal" \
                 -frames:v 1 "$top/docs/keyframe-k30.png"
             echo "pictures: docs/keyframe-key.png (frame k: source, painted keyframe), docs/keyframe-k30.png (frame k+30: source, ground truth; ours, flow-warp)"
         fi

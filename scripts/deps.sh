@@ -3,7 +3,7 @@
 # As root: installs what is missing with apt-get. Otherwise: prints the exact
 # command to run and fails.
 # Usage: scripts/deps.sh [--check] [--bench]   (--bench adds what make bench
-# races against or uses: GNU parallel, jq, npm)
+# races against or uses: GNU parallel, jq, npm, gmic)
 set -eu
 # The Debian packages, in one place (the Makefile's PKGS names the pkg-config
 # modules the -dev packages provide: add a new library in both). Each -dev
@@ -15,7 +15,7 @@ check=0
 for a in "$@"; do
     case $a in
     --check) check=1 ;;
-    --bench) PKGS="$PKGS parallel jq"
+    --bench) PKGS="$PKGS parallel jq gmic"
              # npm may come from elsewhere than Debian (a newer Node.js)
              command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm" ;;
     *) echo "usage: scripts/deps.sh [--check] [--bench]" >&2; exit 2 ;;

@@ -171,6 +171,7 @@ _check:
 	$(Q)$(MAKE) --no-print-directory WERROR=1 tests
 	$(Q)scripts/man-lint.sh $(O) $(TOOLS)
 	$(Q)scripts/check-layers.sh
+	$(Q)scripts/check-symbols.sh $(LIB)
 	$(Q)for h in lib/aie/*.h; do \
 	    echo "#include \"$${h#lib/}\"" | $(CC) $(ALL_CFLAGS) -Werror -x c -fsyntax-only - \
 	    || { echo "header $$h does not compile on its own"; exit 1; }; done; echo "headers: each compiles on its own"

@@ -2,7 +2,7 @@
  * Replays the fuzz corpora of the targets in tests/fuzz/ (the seeds and the
  * regression inputs of testdata/fuzz/<target>/) through each target's body,
  * <target>_fuzz_one(), which must return 0 for every file. The png and
- * stats_line corpora are replayed by tests/test_png.c and tests/test_stats.c.
+ * aie_stats_line corpora are replayed by tests/test_png.c and tests/test_stats.c.
  * No fuzzing happens here: the campaign is `make fuzz` (scripts/fuzz.sh).
  */
 #include <dirent.h>

@@ -72,7 +72,7 @@ static void buf_be32(Buf *b, uint32_t v)
     buf_put(b, c, 4);
 }
 
-static void buf_free(Buf *b)
+static void aie_buf_free(Buf *b)
 {
     free(b->p);
     memset(b, 0, sizeof(*b));
@@ -203,8 +203,8 @@ static void build_png(Buf *out, const Spec *s, const uint8_t *img)
     zlib_stored(&z, raw.p, raw.n);
     put_chunk(out, "IDAT", z.p, z.n);
     put_chunk(out, "IEND", NULL, 0);
-    buf_free(&raw);
-    buf_free(&z);
+    aie_buf_free(&raw);
+    aie_buf_free(&z);
 }
 
 static int write_bytes(const char *path, const void *p, size_t n)
@@ -425,7 +425,7 @@ static void test_palette(void)
                 CU_ASSERT_EQUAL(bad, 0);
             }
             aie_frame_unref(&f);
-            buf_free(&png);
+            aie_buf_free(&png);
             free(img);
             free(idx);
         }
@@ -463,7 +463,7 @@ static void test_gray_alpha(void)
             CU_ASSERT_EQUAL(bad, 0);
         }
         aie_frame_unref(&f);
-        buf_free(&png);
+        aie_buf_free(&png);
         free(img);
     }
 
@@ -484,7 +484,7 @@ static void test_gray_alpha(void)
             CU_ASSERT(px(f, 1, 3, 0) == 0x1235);
         }
         aie_frame_unref(&f);
-        buf_free(&png);
+        aie_buf_free(&png);
     }
 
     /* 8-bit rgb with tRNS key (10, 20, 30) */
@@ -502,7 +502,7 @@ static void test_gray_alpha(void)
             CU_ASSERT(px(f, 0, 2, 0) == 200 && px(f, 1, 2, 0) == 100 && px(f, 2, 2, 0) == 50);
         }
         aie_frame_unref(&f);
-        buf_free(&png);
+        aie_buf_free(&png);
     }
 
     /* 2-bit gray expands to 0, 85, 170, 255 */
@@ -519,7 +519,7 @@ static void test_gray_alpha(void)
             CU_ASSERT(px(f, 0, 2, 0) == 170 && px(f, 0, 3, 0) == 255);
         }
         aie_frame_unref(&f);
-        buf_free(&png);
+        aie_buf_free(&png);
     }
 }
 
@@ -566,8 +566,8 @@ static void test_interlaced(void)
             }
             aie_frame_unref(&a);
             aie_frame_unref(&b);
-            buf_free(&plain);
-            buf_free(&inter);
+            aie_buf_free(&plain);
+            aie_buf_free(&inter);
             free(img);
         }
 }
@@ -586,7 +586,7 @@ static AieColor read_color_of(const Buf *extra, int color_type, AieRational *sar
             *sar = f->sar;
     }
     aie_frame_unref(&f);
-    buf_free(&png);
+    aie_buf_free(&png);
     return c;
 }
 
@@ -602,7 +602,7 @@ static int file_has_chunk(const char *path, const char *type)
                 found = 1;
             off += 12 + (size_t)len;
         }
-    buf_free(&b);
+    aie_buf_free(&b);
     return found;
 }
 
@@ -619,27 +619,27 @@ static void test_color_metadata(void)
     put_chunk(&x, "sRGB", &srgb, 1);
     c = read_color_of(&x, 6, NULL);
     CU_ASSERT(c.primaries == 1 && c.transfer == 13 && c.matrix == 0);
-    buf_free(&x);
+    aie_buf_free(&x);
 
     uint8_t gama[4] = {0, 0, 0xb1, 0x8f}; /* 45455 */
     put_chunk(&x, "gAMA", gama, 4);
     c = read_color_of(&x, 2, NULL);
     CU_ASSERT(c.transfer == 4 && c.primaries == 2);
-    buf_free(&x);
+    aie_buf_free(&x);
 
     uint8_t cicp[4] = {9, 16, 0, 1};
     put_chunk(&x, "cICP", cicp, 4);
     put_chunk(&x, "gAMA", gama, 4);
     c = read_color_of(&x, 2, NULL);
     CU_ASSERT(c.primaries == 9 && c.transfer == 16 && c.range == 2 && c.matrix == 0);
-    buf_free(&x);
+    aie_buf_free(&x);
 
     /* an ICC profile we do not parse: unspecified (and never inflated) */
     uint8_t iccp[] = "prof\0\0garbage-not-zlib";
     put_chunk(&x, "iCCP", iccp, sizeof(iccp));
     c = read_color_of(&x, 2, NULL);
     CU_ASSERT(c.primaries == 2 && c.transfer == 2);
-    buf_free(&x);
+    aie_buf_free(&x);
 
     /* pHYs 9 x 8 pixels per unit: pixels are 8:9 wide */
     uint8_t phys[9] = {0, 0, 0, 9, 0, 0, 0, 8, 0};
@@ -647,7 +647,7 @@ static void test_color_metadata(void)
     AieRational sar = {0, 0};
     c = read_color_of(&x, 2, &sar);
     CU_ASSERT(sar.num == 8 && sar.den == 9);
-    buf_free(&x);
+    aie_buf_free(&x);
 
     /* writer: sRGB, cICP, gAMA, pHYs, read back */
     char err[AIE_ERRBUF_SIZE];
@@ -722,7 +722,7 @@ static Buf ihdr_only(uint32_t w, uint32_t h, int with_idat)
         Buf z = {0};
         zlib_stored(&z, row, 1);
         put_chunk(&b, "IDAT", z.p, z.n);
-        buf_free(&z);
+        aie_buf_free(&z);
         put_chunk(&b, "IEND", NULL, 0);
     }
     return b;
@@ -748,7 +748,7 @@ static void test_bomb(void)
                                            sizeof(err)),
                         AIE_ETOOBIG);
         CU_ASSERT(strstr(err, "16384") != NULL);
-        buf_free(&b);
+        aie_buf_free(&b);
     }
 
     /* 16384 wide is allowed */
@@ -764,7 +764,7 @@ static void test_bomb(void)
         CU_ASSERT_EQUAL(read_buf(&b, "wide.png", &f), 0);
         CU_ASSERT(f && f->width == 16384 && px(f, 0, 16383, 0) == 77);
         aie_frame_unref(&f);
-        buf_free(&b);
+        aie_buf_free(&b);
         free(img);
     }
 
@@ -778,7 +778,7 @@ static void test_bomb(void)
         int ret = read_buf(&b, "chunkbomb.png", &f);
         CU_ASSERT_EQUAL(ret, AIE_ETRUNC);
         CU_ASSERT_PTR_NULL(f);
-        buf_free(&b);
+        aie_buf_free(&b);
     }
 
     /* a 2 MiB zTXt before IDAT is skipped and the image still reads */
@@ -796,8 +796,8 @@ static void test_bomb(void)
         CU_ASSERT_EQUAL(read_buf(&b, "ztxt.png", &f), 0);
         CU_ASSERT(f && px(f, 2, 1, 0) == 6);
         aie_frame_unref(&f);
-        buf_free(&b);
-        buf_free(&extra);
+        aie_buf_free(&b);
+        aie_buf_free(&extra);
         free(big);
     }
     CU_ASSERT_EQUAL(quiet_end(), 0);
@@ -837,10 +837,10 @@ static void test_truncated(void)
         AieFrame *f = NULL;
         CU_ASSERT_EQUAL(read_buf(&d, "damaged.png", &f), AIE_ETRUNC);
         CU_ASSERT_PTR_NULL(f);
-        buf_free(&d);
+        aie_buf_free(&d);
     }
     CU_ASSERT_EQUAL(quiet_end(), 0);
-    buf_free(&b);
+    aie_buf_free(&b);
     aie_frame_unref(&src);
 }
 
@@ -972,7 +972,7 @@ static void test_ffmpeg_oracle(void)
                 bad += px(src, c, x, y) != (unsigned)(q[0] | q[1] << 8);
             }
     CU_ASSERT_EQUAL(bad, 0);
-    buf_free(&b);
+    aie_buf_free(&b);
     aie_frame_unref(&src);
 
     static const struct {
@@ -1006,7 +1006,7 @@ static void test_ffmpeg_oracle(void)
             CU_ASSERT_EQUAL(bad, 0);
         }
         aie_frame_unref(&f);
-        buf_free(&r);
+        aie_buf_free(&r);
     }
 }
 

@@ -133,7 +133,7 @@ static void test_hash_bins(void)
     aie_raisr_dsp_init(&dsp[0], 0);
     aie_raisr_dsp_init(&dsp[1], aie_cpu_flags());
     AieRaisrHashParams hp = {.nstrength = 3, .ncoherence = 3};
-    raisr_default_thresholds(3, 3, hp.strength_thr, hp.coherence_thr);
+    aie_raisr_default_thresholds(3, 3, hp.strength_thr, hp.coherence_thr);
     const int w = 40, hh = 40;
     static const double angles[] = {3.75, 18.75, 48.75, 86.25, 108.75, 146.25, 176.25}; /* mid-sector */
     static const double slopes[] = {0.3, 5, 12}; /* l1 below, between and above 6000 and 60000 */
@@ -148,9 +148,9 @@ static void test_hash_bins(void)
                         f->data[0][y * f->stride[0] + x] =
                             (uint8_t)clampi((int)lround(128 + s * ((x - 20) * cos(th) + (y - 20) * sin(th))), 0, 255);
                 RaisrRows rows;
-                CU_ASSERT_EQUAL_FATAL(raisr_rows_init(&rows, f->data[0], f->stride[0], w, hh, 8, 7, &dsp[d], &hp), 0);
+                CU_ASSERT_EQUAL_FATAL(aie_raisr_rows_init(&rows, f->data[0], f->stride[0], w, hh, 8, 7, &dsp[d], &hp), 0);
                 const int16_t *src[8];
-                raisr_rows_prepare(&rows, 20, src);
+                aie_raisr_rows_prepare(&rows, 20, src);
                 int b = rows.bucket[20];
                 int angle = b / 9, strength = b / 3 % 3, coherence = b % 3;
                 /* twice the gradient angle, counted from -180 in 15-degree sectors */
@@ -163,7 +163,7 @@ static void test_hash_bins(void)
                 CU_ASSERT_EQUAL(strength, si == 0 ? 0 : si == 1 ? 1 : 2);
                 if (si > 0 && angle != want)
                     fprintf(stderr, "angle %g: bin %d, expected %d\n", angles[ai], angle, want);
-                raisr_rows_free(&rows);
+                aie_raisr_rows_free(&rows);
                 aie_frame_unref(&f);
             }
     /* flat: weakest strength, lowest coherence */
@@ -172,11 +172,11 @@ static void test_hash_bins(void)
     for (int y = 0; y < hh; y++)
         memset(f->data[0] + y * f->stride[0], 77, (size_t)w);
     RaisrRows rows;
-    CU_ASSERT_EQUAL_FATAL(raisr_rows_init(&rows, f->data[0], f->stride[0], w, hh, 8, 7, &dsp[1], &hp), 0);
+    CU_ASSERT_EQUAL_FATAL(aie_raisr_rows_init(&rows, f->data[0], f->stride[0], w, hh, 8, 7, &dsp[1], &hp), 0);
     const int16_t *src[8];
-    raisr_rows_prepare(&rows, 10, src);
+    aie_raisr_rows_prepare(&rows, 10, src);
     CU_ASSERT_EQUAL(rows.bucket[10] % 9, 0);
-    raisr_rows_free(&rows);
+    aie_raisr_rows_free(&rows);
     aie_frame_unref(&f);
 }
 

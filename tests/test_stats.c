@@ -413,8 +413,8 @@ static void test_findings_fire(void)
 static void test_scanner_vs_jsonc(void)
 {
     static StatsRec a, b;
-    rec_init(&a);
-    rec_init(&b);
+    aie_rec_init(&a);
+    aie_rec_init(&b);
     long checked = 0, fell_back = 0;
     for (size_t g = 0; g < NGOLDEN; g++) {
         size_t len;
@@ -427,12 +427,12 @@ static void test_scanner_vs_jsonc(void)
             char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
             lineno++;
-            int rs = rec_scan(&a, p, n);
-            int rj = rec_parse_jsonc(&b, p, n);
+            int rs = aie_rec_scan(&a, p, n);
+            int rj = aie_rec_parse_jsonc(&b, p, n);
             if (rs == SCAN_OK) {
                 checked++;
                 CU_ASSERT_EQUAL(rj, 0);
-                int diff = rec_compare(&a, &b);
+                int diff = aie_rec_compare(&a, &b);
                 if (diff)
                     fprintf(stderr, "\n  %s:%d: scanner and json-c differ at field %d\n", golden[g], lineno, diff - 1);
                 CU_ASSERT_EQUAL(diff, 0);
@@ -442,8 +442,8 @@ static void test_scanner_vs_jsonc(void)
                     fprintf(stderr, "\n  %s:%d: the scanner did not take a writer's line\n", golden[g], lineno);
                 CU_ASSERT(!writer_made || rj != 0);
             }
-            rec_release(&a);
-            rec_release(&b);
+            aie_rec_release(&a);
+            aie_rec_release(&b);
             p += n + 1;
         }
         free(data);
@@ -487,23 +487,23 @@ static void test_scanner_vs_jsonc(void)
         "",
     };
     for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
-        int rs = rec_scan(&a, edge[i], strlen(edge[i]));
-        int rj = rec_parse_jsonc(&b, edge[i], strlen(edge[i]));
+        int rs = aie_rec_scan(&a, edge[i], strlen(edge[i]));
+        int rj = aie_rec_parse_jsonc(&b, edge[i], strlen(edge[i]));
         if (rs == SCAN_OK) {
-            int diff = rj == 0 ? rec_compare(&a, &b) : -1;
+            int diff = rj == 0 ? aie_rec_compare(&a, &b) : -1;
             if (diff)
                 fprintf(stderr, "\n  edge %zu (%s): scanner and json-c differ (%d)\n", i, edge[i], diff);
             CU_ASSERT_EQUAL(diff, 0);
         }
-        rec_release(&a);
-        rec_release(&b);
+        aie_rec_release(&a);
+        aie_rec_release(&b);
     }
     /* and the scanner really is the path taken: the common shapes do not fall back */
-    CU_ASSERT_EQUAL(rec_scan(&a, edge[9], strlen(edge[9])), SCAN_OK);
-    CU_ASSERT_EQUAL(rec_scan(&a, edge[14], strlen(edge[14])), SCAN_OK);
-    CU_ASSERT_EQUAL(rec_scan(&a, edge[4], strlen(edge[4])), SCAN_FALLBACK); /* surrogates: json-c decides */
-    rec_free(&a);
-    rec_free(&b);
+    CU_ASSERT_EQUAL(aie_rec_scan(&a, edge[9], strlen(edge[9])), SCAN_OK);
+    CU_ASSERT_EQUAL(aie_rec_scan(&a, edge[14], strlen(edge[14])), SCAN_OK);
+    CU_ASSERT_EQUAL(aie_rec_scan(&a, edge[4], strlen(edge[4])), SCAN_FALLBACK); /* surrogates: json-c decides */
+    aie_rec_free(&a);
+    aie_rec_free(&b);
 }
 
 /* The fuzz seed corpus through the fuzz target's body (make check replays it). */
@@ -581,16 +581,16 @@ static void test_percentile_error(void)
         double z = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
         v[i] = 20000 * exp(0.4 * z) * (i % 50 == 0 ? 8 : 1);
         aie_hist_add(&h, v[i]);
-        CU_ASSERT_EQUAL(shist_add(&sh, v[i] / 1e5), 0); /* fps-like values around 0.2 */
-        CU_ASSERT_EQUAL(shist_add(&neg, (i % 3 ? 1 : -1) * v[i] / 1e4 * (i % 7 == 0 ? 0 : 1)), 0);
+        CU_ASSERT_EQUAL(aie_shist_add(&sh, v[i] / 1e5), 0); /* fps-like values around 0.2 */
+        CU_ASSERT_EQUAL(aie_shist_add(&neg, (i % 3 ? 1 : -1) * v[i] / 1e4 * (i % 7 == 0 ? 0 : 1)), 0);
     }
     qsort(v, N, sizeof(v[0]), dcmp);
     double worst = 0;
     for (int k = 0; k < 4; k++) {
-        double q = stats_quantiles[k];
+        double q = aie_stats_quantiles[k];
         double e = exact_rank(v, N, q);
         double rel1 = fabs(aie_hist_quantile(&h, q) - e) / e;
-        double rel2 = fabs(shist_quantile(&sh, q) - e / 1e5) / (e / 1e5);
+        double rel2 = fabs(aie_shist_quantile(&sh, q) - e / 1e5) / (e / 1e5);
         worst = fmax(worst, fmax(rel1, rel2));
     }
     CU_ASSERT(worst <= AIE_STATS_PCT_ERROR);
@@ -605,17 +605,17 @@ static void test_percentile_error(void)
     }
     qsort(w, N, sizeof(w[0]), dcmp);
     for (double q = 0.01; q < 1; q += 0.07) {
-        double e = exact_rank(w, N, q), got = shist_quantile(&neg, q);
+        double e = exact_rank(w, N, q), got = aie_shist_quantile(&neg, q);
         if (e == 0) {
             CU_ASSERT_EQUAL(got, 0);
         } else {
             CU_ASSERT(fabs(got - e) <= AIE_STATS_PCT_ERROR * fabs(e));
         }
     }
-    CU_ASSERT_EQUAL(shist_quantile(&neg, 1.0), w[N - 1]);
-    CU_ASSERT_EQUAL(shist_quantile(&neg, 0.0), w[0]);
-    shist_free(&sh);
-    shist_free(&neg);
+    CU_ASSERT_EQUAL(aie_shist_quantile(&neg, 1.0), w[N - 1]);
+    CU_ASSERT_EQUAL(aie_shist_quantile(&neg, 0.0), w[0]);
+    aie_shist_free(&sh);
+    aie_shist_free(&neg);
 }
 
 /* ---- robustness ---- */
@@ -684,7 +684,7 @@ static void test_damaged_counts(void)
     aie_stats_counts(s, &c);
     CU_ASSERT_EQUAL(c.oversize, 1);
     CU_ASSERT_EQUAL(c.used, 1);
-    CU_ASSERT(stats_mem_bytes(s) < 4u << 20); /* the long line was never held whole */
+    CU_ASSERT(aie_stats_mem_bytes(s) < 4u << 20); /* the long line was never held whole */
     aie_stats_free(&s);
     free(b);
 }
@@ -797,7 +797,7 @@ static void test_memory_bounded(void)
         for (int r = 0; r < runs; r++) {
             int64_t t = 1763632800000LL + (int64_t)r * 1000;
             char ts[32];
-            stats_format_ts(ts, t);
+            aie_stats_format_ts(ts, t);
             int n = snprintf(line, sizeof(line),
                              "{\"v\":1,\"ts\":\"%s\",\"tool\":\"aie-upscale\",\"version\":\"0.1.0\",\"event\":\"run_start\","
                              "\"run_id\":\"%032x\",\"host\":\"h%d\",\"pid\":1,\"tags\":{}}\n",
@@ -829,7 +829,7 @@ static void test_memory_bounded(void)
          * at most the cap are held */
         CU_ASSERT_EQUAL(incomplete + c.runs_forgotten, runs / 5);
         CU_ASSERT(incomplete <= 1000 && incomplete >= 999);
-        bytes[pass] = stats_mem_bytes(s);
+        bytes[pass] = aie_stats_mem_bytes(s);
         aie_stats_free(&s);
     }
     CU_ASSERT(bytes[1] < bytes[0] * 11 / 10);
@@ -1154,9 +1154,9 @@ static void test_time_parse(void)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CU_ASSERT_EQUAL(aie_stats_parse_time(bad[i], now, &t), AIE_EINVAL);
     char buf[32];
-    stats_format_ts(buf, now + 123);
+    aie_stats_format_ts(buf, now + 123);
     CU_ASSERT_STRING_EQUAL(buf, "2025-11-20T10:00:00.123Z");
-    stats_format_day(buf, -1);
+    aie_stats_format_day(buf, -1);
     CU_ASSERT_STRING_EQUAL(buf, "1969-12-31");
 }
 

@@ -62,7 +62,7 @@ typedef struct Snap {
     int64_t best;         /* -1 none */
 } Snap;
 
-void chunk_snap_edges(const char *source, int64_t *firsts, int64_t *lasts, int n, int overlap,
+void aie_chunk_snap_edges(const char *source, int64_t *firsts, int64_t *lasts, int n, int overlap,
                       double fps)
 {
     if (n < 2)
@@ -147,9 +147,9 @@ static char *chunk_name(const char *out, int k, int n)
         dot = base + strlen(base);
     int width = snprintf(NULL, 0, "%d", n);
     Buf b = {0};
-    buf_add(&b, out, (size_t)(dot - out));
-    buf_printf(&b, ".chunk-%0*d-of-%d%s", width, k, n, dot);
-    return buf_take(&b);
+    aie_buf_add(&b, out, (size_t)(dot - out));
+    aie_buf_printf(&b, ".chunk-%0*d-of-%d%s", width, k, n, dot);
+    return aie_buf_take(&b);
 }
 
 /* argv with the output replaced and the chunk options after the tool name. */
@@ -186,15 +186,15 @@ static char **chunk_argv(char *const *argv, const char *newout, int64_t a, int64
             continue;
         }
         if (!strncmp(w, "--output=", 9)) {
-            buf_puts(&nb, "--output=");
-            buf_puts(&nb, newout);
+            aie_buf_puts(&nb, "--output=");
+            aie_buf_puts(&nb, newout);
         } else if (w[0] == '-' && w[1] == 'o' && w[2]) {
-            buf_puts(&nb, "-o");
-            buf_puts(&nb, newout);
+            aie_buf_puts(&nb, "-o");
+            aie_buf_puts(&nb, newout);
         } else {
-            buf_puts(&nb, w);
+            aie_buf_puts(&nb, w);
         }
-        if (!(v[n++] = buf_take(&nb)))
+        if (!(v[n++] = aie_buf_take(&nb)))
             goto fail;
     }
     v[n] = NULL;
@@ -207,7 +207,7 @@ fail:
 static int chunkable(const AieBatchJob *j, const char **why)
 {
     *why = NULL;
-    if (!job_is_aie_tool(j->argv))
+    if (!aie_job_is_aie_tool(j->argv))
         return 0;
     if (!j->simple)
         *why = "shell syntax";
@@ -215,9 +215,9 @@ static int chunkable(const AieBatchJob *j, const char **why)
         *why = "not one input and one output";
     else if (j->has_frames)
         *why = "it has its own --frames";
-    else if (!strcmp(j->inputs[0], "-") || !path_is_regular_output(j->outputs[0]))
+    else if (!strcmp(j->inputs[0], "-") || !aie_path_is_regular_output(j->outputs[0]))
         *why = "a pipe";
-    else if (path_is_pattern(j->outputs[0]) || path_is_pattern(j->inputs[0]))
+    else if (aie_path_is_pattern(j->outputs[0]) || aie_path_is_pattern(j->inputs[0]))
         *why = "a PNG sequence";
     else {
         const char *dot = strrchr(j->outputs[0], '.');
@@ -245,7 +245,7 @@ static void probe_one(void *ctx, int index, int worker)
     AieBatchJob *j = &c->l->jobs[c->todo[index]];
     AieBatchProbe *p = &c->probes[index];
     int64_t *a = c->firsts + (size_t)index * c->n, *b = c->lasts + (size_t)index * c->n;
-    int overlap = !strcmp(job_tool_name(j->argv), "aie-interp");
+    int overlap = !strcmp(aie_job_tool_name(j->argv), "aie-interp");
     c->made[index] = 0;
     if (aie_batch_probe(c->ex, j->argv, p) != 0 || !p->ok)
         return;
@@ -271,7 +271,7 @@ static void probe_one(void *ctx, int index, int worker)
         return;
     int made = aie_batch_chunk_ranges(0, p->frames - 1, c->n, overlap, a, b);
     if (made > 1 && c->snap)
-        chunk_snap_edges(j->inputs[0], a, b, made, overlap, p->fps);
+        aie_chunk_snap_edges(j->inputs[0], a, b, made, overlap, p->fps);
     if (made > 1)
         b[made - 1] = -1; /* to the end, whatever the count was */
     c->made[index] = made;
@@ -327,7 +327,7 @@ int aie_batch_chunk(AieBatchList *l, int n, int join, int snap, const AieBatchEx
     for (int i = 0; i < l->n; i++) {
         AieBatchJob *j = &l->jobs[i];
         AieBatchProbe *p = probe_of[i] >= 0 ? &probes[probe_of[i]] : NULL;
-        int overlap = !strcmp(job_tool_name(j->argv), "aie-interp");
+        int overlap = !strcmp(aie_job_tool_name(j->argv), "aie-interp");
         int made = p ? pmade[probe_of[i]] : 0;
         if (p && !p->ok && warn) {
             snprintf(msg, sizeof(msg), "job %d: not chunked (%s)", j->seq, p->error[0] ? p->error : "dry run failed");
@@ -390,8 +390,8 @@ int aie_batch_chunk(AieBatchList *l, int n, int join, int snap, const AieBatchEx
             char *name = chunk_name(j->outputs[0], k + 1, made);
             c->argv = name ? chunk_argv(j->argv, name, firsts[k], lasts[k], join && !j->no_audio) : NULL;
             free(name);
-            if (!c->argv || !(c->cmd = words_join(c->argv))) {
-                job_free(c);
+            if (!c->argv || !(c->cmd = aie_words_join(c->argv))) {
+                aie_job_free(c);
                 e = AIE_ENOMEM;
                 goto fail;
             }
@@ -405,10 +405,10 @@ int aie_batch_chunk(AieBatchList *l, int n, int join, int snap, const AieBatchEx
             c->first = firsts[k];
             c->last = lasts[k];
             c->group = g;
-            if ((e = job_declared(c)))
+            if ((e = aie_job_declared(c)))
                 goto fail;
         }
-        job_free(j);
+        aie_job_free(j);
     }
     for (int i = 0; i < nn; i++)
         nj[i].seq = i + 1;
@@ -423,7 +423,7 @@ fail:
     if (nj) {
         /* jobs moved so far go back where they were is not possible: free */
         for (int i = 0; i < nn; i++)
-            job_free(&nj[i]);
+            aie_job_free(&nj[i]);
         free(nj);
     }
     for (int i = 0; probes && i < ntodo; i++)
@@ -502,13 +502,13 @@ static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n,
         char hdr[512], line[256];
         if (!(in = fopen(chunks[k], "rbe")) || !fgets(hdr, sizeof(hdr), in) ||
             strncmp(hdr, "YUV4MPEG2 ", 10)) {
-            batch_errf(err, errlen, "%s: not a y4m file", chunks[k]);
+            aie_batch_errf(err, errlen, "%s: not a y4m file", chunks[k]);
             e = AIE_EFORMAT;
             goto fail;
         }
         int64_t fb = y4m_frame_bytes(hdr);
         if (!fb || (k && strcmp(hdr, hdr0))) {
-            batch_errf(err, errlen, "%s: %s", chunks[k], fb ? "its y4m header differs from the first chunk's"
+            aie_batch_errf(err, errlen, "%s: %s", chunks[k], fb ? "its y4m header differs from the first chunk's"
                                                          : "unknown y4m colour space");
             e = AIE_EFORMAT;
             goto fail;
@@ -527,7 +527,7 @@ static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n,
             struct stat st;
             long body = ftell(in);
             if (fstat(fileno(in), &st) != 0 || body < 0 || src_frames[k] < 2) {
-                batch_errf(err, errlen, "%s: cannot size the chunk", chunks[k]);
+                aie_batch_errf(err, errlen, "%s: cannot size the chunk", chunks[k]);
                 e = AIE_EIO;
                 goto fail;
             }
@@ -538,7 +538,7 @@ static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n,
         }
         for (int64_t i = 0; fgets(line, sizeof(line), in); i++) {
             if (strncmp(line, "FRAME", 5) || fread(buf, 1, (size_t)fb, in) != (size_t)fb) {
-                batch_errf(err, errlen, "%s: truncated y4m frame", chunks[k]);
+                aie_batch_errf(err, errlen, "%s: truncated y4m frame", chunks[k]);
                 e = AIE_ETRUNC;
                 goto fail;
             }

@@ -17,11 +17,11 @@ static void make_value(Buf *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '$')
-            buf_puts(b, "$$");
+            aie_buf_puts(b, "$$");
         else if (*s == '#')
-            buf_puts(b, "\\#");
+            aie_buf_puts(b, "\\#");
         else
-            buf_putc(b, *s);
+            aie_buf_putc(b, *s);
     }
 }
 
@@ -40,20 +40,20 @@ static void make_name(Buf *b, const char *s)
 {
     for (; *s; s++) {
         if (*s == '$')
-            buf_puts(b, "$$");
+            aie_buf_puts(b, "$$");
         else if (strchr(" :#%*?[]", *s)) {
-            buf_putc(b, '\\');
-            buf_putc(b, *s);
+            aie_buf_putc(b, '\\');
+            aie_buf_putc(b, *s);
         } else
-            buf_putc(b, *s);
+            aie_buf_putc(b, *s);
     }
 }
 
 static void shq(Buf *b, const char *s)
 {
-    char *q = words_shquote(s);
+    char *q = aie_words_shquote(s);
     if (q)
-        buf_puts(b, q);
+        aie_buf_puts(b, q);
     else
         b->oom = 1;
     free(q);
@@ -63,14 +63,14 @@ static void shq(Buf *b, const char *s)
 static int output_target(const AieBatchJob *j)
 {
     return j->noutputs == 1 && j->group < 0 && make_safe(j->outputs[0]) &&
-           !path_is_pattern(j->outputs[0]) && path_is_regular_output(j->outputs[0]);
+           !aie_path_is_pattern(j->outputs[0]) && aie_path_is_regular_output(j->outputs[0]);
 }
 
 static void stamp_name(Buf *b, const AieBatchJob *j)
 {
     char hex[65];
     aie_sha256_hex(j->cmd, strlen(j->cmd), hex);
-    buf_printf(b, "$(STAMPS)/%.16s.done", hex);
+    aie_buf_printf(b, "$(STAMPS)/%.16s.done", hex);
 }
 
 static int is_target(const AieBatchList *l, const char *path)
@@ -116,61 +116,61 @@ static void job_dirs(const AieBatchJob *j, Dirs *ds, int *oom)
 {
     for (int k = 0; k < j->noutputs; k++) {
         char d[PATH_MAX];
-        if (path_out_dir(j->outputs[k], d, sizeof(d)))
+        if (aie_path_out_dir(j->outputs[k], d, sizeof(d)))
             dirs_add(ds, d, oom);
     }
 }
 
 static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *sum, Buf *b)
 {
-    buf_printf(b, "# Makefile written by aie-batch --emit make: %d job%s from %s.\n", l->n,
+    aie_buf_printf(b, "# Makefile written by aie-batch --emit make: %d job%s from %s.\n", l->n,
                l->n == 1 ? "" : "s", e->jobfile);
-    buf_puts(b, "# Run it in the directory the jobs were written for:\n");
-    buf_printf(b, "#   cd %s && make -f THIS_FILE -j 4 -k\n", e->cwd);
-    buf_puts(b, "# Each target is a job's declared output (a stamp file for jobs without\n"
+    aie_buf_puts(b, "# Run it in the directory the jobs were written for:\n");
+    aie_buf_printf(b, "#   cd %s && make -f THIS_FILE -j 4 -k\n", e->cwd);
+    aie_buf_puts(b, "# Each target is a job's declared output (a stamp file for jobs without\n"
                 "# one), with the job's inputs as prerequisites: make runs what is missing\n"
                 "# or older than its inputs, -k keeps going past failures, and a rerun\n"
                 "# resumes. Every recipe runs one job through aie-batch --job-index.\n");
-    buf_puts(b, "AIE_BATCH := ");
+    aie_buf_puts(b, "AIE_BATCH := ");
     Buf t = {0};
     shq(&t, e->self);
     make_value(b, t.s ? t.s : "");
-    buf_free(&t);
-    buf_puts(b, "\nAIE_BATCH_FLAGS :=");
+    aie_buf_free(&t);
+    aie_buf_puts(b, "\nAIE_BATCH_FLAGS :=");
     if (e->flags && *e->flags) {
-        buf_putc(b, ' ');
+        aie_buf_putc(b, ' ');
         make_value(b, e->flags);
     }
-    buf_puts(b, "\nJOBFILE := ");
+    aie_buf_puts(b, "\nJOBFILE := ");
     shq(&t, e->jobfile);
     make_value(b, t.s ? t.s : "");
-    buf_free(&t);
-    buf_printf(b, "\nJOBS_SUM := %s\nSTAMPS := ", sum);
+    aie_buf_free(&t);
+    aie_buf_printf(b, "\nJOBS_SUM := %s\nSTAMPS := ", sum);
     make_value(b, e->stamp_dir ? e->stamp_dir : ".aie-batch-stamps");
-    buf_puts(b, "\nRUN = $(AIE_BATCH) $(AIE_BATCH_FLAGS) --expect-jobs $(JOBS_SUM) --job-index\n\n");
+    aie_buf_puts(b, "\nRUN = $(AIE_BATCH) $(AIE_BATCH_FLAGS) --expect-jobs $(JOBS_SUM) --job-index\n\n");
     Dirs all_dirs = {0};
-    buf_puts(b, ".DELETE_ON_ERROR:\n.PHONY: all\nall:");
+    aie_buf_puts(b, ".DELETE_ON_ERROR:\n.PHONY: all\nall:");
     for (int i = 0; i < l->n; i++) {
         const AieBatchJob *j = &l->jobs[i];
-        buf_puts(b, " \\\n    ");
+        aie_buf_puts(b, " \\\n    ");
         if (output_target(j))
             make_name(b, j->outputs[0]);
         else
             stamp_name(b, j);
     }
-    buf_puts(b, "\n");
+    aie_buf_puts(b, "\n");
     for (int i = 0; i < l->n; i++) {
         const AieBatchJob *j = &l->jobs[i];
         int out = output_target(j);
-        buf_printf(b, "\n# job %d: ", j->seq);
+        aie_buf_printf(b, "\n# job %d: ", j->seq);
         for (const char *p = j->cmd; *p; p++)
-            buf_putc(b, *p == '\n' ? ' ' : *p);
-        buf_puts(b, "\n");
+            aie_buf_putc(b, *p == '\n' ? ' ' : *p);
+        aie_buf_puts(b, "\n");
         if (out)
             make_name(b, j->outputs[0]);
         else
             stamp_name(b, j);
-        buf_putc(b, ':');
+        aie_buf_putc(b, ':');
         /* the inputs that exist or that another job makes */
         char *const *ins = j->inputs;
         int nins = j->ninputs;
@@ -182,10 +182,10 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
         }
         for (int k = 0; k < nins; k++) {
             struct stat st;
-            if (!make_safe(ins[k]) || path_is_pattern(ins[k]))
+            if (!make_safe(ins[k]) || aie_path_is_pattern(ins[k]))
                 continue;
             if ((stat(ins[k], &st) == 0 && S_ISREG(st.st_mode)) || is_target(l, ins[k])) {
-                buf_putc(b, ' ');
+                aie_buf_putc(b, ' ');
                 make_name(b, ins[k]);
             }
         }
@@ -196,29 +196,29 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
         for (int k = 0; k < jd.n; k++) {
             if (!make_safe(jd.d[k]) || is_target(l, jd.d[k]))
                 continue;
-            buf_puts(b, bar++ ? " " : " | ");
+            aie_buf_puts(b, bar++ ? " " : " | ");
             make_name(b, jd.d[k]);
             dirs_add(&all_dirs, jd.d[k], &b->oom);
         }
         dirs_free(&jd);
-        buf_puts(b, "\n");
+        aie_buf_puts(b, "\n");
         if (out) {
-            buf_printf(b, "\t$(RUN) %d $(JOBFILE)\n", j->seq);
+            aie_buf_printf(b, "\t$(RUN) %d $(JOBFILE)\n", j->seq);
         } else {
-            buf_puts(b, "\t@mkdir -p $(STAMPS)\n");
-            buf_printf(b, "\t$(RUN) %d $(JOBFILE)\n\t@touch $@\n", j->seq);
+            aie_buf_puts(b, "\t@mkdir -p $(STAMPS)\n");
+            aie_buf_printf(b, "\t$(RUN) %d $(JOBFILE)\n\t@touch $@\n", j->seq);
         }
     }
     if (all_dirs.n)
-        buf_puts(b, "\n# output directories\n");
+        aie_buf_puts(b, "\n# output directories\n");
     for (int k = 0; k < all_dirs.n; k++) {
         make_name(b, all_dirs.d[k]);
-        buf_puts(b, ":\n\t@mkdir -p -- ");
+        aie_buf_puts(b, ":\n\t@mkdir -p -- ");
         Buf dq = {0};
         shq(&dq, all_dirs.d[k]);
         make_value(b, dq.s ? dq.s : "");
-        buf_free(&dq);
-        buf_puts(b, "\n");
+        aie_buf_free(&dq);
+        aie_buf_puts(b, "\n");
     }
     dirs_free(&all_dirs);
 }
@@ -226,13 +226,13 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
 static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char *sum, Buf *b)
 {
     const char *logs = e->log_dir ? e->log_dir : "aie-batch.logs";
-    buf_puts(b, "#!/bin/sh\n");
-    buf_printf(b, "#SBATCH --job-name=%s\n", e->job_name ? e->job_name : "aie-batch");
+    aie_buf_puts(b, "#!/bin/sh\n");
+    aie_buf_printf(b, "#SBATCH --job-name=%s\n", e->job_name ? e->job_name : "aie-batch");
     if (e->jobs > 0 && e->jobs < l->n)
-        buf_printf(b, "#SBATCH --array=1-%d%%%d\n", l->n, e->jobs);
+        aie_buf_printf(b, "#SBATCH --array=1-%d%%%d\n", l->n, e->jobs);
     else
-        buf_printf(b, "#SBATCH --array=1-%d\n", l->n);
-    buf_printf(b, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", logs);
+        aie_buf_printf(b, "#SBATCH --array=1-%d\n", l->n);
+    aie_buf_printf(b, "#SBATCH --output=%s/slurm-%%A_%%a.out\n", logs);
     int own_cpus = 0, threads = 0;
     for (int i = 0; i < e->nslurm_opts; i++) {
         const char *so = e->slurm_opts[i];
@@ -243,49 +243,49 @@ static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char 
         if (l->jobs[i].threads > threads)
             threads = l->jobs[i].threads;
     if (!own_cpus && threads > 0)
-        buf_printf(b, "#SBATCH --cpus-per-task=%d\n", threads);
+        aie_buf_printf(b, "#SBATCH --cpus-per-task=%d\n", threads);
     for (int i = 0; i < e->nslurm_opts; i++)
-        buf_printf(b, "#SBATCH %s\n", e->slurm_opts[i]);
-    buf_printf(b, "# Written by aie-batch --emit slurm: %d job%s from %s", l->n, l->n == 1 ? "" : "s",
+        aie_buf_printf(b, "#SBATCH %s\n", e->slurm_opts[i]);
+    aie_buf_printf(b, "# Written by aie-batch --emit slurm: %d job%s from %s", l->n, l->n == 1 ? "" : "s",
                e->jobfile);
     if (e->jobs > 0)
-        buf_printf(b, ", at most %d at once", e->jobs);
-    buf_puts(b, ".\n# Submit with: sbatch THIS_FILE (sbatch --wait THIS_FILE waits for the end).\n"
+        aie_buf_printf(b, ", at most %d at once", e->jobs);
+    aie_buf_puts(b, ".\n# Submit with: sbatch THIS_FILE (sbatch --wait THIS_FILE waits for the end).\n"
                 "# Each array task runs one job; the metrics log and the joblog are\n"
                 "# per host in the log directory (merge them with cat; aie-stats reads\n"
                 "# several logs). A failed task is rerun with: sbatch --array=K THIS_FILE\n");
-    buf_puts(b, "set -eu\ncd ");
+    aie_buf_puts(b, "set -eu\ncd ");
     shq(b, e->cwd);
     Dirs ds = {0};
     for (int i = 0; i < l->n; i++)
         job_dirs(&l->jobs[i], &ds, &b->oom);
     if (ds.n) {
-        buf_puts(b, "\nmkdir -p --");
+        aie_buf_puts(b, "\nmkdir -p --");
         for (int k = 0; k < ds.n; k++) {
-            buf_putc(b, ' ');
+            aie_buf_putc(b, ' ');
             shq(b, ds.d[k]);
         }
     }
     dirs_free(&ds);
-    buf_puts(b, "\nhost=$(hostname -s)\nexec ");
+    aie_buf_puts(b, "\nhost=$(hostname -s)\nexec ");
     shq(b, e->self);
     if (e->flags && *e->flags) {
-        buf_putc(b, ' ');
-        buf_puts(b, e->flags);
+        aie_buf_putc(b, ' ');
+        aie_buf_puts(b, e->flags);
     }
     if (e->metrics_name) {
-        buf_puts(b, " --metrics ");
+        aie_buf_puts(b, " --metrics ");
         shq(b, logs);
-        buf_printf(b, "/%s.\"$host\".jsonl", e->metrics_name);
+        aie_buf_printf(b, "/%s.\"$host\".jsonl", e->metrics_name);
     }
     if (e->joblog_name) {
-        buf_puts(b, " --joblog +");
+        aie_buf_puts(b, " --joblog +");
         shq(b, logs);
-        buf_printf(b, "/%s.\"$host\"", e->joblog_name);
+        aie_buf_printf(b, "/%s.\"$host\"", e->joblog_name);
     }
-    buf_printf(b, " --expect-jobs %s --job-index \"$SLURM_ARRAY_TASK_ID\" ", sum);
+    aie_buf_printf(b, " --expect-jobs %s --job-index \"$SLURM_ARRAY_TASK_ID\" ", sum);
     shq(b, e->jobfile);
-    buf_puts(b, "\n");
+    aie_buf_puts(b, "\n");
 }
 
 int aie_batch_emit(const AieBatchList *l, int kind, const AieBatchEmit *e, char **out, char *err,
@@ -295,7 +295,7 @@ int aie_batch_emit(const AieBatchList *l, int kind, const AieBatchEmit *e, char 
     char sum[65];
     *out = NULL;
     if (l->n == 0) {
-        batch_errf(err, errlen, "no jobs to emit");
+        aie_batch_errf(err, errlen, "no jobs to emit");
         return AIE_EINVAL;
     }
     aie_batch_list_sum(l, sum);
@@ -305,10 +305,10 @@ int aie_batch_emit(const AieBatchList *l, int kind, const AieBatchEmit *e, char 
     else if (kind == AIE_BATCH_EMIT_SLURM)
         emit_slurm(l, e, sum, &b);
     else {
-        batch_errf(err, errlen, "unknown emitter");
+        aie_batch_errf(err, errlen, "unknown emitter");
         return AIE_EINVAL;
     }
-    if (!(*out = buf_take(&b)))
+    if (!(*out = aie_buf_take(&b)))
         return AIE_ENOMEM;
     return 0;
 }

@@ -22,7 +22,7 @@ int aie_batch_list_create(AieBatchList **out, int shell)
     return 0;
 }
 
-void job_free(AieBatchJob *j)
+void aie_job_free(AieBatchJob *j)
 {
     aie_batch_words_free(&j->argv);
     aie_batch_words_free(&j->inputs);
@@ -38,7 +38,7 @@ void aie_batch_list_free(AieBatchList **lp)
     if (!l)
         return;
     for (int i = 0; i < l->n; i++)
-        job_free(&l->jobs[i]);
+        aie_job_free(&l->jobs[i]);
     for (int g = 0; g < l->ngroups; g++) {
         free(l->groups[g].output);
         free(l->groups[g].source);
@@ -49,7 +49,7 @@ void aie_batch_list_free(AieBatchList **lp)
     *lp = NULL;
 }
 
-const char *job_tool_name(char *const *argv)
+const char *aie_job_tool_name(char *const *argv)
 {
     if (!argv || !argv[0])
         return NULL;
@@ -57,9 +57,9 @@ const char *job_tool_name(char *const *argv)
     return b ? b + 1 : argv[0];
 }
 
-int job_is_aie_tool(char *const *argv)
+int aie_job_is_aie_tool(char *const *argv)
 {
-    const char *t = job_tool_name(argv);
+    const char *t = aie_job_tool_name(argv);
     return t && !strncmp(t, "aie-", 4) && strcmp(t, "aie-batch") != 0 && t[4];
 }
 
@@ -102,13 +102,13 @@ static const char *opt_value(char **argv, int *i, char s, const char *l)
     return NULL;
 }
 
-int job_declared(AieBatchJob *j)
+int aie_job_declared(AieBatchJob *j)
 {
     aie_batch_words_free(&j->inputs);
     aie_batch_words_free(&j->outputs);
     j->ninputs = j->noutputs = 0;
     j->has_frames = j->no_audio = j->threads = 0;
-    if (!job_is_aie_tool(j->argv) || !j->simple)
+    if (!aie_job_is_aie_tool(j->argv) || !j->simple)
         return 0;
     for (int i = 1; i < j->argc; i++) {
         const char *w = j->argv[i], *v;
@@ -141,7 +141,7 @@ int job_declared(AieBatchJob *j)
     return 0;
 }
 
-int list_add(AieBatchList *l, char **words, int nwords, char *cmd, int line, int special)
+int aie_list_add(AieBatchList *l, char **words, int nwords, char *cmd, int line, int special)
 {
     int e = 0;
     if (l->n == l->cap) {
@@ -164,7 +164,7 @@ int list_add(AieBatchList *l, char **words, int nwords, char *cmd, int line, int
     j->group = -1;
     j->seq = l->n + 1;
     l->n++;
-    if ((e = job_declared(j)))
+    if ((e = aie_job_declared(j)))
         return e;
     return 0;
 fail:
@@ -198,14 +198,14 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
     if (nul) {
         for (const char *p = text; p < nul; p++)
             line += *p == '\n';
-        batch_errf(err, errlen, "%s:%d: a NUL byte (not a text file?)", name, line);
+        aie_batch_errf(err, errlen, "%s:%d: a NUL byte (not a text file?)", name, line);
         return AIE_EINVAL;
     }
     while (pos < len) {
         size_t start = pos;
         int first = line, n, special;
         char **w = NULL, *cmd = NULL;
-        if ((e = words_next(text, len, &pos, &line, &w, &n, &special, err, errlen, name)))
+        if ((e = aie_words_next(text, len, &pos, &line, &w, &n, &special, err, errlen, name)))
             return e;
         if (n == 0) {
             aie_batch_words_free(&w);
@@ -213,7 +213,7 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
         }
         if (l->n >= AIE_BATCH_MAX_JOBS) {
             aie_batch_words_free(&w);
-            batch_errf(err, errlen, "%s:%d: more than %d jobs", name, first, AIE_BATCH_MAX_JOBS);
+            aie_batch_errf(err, errlen, "%s:%d: more than %d jobs", name, first, AIE_BATCH_MAX_JOBS);
             return AIE_EINVAL;
         }
         if (l->shell) {
@@ -221,13 +221,13 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
             size_t end = pos;
             cmd = trimmed(text, start, end);
         } else {
-            cmd = words_join(w);
+            cmd = aie_words_join(w);
         }
         if (!cmd) {
             aie_batch_words_free(&w);
             return AIE_ENOMEM;
         }
-        if ((e = list_add(l, w, n, cmd, first, special)))
+        if ((e = aie_list_add(l, w, n, cmd, first, special)))
             return e;
     }
     return 0;
@@ -240,7 +240,7 @@ int aie_batch_add_command(AieBatchList *l, const char *cmd, int seq, char *err, 
     size_t pos = 0, len = strlen(cmd);
     if (l->shell) {
         /* the log holds the shell line: words only for the declared I/O */
-        if ((e = words_next(cmd, len, &pos, &line, &w, &n, &special, err, errlen, "joblog")) &&
+        if ((e = aie_words_next(cmd, len, &pos, &line, &w, &n, &special, err, errlen, "joblog")) &&
             e != AIE_EINVAL)
             return e;
         if (e) {
@@ -252,20 +252,20 @@ int aie_batch_add_command(AieBatchList *l, const char *cmd, int seq, char *err, 
         special |= pos < len;
         c = strdup(cmd);
     } else {
-        if ((e = words_next(cmd, len, &pos, &line, &w, &n, &special, err, errlen, "joblog")))
+        if ((e = aie_words_next(cmd, len, &pos, &line, &w, &n, &special, err, errlen, "joblog")))
             return e;
         if (n == 0) {
             aie_batch_words_free(&w);
-            batch_errf(err, errlen, "joblog: job %d has an empty command", seq);
+            aie_batch_errf(err, errlen, "joblog: job %d has an empty command", seq);
             return AIE_EINVAL;
         }
-        c = words_join(w);
+        c = aie_words_join(w);
     }
     if (!c) {
         aie_batch_words_free(&w);
         return AIE_ENOMEM;
     }
-    if ((e = list_add(l, w, n, c, 0, special)))
+    if ((e = aie_list_add(l, w, n, c, 0, special)))
         return e;
     l->jobs[l->n - 1].seq = seq;
     return 0;
@@ -278,24 +278,24 @@ static void rep_value(Buf *b, const char *rs, const char *arg, int seq)
     const char *slash = strrchr(arg, '/');
     const char *base = slash ? slash + 1 : arg;
     if (!strcmp(rs, "{}")) {
-        buf_puts(b, arg);
+        aie_buf_puts(b, arg);
     } else if (!strcmp(rs, "{#}")) {
-        buf_printf(b, "%d", seq);
+        aie_buf_printf(b, "%d", seq);
     } else if (!strcmp(rs, "{/}")) {
-        buf_puts(b, base);
+        aie_buf_puts(b, base);
     } else if (!strcmp(rs, "{//}")) {
         if (!slash)
-            buf_puts(b, ".");
+            aie_buf_puts(b, ".");
         else if (slash == arg)
-            buf_puts(b, "/");
+            aie_buf_puts(b, "/");
         else
-            buf_add(b, arg, (size_t)(slash - arg));
+            aie_buf_add(b, arg, (size_t)(slash - arg));
     } else {
         /* {.} and {/.}: drop the extension of the last component (GNU: \.[^/.]*$) */
         const char *from = !strcmp(rs, "{/.}") ? base : arg;
         const char *dot = strrchr(base, '.');
         size_t n = dot ? (size_t)(dot - from) : strlen(from);
-        buf_add(b, from, n);
+        aie_buf_add(b, from, n);
     }
 }
 
@@ -324,16 +324,16 @@ static char *substitute(const char *s, const char *arg, int seq, int quote, int 
         const char *which;
         size_t n = rep_at(s, &which);
         if (!n) {
-            buf_putc(&b, *s++);
+            aie_buf_putc(&b, *s++);
             continue;
         }
         *found = 1;
         if (quote) {
             Buf v = {0};
             rep_value(&v, which, arg, seq);
-            char *val = buf_take(&v), *q = val ? words_shquote(val) : NULL;
+            char *val = aie_buf_take(&v), *q = val ? aie_words_shquote(val) : NULL;
             if (q)
-                buf_puts(&b, q);
+                aie_buf_puts(&b, q);
             else
                 b.oom = 1;
             free(val);
@@ -343,7 +343,7 @@ static char *substitute(const char *s, const char *arg, int seq, int quote, int 
         }
         s += n;
     }
-    return buf_take(&b);
+    return aie_buf_take(&b);
 }
 
 int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *args, int nargs,
@@ -353,10 +353,10 @@ int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *arg
     int ntw, e = 0, special;
     size_t pos = 0;
     int line = 0;
-    if ((e = words_next(tmpl, strlen(tmpl), &pos, &line, &tw, &ntw, &special, err, errlen, "--cmd")))
+    if ((e = aie_words_next(tmpl, strlen(tmpl), &pos, &line, &tw, &ntw, &special, err, errlen, "--cmd")))
         return e;
     if (ntw == 0) {
-        batch_errf(err, errlen, "--cmd: the template is empty");
+        aie_batch_errf(err, errlen, "--cmd: the template is empty");
         e = AIE_EINVAL;
         goto done;
     }
@@ -384,24 +384,24 @@ int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *arg
             int f2 = 0;
             cmd = substitute(tmpl, args[a], seq, 1, &f2);
             if (cmd && !f2) {
-                char *q = words_shquote(args[a]);
+                char *q = aie_words_shquote(args[a]);
                 Buf b = {0};
-                buf_puts(&b, cmd);
-                buf_putc(&b, ' ');
-                buf_puts(&b, q ? q : "");
+                aie_buf_puts(&b, cmd);
+                aie_buf_putc(&b, ' ');
+                aie_buf_puts(&b, q ? q : "");
                 free(q);
                 free(cmd);
-                cmd = buf_take(&b);
+                cmd = aie_buf_take(&b);
             }
         } else {
-            cmd = words_join(w);
+            cmd = aie_words_join(w);
         }
         if (!cmd) {
             aie_batch_words_free(&w);
             e = AIE_ENOMEM;
             goto done;
         }
-        if ((e = list_add(l, w, n, cmd, a + 1, special)))
+        if ((e = aie_list_add(l, w, n, cmd, a + 1, special)))
             goto done;
     }
 done:
@@ -411,9 +411,9 @@ done:
 
 /* ---- paths ---- */
 
-int path_is_pattern(const char *p) { return aie_io_is_pattern(p); }
+int aie_path_is_pattern(const char *p) { return aie_io_is_pattern(p); }
 
-int path_out_dir(const char *p, char *dir, size_t n)
+int aie_path_out_dir(const char *p, char *dir, size_t n)
 {
     const char *slash = strrchr(p, '/');
     if (!slash || !strcmp(p, "-") || (size_t)(slash - p) + 1 > n)
@@ -430,7 +430,7 @@ int path_out_dir(const char *p, char *dir, size_t n)
     return 1;
 }
 
-int path_mkdirs(const char *dir)
+int aie_path_mkdirs(const char *dir)
 {
     char buf[PATH_MAX];
     struct stat st;
@@ -456,7 +456,7 @@ int path_mkdirs(const char *dir)
     return 0;
 }
 
-int path_is_regular_output(const char *p)
+int aie_path_is_regular_output(const char *p)
 {
     struct stat st;
     if (!strcmp(p, "-"))
@@ -466,7 +466,7 @@ int path_is_regular_output(const char *p)
     return 1;
 }
 
-void path_normalise(const char *p, char *out, size_t outlen)
+void aie_path_normalise(const char *p, char *out, size_t outlen)
 {
     char tmp[PATH_MAX * 2];
     out[0] = 0;
@@ -535,10 +535,10 @@ int aie_batch_check_outputs(const AieBatchList *l, char *err, size_t errlen)
     for (int i = 0; i < l->n; i++) {
         const AieBatchJob *j = &l->jobs[i];
         for (int o = 0; o < j->noutputs; o++) {
-            if (!path_is_regular_output(j->outputs[o]))
+            if (!aie_path_is_regular_output(j->outputs[o]))
                 continue;
             char buf[PATH_MAX * 2];
-            path_normalise(j->outputs[o], buf, sizeof(buf));
+            aie_path_normalise(j->outputs[o], buf, sizeof(buf));
             if (!(r[k].path = strdup(buf[0] ? buf : j->outputs[o]))) {
                 e = AIE_ENOMEM;
                 goto done;
@@ -552,12 +552,12 @@ int aie_batch_check_outputs(const AieBatchList *l, char *err, size_t errlen)
             continue;
         const AieBatchJob *a = &l->jobs[r[i - 1].job], *b = &l->jobs[r[i].job];
         if (a == b)
-            batch_errf(err, errlen, "job %d%s writes %s twice", a->seq, "", r[i].path);
+            aie_batch_errf(err, errlen, "job %d%s writes %s twice", a->seq, "", r[i].path);
         else if (a->line && b->line)
-            batch_errf(err, errlen, "jobs %d (line %d) and %d (line %d) both write %s", a->seq,
+            aie_batch_errf(err, errlen, "jobs %d (line %d) and %d (line %d) both write %s", a->seq,
                        a->line, b->seq, b->line, r[i].path);
         else
-            batch_errf(err, errlen, "jobs %d and %d both write %s", a->seq, b->seq, r[i].path);
+            aie_batch_errf(err, errlen, "jobs %d and %d both write %s", a->seq, b->seq, r[i].path);
         e = AIE_EINVAL;
         goto done;
     }
@@ -572,11 +572,11 @@ void aie_batch_list_sum(const AieBatchList *l, char hex[65])
 {
     Buf b = {0};
     for (int i = 0; i < l->n; i++) {
-        buf_puts(&b, l->jobs[i].cmd);
-        buf_putc(&b, '\n');
+        aie_buf_puts(&b, l->jobs[i].cmd);
+        aie_buf_putc(&b, '\n');
     }
     aie_sha256_hex(b.s ? b.s : "", b.len, hex);
-    buf_free(&b);
+    aie_buf_free(&b);
 }
 
 /* ---- make's decision ---- */
@@ -593,11 +593,11 @@ static int up_to_date(char *const *outs, int nouts, char *const *ins, int nins)
         return 0;
     for (int o = 0; o < nouts; o++) {
         struct stat so;
-        if (path_is_pattern(outs[o]) || !path_is_regular_output(outs[o]) || stat(outs[o], &so) != 0)
+        if (aie_path_is_pattern(outs[o]) || !aie_path_is_regular_output(outs[o]) || stat(outs[o], &so) != 0)
             return 0;
         for (int i = 0; i < nins; i++) {
             struct stat si;
-            if (!strcmp(ins[i], "-") || path_is_pattern(ins[i]))
+            if (!strcmp(ins[i], "-") || aie_path_is_pattern(ins[i]))
                 return 0;
             if (stat(ins[i], &si) != 0)
                 return 0; /* let the job report it */

@@ -41,31 +41,31 @@ static void canonical(Buf *b, json_object *o)
             keys[k++] = key;
         }
         qsort(keys, (size_t)k, sizeof(*keys), cmp_str);
-        buf_putc(b, '{');
+        aie_buf_putc(b, '{');
         for (int i = 0; i < k; i++) {
             json_object *ks = json_object_new_string(keys[i]);
-            buf_puts(b, json_object_to_json_string_ext(ks, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+            aie_buf_puts(b, json_object_to_json_string_ext(ks, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
             json_object_put(ks);
-            buf_putc(b, ':');
+            aie_buf_putc(b, ':');
             canonical(b, json_object_object_get(o, keys[i]));
             if (i + 1 < k)
-                buf_putc(b, ',');
+                aie_buf_putc(b, ',');
         }
-        buf_putc(b, '}');
+        aie_buf_putc(b, '}');
         free(keys);
     } else if (json_object_is_type(o, json_type_array)) {
         size_t n = json_object_array_length(o);
-        buf_putc(b, '[');
+        aie_buf_putc(b, '[');
         for (size_t i = 0; i < n; i++) {
             canonical(b, json_object_array_get_idx(o, i));
             if (i + 1 < n)
-                buf_putc(b, ',');
+                aie_buf_putc(b, ',');
         }
-        buf_putc(b, ']');
+        aie_buf_putc(b, ']');
     } else if (!o) {
-        buf_puts(b, "null");
+        aie_buf_puts(b, "null");
     } else {
-        buf_puts(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        aie_buf_puts(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     }
 }
 
@@ -110,7 +110,7 @@ int aie_batch_probe(const AieBatchExec *ex, char *const *argv, AieBatchProbe *p)
     av[2] = "--json";
     for (int i = 1; i < argc; i++)
         av[i + 2] = argv[i];
-    int rc = exec_capture(ex, av, &out, 1 << 20, p->error, sizeof(p->error));
+    int rc = aie_exec_capture(ex, av, &out, 1 << 20, p->error, sizeof(p->error));
     if (rc < 0) {
         e = rc;
         goto fail;
@@ -146,7 +146,7 @@ int aie_batch_probe(const AieBatchExec *ex, char *const *argv, AieBatchProbe *p)
     json_object *opts = NULL;
     json_object_object_get_ex(j, "options", &opts);
     canonical(&b, opts);
-    if (!(p->options = buf_take(&b))) {
+    if (!(p->options = aie_buf_take(&b))) {
         e = AIE_ENOMEM;
         goto fail;
     }
@@ -192,14 +192,14 @@ static void key_one(void *ctx, int index, int worker)
     Buf b = {0};
     if (aie_batch_probe(k->ex, j->argv, &p) != 0 || !p.ok || p.ninputs == 0)
         goto done;
-    buf_printf(&b, "aie-batch cache v1\ntool %s\nversion %s\noptions %s\noutput %s\n",
-               job_tool_name(j->argv), p.version, p.options, extension(j->outputs[0]));
+    aie_buf_printf(&b, "aie-batch cache v1\ntool %s\nversion %s\noptions %s\noutput %s\n",
+               aie_job_tool_name(j->argv), p.version, p.options, extension(j->outputs[0]));
     for (int i = 0; i < p.ninputs; i++) {
         char hex[65], e2[AIE_ERRBUF_SIZE];
-        if (!strcmp(p.inputs[i], "-") || path_is_pattern(p.inputs[i]) ||
+        if (!strcmp(p.inputs[i], "-") || aie_path_is_pattern(p.inputs[i]) ||
             aie_sha256_file(p.inputs[i], hex, e2, sizeof(e2)) != 0)
             goto done; /* not a plain file: not cacheable */
-        buf_printf(&b, "input %s\n", hex);
+        aie_buf_printf(&b, "input %s\n", hex);
     }
     if (b.oom)
         goto done;
@@ -207,7 +207,7 @@ static void key_one(void *ctx, int index, int worker)
     aie_sha256_hex(b.s, b.len, hex);
     j->cache_key = strdup(hex);
 done:
-    buf_free(&b);
+    aie_buf_free(&b);
     aie_batch_probe_clear(&p);
 }
 
@@ -224,8 +224,8 @@ int aie_batch_cache_keys(AieBatchList *l, const unsigned char *skip, const AieBa
     for (int i = 0; i < l->n; i++) {
         AieBatchJob *j = &l->jobs[i];
         if ((skip && skip[i]) || j->cache_key || !j->simple || j->noutputs != 1 ||
-            !job_is_aie_tool(j->argv) || path_is_pattern(j->outputs[0]) ||
-            !path_is_regular_output(j->outputs[0]))
+            !aie_job_is_aie_tool(j->argv) || aie_path_is_pattern(j->outputs[0]) ||
+            !aie_path_is_regular_output(j->outputs[0]))
             continue;
         todo[n++] = i;
     }

@@ -106,16 +106,16 @@ static int build_env(Sched *s)
     }
     if (o->batch_id) {
         Buf b = {0};
-        buf_printf(&b, "AIE_BATCH_ID=%s", o->batch_id);
-        if (!(s->batch_var = buf_take(&b)))
+        aie_buf_printf(&b, "AIE_BATCH_ID=%s", o->batch_id);
+        if (!(s->batch_var = aie_buf_take(&b)))
             return AIE_ENOMEM;
         s->env[k++] = s->batch_var;
         s->env[k++] = s->jobid_var;
     }
     if (o->metrics_path) {
         Buf b = {0};
-        buf_printf(&b, "AIE_METRICS=%s", o->metrics_path);
-        if (!(s->metrics_var = buf_take(&b)))
+        aie_buf_printf(&b, "AIE_METRICS=%s", o->metrics_path);
+        if (!(s->metrics_var = aie_buf_take(&b)))
             return AIE_ENOMEM;
         s->env[k++] = s->metrics_var;
     }
@@ -130,7 +130,7 @@ static const Resolved *resolve(Sched *s, const char *name)
         if (!strcmp(s->res[i].name, name))
             return &s->res[i];
     Resolved r = {NULL, NULL, 0};
-    r.path = exec_resolve(name, s->o->exec.path, &r.why);
+    r.path = aie_exec_resolve(name, s->o->exec.path, &r.why);
     if (!r.path && r.why == ENOMEM)
         return &nomem;
     if (s->nres == (int)(sizeof(s->res) / sizeof(s->res[0]))) {
@@ -284,7 +284,7 @@ static void settle(Sched *s, int i, AieBatchResult *r)
                                            r->signal, j->cmd);
             if (e) {
                 s->fatal = e;
-                batch_errf(s->err, s->errlen, "joblog: %s; no new jobs started",
+                aie_batch_errf(s->err, s->errlen, "joblog: %s; no new jobs started",
                            aie_batch_joblog_error(o->joblog));
                 s->stopping = 1;
             }
@@ -335,7 +335,7 @@ static int start(Sched *s, int i)
     JobState *st = &s->js[i];
     const AieBatchOpts *o = s->o;
     long long now = aie_time_us();
-    double wall = batch_now();
+    double wall = aie_batch_now();
     AieBatchResult r;
     const char *cache = "off";
     char msg[AIE_ERRBUF_SIZE] = "";
@@ -344,8 +344,8 @@ static int start(Sched *s, int i)
      * missing one); one that cannot be made is left to the job to report */
     for (int k = 0; k < j->noutputs; k++) {
         char d[PATH_MAX];
-        if (path_out_dir(j->outputs[k], d, sizeof(d)))
-            (void)path_mkdirs(d);
+        if (aie_path_out_dir(j->outputs[k], d, sizeof(d)))
+            (void)aie_path_mkdirs(d);
     }
     if (o->cache_dir && j->cache_key) {
         int hit = 0;
@@ -353,7 +353,7 @@ static int start(Sched *s, int i)
         cache = "miss";
         if (!e && hit) {
             result_init(&r, st->attempts, st->ready_us, now, wall, "hit");
-            r.end = batch_now();
+            r.end = aie_batch_now();
             r.runtime_ms = (aie_time_us() - now) / 1000;
             s->hits++;
             s->sum->cache_hits++;
@@ -420,7 +420,7 @@ static int start(Sched *s, int i)
                     .out_fd = out, .err_fd = err, .new_group = 1};
     pid_t pid;
     int pidfd;
-    int e = spawn_job(&req, s->stack, s->stack_size, &pid, &pidfd);
+    int e = aie_spawn_job(&req, s->stack, s->stack_size, &pid, &pidfd);
     if (e) {
         close(out);
         close(err);
@@ -463,7 +463,7 @@ static void reaped(Sched *s, Slot *sl, int status)
     AieBatchResult r;
     long long now = aie_time_us();
     result_init(&r, s->js[i].attempts, s->js[i].ready_us, sl->start_us, sl->start_wall, sl->cache);
-    r.end = batch_now();
+    r.end = aie_batch_now();
     r.runtime_ms = (now - sl->start_us) / 1000;
     if (WIFEXITED(status)) {
         r.exit_code = WEXITSTATUS(status);
@@ -634,7 +634,7 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
     }
     if ((s.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
         e = aie_error_from_errno(errno);
-        batch_errf(err, errlen, "/dev/null: %s", strerror(errno));
+        aie_batch_errf(err, errlen, "/dev/null: %s", strerror(errno));
         goto fail;
     }
     if ((e = build_env(&s)))
@@ -671,7 +671,7 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
                 s.nretry++;
                 if (!s.running) {
                     s.fatal = errno == ENOMEM ? AIE_ENOMEM : AIE_EIO;
-                    batch_errf(err, errlen, "cannot start jobs: %s", strerror(errno));
+                    aie_batch_errf(err, errlen, "cannot start jobs: %s", strerror(errno));
                     s.stopping = 1;
                 }
                 blocked = 1;
@@ -706,7 +706,7 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
         int got = poll(pf, (nfds_t)n, timeout);
         if (got < 0 && errno != EINTR) {
             e = aie_error_from_errno(errno);
-            batch_errf(err, errlen, "poll: %s", strerror(errno));
+            aie_batch_errf(err, errlen, "poll: %s", strerror(errno));
             break;
         }
         for (int k = 0; got > 0 && k < n; k++) {
@@ -761,7 +761,7 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
                 sum->join_failures++;
                 if (o->job_end) {
                     AieBatchResult r = {.attempt = 1, .final = 1, .cache = "off", .error = msg,
-                                        .start = batch_now(), .end = batch_now()};
+                                        .start = aie_batch_now(), .end = aie_batch_now()};
                     o->job_end(o->opaque, &l->jobs[gr->first + gr->n - 1], &r);
                 }
             }

@@ -26,7 +26,7 @@
 #define CLONE_PIDFD 0x00001000
 #endif
 
-char *exec_resolve(const char *name, const char *path, int *why)
+char *aie_exec_resolve(const char *name, const char *path, int *why)
 {
     *why = ENOENT;
     if (!*name)
@@ -111,7 +111,7 @@ static int child_main(void *arg)
     _exit(e == ENOENT ? 127 : 126);
 }
 
-int spawn_job(const SpawnReq *r, void *stack, size_t stack_size, pid_t *pid, int *pidfd)
+int aie_spawn_job(const SpawnReq *r, void *stack, size_t stack_size, pid_t *pid, int *pidfd)
 {
     ChildArgs a = {.r = r, .parent = getpid()};
     sigset_t all, old;
@@ -142,12 +142,12 @@ int spawn_job(const SpawnReq *r, void *stack, size_t stack_size, pid_t *pid, int
 
 extern char **environ;
 
-int exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t cap, char *errline,
+int aie_exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t cap, char *errline,
                  size_t errlen)
 {
     int why, e = 0, po[2] = {-1, -1}, pe[2] = {-1, -1}, devnull = -1, spawned = 0;
     pid_t pid = -1;
-    char *path = exec_resolve(argv[0], ex ? ex->path : NULL, &why);
+    char *path = aie_exec_resolve(argv[0], ex ? ex->path : NULL, &why);
     Buf ob = {0}, eb = {0};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -160,7 +160,7 @@ int exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t c
         goto done;
     }
     if (!path) {
-        batch_errf(errline, errlen, "%s: %s", argv[0], why == EACCES ? "permission denied" : "command not found");
+        aie_batch_errf(errline, errlen, "%s: %s", argv[0], why == EACCES ? "permission denied" : "command not found");
         e = why == EACCES ? 126 : 127;
         goto done;
     }
@@ -188,7 +188,7 @@ int exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t c
     char *const *envp = ex && ex->env ? (char *const *)ex->env : empty;
     int se = posix_spawn(&pid, path, &fa, &at, argv, envp);
     if (se) {
-        batch_errf(errline, errlen, "%s: %s", argv[0], strerror(se));
+        aie_batch_errf(errline, errlen, "%s: %s", argv[0], strerror(se));
         e = se == ENOENT ? 127 : 126;
         goto done;
     }
@@ -216,7 +216,7 @@ int exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t c
             }
             Buf *b = k ? &eb : &ob;
             if (b->len < (k ? 4096 : cap))
-                buf_add(b, buf, (size_t)n);
+                aie_buf_add(b, buf, (size_t)n);
         }
     }
 done:
@@ -229,9 +229,9 @@ done:
             char *nl = strchr(eb.s, '\n');
             if (nl)
                 *nl = 0;
-            batch_errf(errline, errlen, "%s", eb.s);
+            aie_batch_errf(errline, errlen, "%s", eb.s);
         }
-        if (!(*out = buf_take(&ob)))
+        if (!(*out = aie_buf_take(&ob)))
             e = AIE_ENOMEM;
     }
     if (fa_init)
@@ -246,8 +246,8 @@ done:
     }
     if (devnull >= 0)
         close(devnull);
-    buf_free(&ob);
-    buf_free(&eb);
+    aie_buf_free(&ob);
+    aie_buf_free(&eb);
     free(path);
     return e;
 }

@@ -17,6 +17,6 @@ typedef struct SpawnReq {
  * has exec'd or failed to). *pidfd is -1 when the kernel has no pidfds. A
  * failed exec makes the child say why on its stderr and exit 127 (not found)
  * or 126. Returns 0 or an AIE_E* code (nothing started). */
-int spawn_job(const SpawnReq *r, void *stack, size_t stack_size, pid_t *pid, int *pidfd);
+int aie_spawn_job(const SpawnReq *r, void *stack, size_t stack_size, pid_t *pid, int *pidfd);
 
 #endif

@@ -8,7 +8,7 @@
 #include "aie/util.h"
 #include "batch_internal.h"
 
-void buf_add(Buf *b, const char *s, size_t n)
+void aie_buf_add(Buf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;
@@ -29,11 +29,11 @@ void buf_add(Buf *b, const char *s, size_t n)
     b->s[b->len] = 0;
 }
 
-void buf_puts(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+void aie_buf_puts(Buf *b, const char *s) { aie_buf_add(b, s, strlen(s)); }
 
-void buf_putc(Buf *b, char c) { buf_add(b, &c, 1); }
+void aie_buf_putc(Buf *b, char c) { aie_buf_add(b, &c, 1); }
 
-void buf_printf(Buf *b, const char *fmt, ...)
+void aie_buf_printf(Buf *b, const char *fmt, ...)
 {
     char small[512];
     va_list ap;
@@ -43,7 +43,7 @@ void buf_printf(Buf *b, const char *fmt, ...)
     if (n < 0)
         return;
     if ((size_t)n < sizeof(small)) {
-        buf_add(b, small, (size_t)n);
+        aie_buf_add(b, small, (size_t)n);
         return;
     }
     char *big = malloc((size_t)n + 1);
@@ -54,11 +54,11 @@ void buf_printf(Buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    buf_add(b, big, (size_t)n);
+    aie_buf_add(b, big, (size_t)n);
     free(big);
 }
 
-char *buf_take(Buf *b)
+char *aie_buf_take(Buf *b)
 {
     char *s = b->oom ? NULL : b->s;
     if (!s && !b->oom)
@@ -69,13 +69,13 @@ char *buf_take(Buf *b)
     return s;
 }
 
-void buf_free(Buf *b)
+void aie_buf_free(Buf *b)
 {
     free(b->s);
     *b = (Buf){0};
 }
 
-void batch_errf(char *err, size_t errlen, const char *fmt, ...)
+void aie_batch_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
         return;
@@ -85,7 +85,7 @@ void batch_errf(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-double batch_now(void)
+double aie_batch_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -113,7 +113,7 @@ static int push_word(char ***words, int *n, int *cap, Buf *cur)
         *cap = nc;
         p[*n] = NULL; /* a valid list even when the word below fails */
     }
-    char *w = buf_take(cur);
+    char *w = aie_buf_take(cur);
     if (!w)
         return AIE_ENOMEM;
     (*words)[(*n)++] = w;
@@ -124,14 +124,14 @@ static int push_word(char ***words, int *n, int *cap, Buf *cur)
 static void where(char *err, size_t errlen, const char *name, int line, const char *what)
 {
     if (name && line > 0)
-        batch_errf(err, errlen, "%s:%d: %s", name, line, what);
+        aie_batch_errf(err, errlen, "%s:%d: %s", name, line, what);
     else if (line > 0)
-        batch_errf(err, errlen, "line %d: %s", line, what);
+        aie_batch_errf(err, errlen, "line %d: %s", line, what);
     else
-        batch_errf(err, errlen, "%s%s%s", name ? name : "", name ? ": " : "", what);
+        aie_batch_errf(err, errlen, "%s%s%s", name ? name : "", name ? ": " : "", what);
 }
 
-int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words, int *nwords,
+int aie_words_next(const char *t, size_t len, size_t *pos, int *line, char ***words, int *nwords,
                int *special, char *err, size_t errlen, const char *name)
 {
     char **w = NULL;
@@ -169,7 +169,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
         in_word = 1;
         if (c == '\\') {
             if (i + 1 < len)
-                buf_putc(&cur, t[i + 1]);
+                aie_buf_putc(&cur, t[i + 1]);
             i += i + 1 < len ? 2 : 1; /* a backslash at the very end: not past it */
         } else if (c == '\'') {
             size_t j = i + 1;
@@ -180,7 +180,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
                 e = AIE_EINVAL;
                 goto fail;
             }
-            buf_add(&cur, t + i + 1, j - i - 1);
+            aie_buf_add(&cur, t + i + 1, j - i - 1);
             i = j + 1;
         } else if (c == '"') {
             size_t j = i + 1;
@@ -193,7 +193,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
                 if (t[j] == '"')
                     break;
                 if (t[j] == '\\' && j + 1 < len && strchr("\"\\$`", t[j + 1])) {
-                    buf_putc(&cur, t[j + 1]);
+                    aie_buf_putc(&cur, t[j + 1]);
                     j += 2;
                     continue;
                 }
@@ -204,7 +204,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
                 }
                 if (t[j] == '$' || t[j] == '`')
                     *special = 1;
-                buf_putc(&cur, t[j]);
+                aie_buf_putc(&cur, t[j]);
                 j++;
             }
             i = j + 1;
@@ -223,21 +223,21 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
                     char d = t[j + 1];
                     j += 2;
                     switch (d) {
-                    case 'n': buf_putc(&cur, '\n'); break;
-                    case 't': buf_putc(&cur, '\t'); break;
-                    case 'r': buf_putc(&cur, '\r'); break;
-                    case 'a': buf_putc(&cur, '\a'); break;
-                    case 'b': buf_putc(&cur, '\b'); break;
-                    case 'e': buf_putc(&cur, 27); break;
-                    case 'f': buf_putc(&cur, '\f'); break;
-                    case 'v': buf_putc(&cur, '\v'); break;
+                    case 'n': aie_buf_putc(&cur, '\n'); break;
+                    case 't': aie_buf_putc(&cur, '\t'); break;
+                    case 'r': aie_buf_putc(&cur, '\r'); break;
+                    case 'a': aie_buf_putc(&cur, '\a'); break;
+                    case 'b': aie_buf_putc(&cur, '\b'); break;
+                    case 'e': aie_buf_putc(&cur, 27); break;
+                    case 'f': aie_buf_putc(&cur, '\f'); break;
+                    case 'v': aie_buf_putc(&cur, '\v'); break;
                     case 'x': {
                         int v = 0, k = 0;
                         while (k < 2 && j < len && aie_hexval(t[j]) >= 0) {
                             v = v * 16 + aie_hexval(t[j++]);
                             k++;
                         }
-                        buf_putc(&cur, (char)v);
+                        aie_buf_putc(&cur, (char)v);
                         break;
                     }
                     default:
@@ -247,14 +247,14 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
                                 v = v * 8 + (t[j++] - '0');
                                 k++;
                             }
-                            buf_putc(&cur, (char)v);
+                            aie_buf_putc(&cur, (char)v);
                         } else {
-                            buf_putc(&cur, d); /* \\ \' \" and the rest */
+                            aie_buf_putc(&cur, d); /* \\ \' \" and the rest */
                         }
                     }
                     continue;
                 }
-                buf_putc(&cur, t[j]);
+                aie_buf_putc(&cur, t[j]);
                 j++;
             }
             *special = 1; /* not POSIX sh */
@@ -262,7 +262,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
         } else {
             if (strchr("|&;<>()$`*?[", c))
                 *special = 1;
-            buf_putc(&cur, c);
+            aie_buf_putc(&cur, c);
             i++;
         }
     }
@@ -272,7 +272,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
         e = AIE_ENOMEM;
         goto fail;
     }
-    buf_free(&cur);
+    aie_buf_free(&cur);
     if (!w && !(w = calloc(1, sizeof(*w)))) {
         e = AIE_ENOMEM;
         goto fail;
@@ -283,7 +283,7 @@ int words_next(const char *t, size_t len, size_t *pos, int *line, char ***words,
     return 0;
 fail:
     (void)start_line;
-    buf_free(&cur);
+    aie_buf_free(&cur);
     aie_batch_words_free(&w);
     return e;
 }
@@ -293,13 +293,13 @@ int aie_batch_split(const char *s, size_t len, char ***words, int *nwords, char 
     size_t pos = 0;
     int line = 0, special;
     /* a newline ends a command: reject text after it rather than drop it */
-    int e = words_next(s, len, &pos, &line, words, nwords, &special, err, errlen, NULL);
+    int e = aie_words_next(s, len, &pos, &line, words, nwords, &special, err, errlen, NULL);
     if (e == 0 && pos < len) {
         char **more = NULL;
         int nm = 0;
-        e = words_next(s, len, &pos, &line, &more, &nm, &special, err, errlen, NULL);
+        e = aie_words_next(s, len, &pos, &line, &more, &nm, &special, err, errlen, NULL);
         if (e == 0 && nm > 0) {
-            batch_errf(err, errlen, "a command must fit on one line");
+            aie_batch_errf(err, errlen, "a command must fit on one line");
             e = AIE_EINVAL;
         }
         aie_batch_words_free(&more);
@@ -326,38 +326,38 @@ char *aie_batch_quote(const char *w)
             ctl = 1;
     }
     if (safe) {
-        buf_puts(&b, w);
+        aie_buf_puts(&b, w);
     } else if (ctl) {
-        buf_puts(&b, "$'");
+        aie_buf_puts(&b, "$'");
         for (const unsigned char *p = (const unsigned char *)w; *p; p++) {
             switch (*p) {
-            case '\n': buf_puts(&b, "\\n"); break;
-            case '\t': buf_puts(&b, "\\t"); break;
-            case '\r': buf_puts(&b, "\\r"); break;
-            case '\\': buf_puts(&b, "\\\\"); break;
-            case '\'': buf_puts(&b, "\\'"); break;
+            case '\n': aie_buf_puts(&b, "\\n"); break;
+            case '\t': aie_buf_puts(&b, "\\t"); break;
+            case '\r': aie_buf_puts(&b, "\\r"); break;
+            case '\\': aie_buf_puts(&b, "\\\\"); break;
+            case '\'': aie_buf_puts(&b, "\\'"); break;
             default:
                 if (*p < 0x20 || *p == 0x7f)
-                    buf_printf(&b, "\\x%02x", *p);
+                    aie_buf_printf(&b, "\\x%02x", *p);
                 else
-                    buf_putc(&b, (char)*p);
+                    aie_buf_putc(&b, (char)*p);
             }
         }
-        buf_putc(&b, '\'');
+        aie_buf_putc(&b, '\'');
     } else {
-        buf_putc(&b, '\'');
+        aie_buf_putc(&b, '\'');
         for (const char *p = w; *p; p++) {
             if (*p == '\'')
-                buf_puts(&b, "'\\''");
+                aie_buf_puts(&b, "'\\''");
             else
-                buf_putc(&b, *p);
+                aie_buf_putc(&b, *p);
         }
-        buf_putc(&b, '\'');
+        aie_buf_putc(&b, '\'');
     }
-    return buf_take(&b);
+    return aie_buf_take(&b);
 }
 
-char *words_shquote(const char *w)
+char *aie_words_shquote(const char *w)
 {
     Buf b = {0};
     int safe = *w != 0;
@@ -366,30 +366,30 @@ char *words_shquote(const char *w)
             safe = 0;
     if (safe)
         return strdup(w);
-    buf_putc(&b, '\'');
+    aie_buf_putc(&b, '\'');
     for (const char *p = w; *p; p++) {
         if (*p == '\'')
-            buf_puts(&b, "'\\''");
+            aie_buf_puts(&b, "'\\''");
         else
-            buf_putc(&b, *p);
+            aie_buf_putc(&b, *p);
     }
-    buf_putc(&b, '\'');
-    return buf_take(&b);
+    aie_buf_putc(&b, '\'');
+    return aie_buf_take(&b);
 }
 
-char *words_join(char *const *argv)
+char *aie_words_join(char *const *argv)
 {
     Buf b = {0};
     for (int i = 0; argv[i]; i++) {
         char *q = aie_batch_quote(argv[i]);
         if (!q) {
-            buf_free(&b);
+            aie_buf_free(&b);
             return NULL;
         }
         if (i)
-            buf_putc(&b, ' ');
-        buf_puts(&b, q);
+            aie_buf_putc(&b, ' ');
+        aie_buf_puts(&b, q);
         free(q);
     }
-    return buf_take(&b);
+    return aie_buf_take(&b);
 }

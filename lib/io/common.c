@@ -8,7 +8,7 @@
 
 #include "io_internal.h"
 
-void io_errf(char *err, size_t errlen, const char *fmt, ...)
+void aie_io_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || !errlen)
         return;
@@ -18,7 +18,7 @@ void io_errf(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int io_averror(int averr)
+int aie_io_averror(int averr)
 {
     if (averr >= 0)
         return 0;
@@ -37,13 +37,13 @@ int io_averror(int averr)
     return AIE_EIO;
 }
 
-const char *io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE])
+const char *aie_io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE])
 {
     av_strerror(averr, buf, AV_ERROR_MAX_STRING_SIZE);
     return buf;
 }
 
-int aux_push(AuxList **pl, AVPacket *pkt)
+int aie_aux_push(AuxList **pl, AVPacket *pkt)
 {
     AuxList *l = *pl;
     if (!l) {
@@ -68,7 +68,7 @@ int aux_push(AuxList **pl, AVPacket *pkt)
     return 0;
 }
 
-void aux_free(void *p)
+void aie_aux_free(void *p)
 {
     AuxList *l = p;
     if (!l)
@@ -91,7 +91,7 @@ static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
 static void install_silent_log(void) { av_log_set_callback(silent_log); }
 
-void io_silence_libav(void)
+void aie_io_silence_libav(void)
 {
     /* the library never prints: FFmpeg's own messages are dropped; failures
      * reach the caller through error codes and detail buffers instead */
@@ -101,7 +101,7 @@ void io_silence_libav(void)
 /* Can this container hold a stream copy of ist? query_codec is not enough
  * (FLAC passes for .mov but only MP4 takes it), so write a trial header
  * into memory. */
-int io_stream_muxable(const AVOutputFormat *of, const AVStream *ist)
+int aie_io_stream_muxable(const AVOutputFormat *of, const AVStream *ist)
 {
     if (avformat_query_codec(of, ist->codecpar->codec_id, FF_COMPLIANCE_EXPERIMENTAL) == 0)
         return 0;
@@ -137,7 +137,7 @@ int aie_frame_append_aux(AieFrame *dst, AieFrame *src)
         return 0;
     if (!dst->aux) {
         dst->aux = from;
-        dst->aux_free = aux_free;
+        dst->aux_free = aie_aux_free;
         src->aux = NULL;
         src->aux_free = NULL;
         return 0;
@@ -145,7 +145,7 @@ int aie_frame_append_aux(AieFrame *dst, AieFrame *src)
     AuxList *to = dst->aux;
     int i = 0;
     for (; i < from->n; i++) {
-        if (aux_push(&to, from->pkts[i]) < 0)
+        if (aie_aux_push(&to, from->pkts[i]) < 0)
             break;
         av_packet_free(&from->pkts[i]);
     }
@@ -154,7 +154,7 @@ int aie_frame_append_aux(AieFrame *dst, AieFrame *src)
         from->n -= i;
         return AIE_ENOMEM;
     }
-    aux_free(from);
+    aie_aux_free(from);
     src->aux = NULL;
     src->aux_free = NULL;
     return 0;
@@ -179,7 +179,7 @@ static int64_t avio_seek_fd(void *opaque, int64_t off, int whence)
     return r < 0 ? AVERROR(errno) : (int64_t)r;
 }
 
-int io_avio_open(AVIOContext **pb, AieFsOut *o)
+int aie_io_avio_open(AVIOContext **pb, AieFsOut *o)
 {
     enum { SIZE = 1 << 16 };
     *pb = NULL;
@@ -196,7 +196,7 @@ int io_avio_open(AVIOContext **pb, AieFsOut *o)
     return 0;
 }
 
-int io_avio_close(AVIOContext **pb)
+int aie_io_avio_close(AVIOContext **pb)
 {
     AVIOContext *c = *pb;
     if (!c)

@@ -27,7 +27,7 @@ static const struct {
     {AIE_LAYOUT_RGBA, 12, AV_PIX_FMT_GBRAP12LE},   {AIE_LAYOUT_RGBA, 16, AV_PIX_FMT_GBRAP16LE},
 };
 
-enum AVPixelFormat pixfmt_from_aie(AieLayout layout, int depth)
+enum AVPixelFormat aie_pixfmt_from_aie(AieLayout layout, int depth)
 {
     int d = depth <= 8 ? 8 : depth <= 10 ? 10 : depth <= 12 ? 12 : 16;
     for (size_t i = 0; i < sizeof(fmt_table) / sizeof(fmt_table[0]); i++)
@@ -36,7 +36,7 @@ enum AVPixelFormat pixfmt_from_aie(AieLayout layout, int depth)
     return AV_PIX_FMT_NONE;
 }
 
-int pixfmt_to_aie(enum AVPixelFormat fmt, AieLayout *layout, int *depth)
+int aie_pixfmt_to_aie(enum AVPixelFormat fmt, AieLayout *layout, int *depth)
 {
     const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fmt);
     if (!d || (d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM)))
@@ -128,7 +128,7 @@ static int get_sws(Converter *c, int sw, int sh, enum AVPixelFormat sf, int dw, 
     return 0;
 }
 
-void converter_free(Converter *c)
+void aie_converter_free(Converter *c)
 {
     sws_freeContext(c->sws);
     c->sws = NULL;
@@ -140,10 +140,10 @@ static void free_avframe(void *opaque)
     av_frame_free(&f);
 }
 
-int convert_from_av(Converter *c, const AVFrame *src, AieLayout layout, int depth, AieFrame **out)
+int aie_convert_from_av(Converter *c, const AVFrame *src, AieLayout layout, int depth, AieFrame **out)
 {
     *out = NULL;
-    enum AVPixelFormat want = pixfmt_from_aie(layout, depth);
+    enum AVPixelFormat want = aie_pixfmt_from_aie(layout, depth);
     int range = src->color_range;
     if (src->format == AV_PIX_FMT_YUVJ420P || src->format == AV_PIX_FMT_YUVJ422P ||
         src->format == AV_PIX_FMT_YUVJ444P || src->format == AV_PIX_FMT_YUVJ440P ||
@@ -197,9 +197,9 @@ int convert_from_av(Converter *c, const AVFrame *src, AieLayout layout, int dept
     return 0;
 }
 
-int convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_range, int dst_matrix)
+int aie_convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_range, int dst_matrix)
 {
-    enum AVPixelFormat sfmt = pixfmt_from_aie(src->layout, src->depth);
+    enum AVPixelFormat sfmt = aie_pixfmt_from_aie(src->layout, src->depth);
     const uint8_t *sd[4] = {0};
     int sl[4] = {0};
     for (int i = 0; i < src->nplanes; i++) {
@@ -220,7 +220,7 @@ int convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_range
     return 0;
 }
 
-int convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, int dst_range,
+int aie_convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, int dst_range,
                 AieFrame **out)
 {
     *out = NULL;
@@ -228,8 +228,8 @@ int convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, 
     int err = aie_frame_alloc(&f, src->width, src->height, layout, depth);
     if (err)
         return err;
-    enum AVPixelFormat sfmt = pixfmt_from_aie(src->layout, src->depth);
-    enum AVPixelFormat dfmt = pixfmt_from_aie(layout, depth);
+    enum AVPixelFormat sfmt = aie_pixfmt_from_aie(src->layout, src->depth);
+    enum AVPixelFormat dfmt = aie_pixfmt_from_aie(layout, depth);
     const uint8_t *sd[4] = {0};
     int sl[4] = {0};
     uint8_t *dd[4] = {0};

@@ -21,8 +21,8 @@ typedef struct AuxList {
     int n, cap;
 } AuxList;
 
-int aux_push(AuxList **l, AVPacket *pkt); /* takes the packet (moves the ref) */
-void aux_free(void *l);                   /* AieFrame.aux_free */
+int aie_aux_push(AuxList **l, AVPacket *pkt); /* takes the packet (moves the ref) */
+void aie_aux_free(void *l);                   /* AieFrame.aie_aux_free */
 
 /* ---- what the writer needs from the reader ---- */
 typedef struct ReaderSource {
@@ -42,9 +42,9 @@ const ReaderSource *aie_reader_source(const AieReader *r);
 
 /* ---- pixel formats ---- */
 /* The planar AV_PIX_FMT of an aie layout/depth (GBR order for RGB). */
-enum AVPixelFormat pixfmt_from_aie(AieLayout layout, int depth);
+enum AVPixelFormat aie_pixfmt_from_aie(AieLayout layout, int depth);
 /* Closest aie layout/depth for a decoder pixel format. */
-int pixfmt_to_aie(enum AVPixelFormat fmt, AieLayout *layout, int *depth);
+int aie_pixfmt_to_aie(enum AVPixelFormat fmt, AieLayout *layout, int *depth);
 
 /* Convert between AVFrame and AieFrame through swscale (or a plain copy/ref
  * when the formats match). The converter caches its SwsContext. */
@@ -56,29 +56,29 @@ typedef struct Converter {
 } Converter;
 
 /* AVFrame -> new AieFrame of layout/depth (zero-copy when fmt already matches). */
-int convert_from_av(Converter *c, const AVFrame *src, AieLayout layout, int depth, AieFrame **out);
+int aie_convert_from_av(Converter *c, const AVFrame *src, AieLayout layout, int depth, AieFrame **out);
 /* AieFrame -> AVFrame dst (already allocated with format/size set). */
-int convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_range, int dst_matrix);
+int aie_convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_range, int dst_matrix);
 /* AieFrame -> new AieFrame of another layout/depth (for PNG output). */
-int convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, int dst_range,
+int aie_convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, int dst_range,
                 AieFrame **out);
-void converter_free(Converter *c);
+void aie_converter_free(Converter *c);
 
 /* ---- output files (lib/fs) ---- */
 /* An AVIOContext writing to o's descriptor (seekable when it is). Close it
- * with io_avio_close(), which flushes and returns the stream's error (0 or an
+ * with aie_io_avio_close(), which flushes and returns the stream's error (0 or an
  * AVERROR); the descriptor stays with o. */
-int io_avio_open(AVIOContext **pb, AieFsOut *o);
-int io_avio_close(AVIOContext **pb);
+int aie_io_avio_open(AVIOContext **pb, AieFsOut *o);
+int aie_io_avio_close(AVIOContext **pb);
 
 /* ---- messages ---- */
-void io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int io_averror(int averr);                   /* AVERROR -> AIE_E* */
-const char *io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE]);
-void io_silence_libav(void);
+void aie_io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int aie_io_averror(int averr);                   /* AVERROR -> AIE_E* */
+const char *aie_io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE]);
+void aie_io_silence_libav(void);
 /* Can container `of` hold a stream copy of ist? (a trial header in memory)
  * 1 yes, 0 no, AIE_ENOMEM when the trial could not be set up. */
-int io_stream_muxable(const AVOutputFormat *of, const AVStream *ist);
+int aie_io_stream_muxable(const AVOutputFormat *of, const AVStream *ist);
 
 /* ---- audio re-encoding (audio.c) ---- */
 enum { IO_AUDIO_DROP, IO_AUDIO_COPY, IO_AUDIO_ENCODE };

@@ -33,7 +33,7 @@ static int open_in(AVFormatContext **f, const char *path, char *err, size_t errl
     if (ret >= 0)
         ret = avformat_find_stream_info(*f, NULL);
     if (ret < 0) {
-        io_errf(err, errlen, "%s: %s", path, io_averr_str(ret, ebuf));
+        aie_io_errf(err, errlen, "%s: %s", path, aie_io_averr_str(ret, ebuf));
         return ret == AVERROR(ENOENT) ? AIE_ENOENT : AIE_EFORMAT;
     }
     return 0;
@@ -167,14 +167,14 @@ static int next_video(Join *j, const char *const *chunks, int n, int *ci, const 
         const AVCodecParameters *b = j->out->streams[0]->codecpar;
         if (j->chunk_v < 0 || a->codec_id != b->codec_id || a->width != b->width ||
             a->height != b->height || a->format != b->format) {
-            io_errf(err, errlen, "%s: does not match the first chunk (codec, size or pixel format)",
+            aie_io_errf(err, errlen, "%s: does not match the first chunk (codec, size or pixel format)",
                     chunks[*ci]);
             return AIE_EFORMAT;
         }
         j->chunk_start = AV_NOPTS_VALUE;
         int64_t src = overlap && *ci < n - 1 ? overlap[*ci] : 0;
         if ((e = scan_chunk(j, chunks[*ci], src, &j->drop_from))) {
-            io_errf(err, errlen, "%s: cannot read its video packets", chunks[*ci]);
+            aie_io_errf(err, errlen, "%s: cannot read its video packets", chunks[*ci]);
             return e;
         }
     }
@@ -232,14 +232,14 @@ static double src_seconds(const Join *j)
 int aie_io_join(const char *const *chunks, int nchunks, const char *source, int no_audio,
                 const int64_t *overlap, const char *output, char *err, size_t errlen)
 {
-    io_silence_libav();
+    aie_io_silence_libav();
     char ebuf[AV_ERROR_MAX_STRING_SIZE];
     Join j = {0};
     AieFsOut *ao = NULL;
     AVFormatContext *first = NULL;
     int e, ci = 0;
     if (nchunks < 1) {
-        io_errf(err, errlen, "%s: no chunks to join", output);
+        aie_io_errf(err, errlen, "%s: no chunks to join", output);
         return AIE_EINVAL;
     }
     AieFsOutOpts fo = {.inputs = &source, .ninputs = source ? 1 : 0};
@@ -249,7 +249,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
         goto done;
     int v0 = av_find_best_stream(first, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (v0 < 0) {
-        io_errf(err, errlen, "%s: has no video stream", chunks[0]);
+        aie_io_errf(err, errlen, "%s: has no video stream", chunks[0]);
         e = AIE_EFORMAT;
         goto done;
     }
@@ -259,7 +259,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             e = AIE_ENOMEM;
             goto done;
         }
-        io_errf(err, errlen, "%s: unknown output format", output);
+        aie_io_errf(err, errlen, "%s: unknown output format", output);
         e = AIE_EUNSUP;
         goto done;
     }
@@ -291,7 +291,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             int mux = (t != AVMEDIA_TYPE_AUDIO && t != AVMEDIA_TYPE_SUBTITLE && t != AVMEDIA_TYPE_DATA) ||
                               (ist->disposition & AV_DISPOSITION_ATTACHED_PIC)
                           ? 0
-                          : io_stream_muxable(j.out->oformat, ist);
+                          : aie_io_stream_muxable(j.out->oformat, ist);
             if (mux < 0) {
                 e = mux;
                 goto done;
@@ -305,7 +305,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
                     char ae[256] = "";
                     if ((e = aie_io_aenc_open(&j.aenc[i], j.out, ist, enc, join_mux, &j, ae, sizeof(ae)))) {
                         if (e != AIE_ENOMEM)
-                            io_errf(err, errlen, "%s: stream #%u (%s audio): %s", source, i,
+                            aie_io_errf(err, errlen, "%s: stream #%u (%s audio): %s", source, i,
                                     avcodec_get_name(ist->codecpar->codec_id), ae);
                         goto done;
                     }
@@ -331,12 +331,12 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     }
     j.out->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
     if (!(j.out->oformat->flags & AVFMT_NOFILE)) {
-        if ((e = io_avio_open(&j.out->pb, ao)))
+        if ((e = aie_io_avio_open(&j.out->pb, ao)))
             goto done;
     }
     int ret = avformat_write_header(j.out, NULL);
     if (ret < 0) {
-        io_errf(err, errlen, "%s: cannot write the header: %s", output, io_averr_str(ret, ebuf));
+        aie_io_errf(err, errlen, "%s: cannot write the header: %s", output, aie_io_averr_str(ret, ebuf));
         e = AIE_EENCODE;
         goto done;
     }
@@ -362,8 +362,8 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             ret = av_interleaved_write_frame(j.out, p);
         }
         if (ret < 0) {
-            io_errf(err, errlen, "%s: write failed: %s", output, io_averr_str(ret, ebuf));
-            e = io_averror(ret);
+            aie_io_errf(err, errlen, "%s: write failed: %s", output, aie_io_averr_str(ret, ebuf));
+            e = aie_io_averror(ret);
             if (e == AIE_EFORMAT || e == AIE_EOF)
                 e = AIE_EIO;
             goto done;
@@ -377,20 +377,20 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     }
     for (unsigned i = 0; j.aenc && i < j.src->nb_streams; i++)
         if (j.aenc[i] && (ret = aie_io_aenc_finish(j.aenc[i], INT64_MAX)) < 0) {
-            io_errf(err, errlen, "%s: re-encoding stream #%u of %s: %s", output, i, source,
-                    io_averr_str(j.mux_err ? j.mux_err : ret, ebuf));
+            aie_io_errf(err, errlen, "%s: re-encoding stream #%u of %s: %s", output, i, source,
+                    aie_io_averr_str(j.mux_err ? j.mux_err : ret, ebuf));
             e = ret == AVERROR(ENOMEM) ? AIE_ENOMEM : AIE_EENCODE;
             goto done;
         }
     if ((ret = av_write_trailer(j.out)) < 0) {
-        io_errf(err, errlen, "%s: cannot finish: %s", output, io_averr_str(ret, ebuf));
+        aie_io_errf(err, errlen, "%s: cannot finish: %s", output, aie_io_averr_str(ret, ebuf));
         e = AIE_EIO;
         goto done;
     }
     if (j.out->pb && !(j.out->oformat->flags & AVFMT_NOFILE)) {
-        if ((ret = io_avio_close(&j.out->pb)) < 0) {
-            io_errf(err, errlen, "%s: write failed: %s", output, io_averr_str(ret, ebuf));
-            e = io_averror(ret);
+        if ((ret = aie_io_avio_close(&j.out->pb)) < 0) {
+            aie_io_errf(err, errlen, "%s: write failed: %s", output, aie_io_averr_str(ret, ebuf));
+            e = aie_io_averror(ret);
             goto done;
         }
     }
@@ -400,7 +400,7 @@ done:
         aie_io_aenc_free(&j.aenc[i]);
     free(j.aenc);
     if (j.out && j.out->pb && !(j.out->oformat->flags & AVFMT_NOFILE))
-        io_avio_close(&j.out->pb);
+        aie_io_avio_close(&j.out->pb);
     aie_fs_out_abort(&ao);
     av_packet_free(&j.vp);
     av_packet_free(&j.sp);

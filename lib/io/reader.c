@@ -138,7 +138,7 @@ static int open_pipe(AieReader *r)
     } else if (stat(r->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode))) {
         if ((r->pipe_fd = open(r->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
             int e = errno;
-            io_errf(r->err, sizeof(r->err), "%s: %s", r->path, strerror(e));
+            aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path, strerror(e));
             return aie_error_from_errno(e);
         }
         r->pipe_own = 1;
@@ -199,7 +199,7 @@ static int count_frames_in_range(AieReader *r, int64_t total)
 {
     int64_t first = r->o.first, last = r->o.last;
     if (first >= total) {
-        io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
+        aie_io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
                 r->path, (long long)first, (long long)total);
         return AIE_EINVAL;
     }
@@ -219,7 +219,7 @@ static int open_png_seq(AieReader *r)
     }
     if (start < 0) {
         seq_name(r, 1, name, sizeof(name));
-        io_errf(r->err, sizeof(r->err), "%s: no such file (PNG sequence, tried numbers 0 to 4)", name);
+        aie_io_errf(r->err, sizeof(r->err), "%s: no such file (PNG sequence, tried numbers 0 to 4)", name);
         return AIE_ENOENT;
     }
     int last = start;
@@ -234,7 +234,7 @@ static int open_png_seq(AieReader *r)
     char e[256] = "";
     int err = aie_png_read_file(name, &f, e, sizeof(e));
     if (err) {
-        io_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
+        aie_io_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
         return err;
     }
     fill_png_info(r, f, last - start + 1, "png-sequence");
@@ -252,7 +252,7 @@ static int open_png_still(AieReader *r)
     char e[256] = "";
     int err = aie_png_read_file(r->path, &r->still, e, sizeof(e));
     if (err) {
-        io_errf(r->err, sizeof(r->err), "%s: %s", r->path, *e ? e : aie_strerror(err));
+        aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path, *e ? e : aie_strerror(err));
         return err;
     }
     fill_png_info(r, r->still, 1, "png");
@@ -278,12 +278,12 @@ static int read_png(AieReader *r, AieFrame **out)
         seq_name(r, r->seq_next, name, sizeof(name));
         int err = aie_png_read_file(name, &f, e, sizeof(e));
         if (err) {
-            io_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
+            aie_io_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
             return err;
         }
         if (f->width != r->info.width || f->height != r->info.height || f->layout != r->info.layout ||
             f->depth != r->info.depth) {
-            io_errf(r->err, sizeof(r->err), "%s: %dx%d %s differs from the first frame (%dx%d %s)",
+            aie_io_errf(r->err, sizeof(r->err), "%s: %dx%d %s differs from the first frame (%dx%d %s)",
                     name, f->width, f->height, aie_layout_name(f->layout), r->info.width,
                     r->info.height, aie_layout_name(r->info.layout));
             aie_frame_unref(&f);
@@ -318,28 +318,28 @@ static int open_av(AieReader *r)
     if (ret == AVERROR(EBUSY)) {
         /* libavformat's y4m demuxer returns the size error of a header whose
          * picture av_image_check_size() refuses plus 6, i.e. AVERROR(EBUSY) */
-        io_errf(r->err, sizeof(r->err), "%s: the picture size in the header is invalid or far over the %d pixel limit",
+        aie_io_errf(r->err, sizeof(r->err), "%s: the picture size in the header is invalid or far over the %d pixel limit",
                 r->path, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
     if (ret < 0) {
-        int err = io_averror(ret);
+        int err = aie_io_averror(ret);
         if (err == AIE_EFORMAT || err == AIE_EUNSUP)
-            io_errf(r->err, sizeof(r->err), "%s: not a media file libavformat can read (%s)", r->path,
-                    io_averr_str(ret, ebuf));
+            aie_io_errf(r->err, sizeof(r->err), "%s: not a media file libavformat can read (%s)", r->path,
+                    aie_io_averr_str(ret, ebuf));
         else
-            io_errf(r->err, sizeof(r->err), "%s: %s", r->path, io_averr_str(ret, ebuf));
+            aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path, aie_io_averr_str(ret, ebuf));
         return err == AIE_EUNSUP ? AIE_EFORMAT : err;
     }
     if ((ret = avformat_find_stream_info(r->fmt, NULL)) < 0) {
-        io_errf(r->err, sizeof(r->err), "%s: cannot read stream information (%s)", r->path,
-                io_averr_str(ret, ebuf));
+        aie_io_errf(r->err, sizeof(r->err), "%s: cannot read stream information (%s)", r->path,
+                aie_io_averr_str(ret, ebuf));
         return AIE_EFORMAT;
     }
     const AVCodec *codec = NULL;
     r->vidx = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (r->vidx < 0) {
-        io_errf(r->err, sizeof(r->err), "%s: %s", r->path,
+        aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path,
                 r->vidx == AVERROR_DECODER_NOT_FOUND ? "no decoder for its video stream"
                                                      : "has no video stream");
         return r->vidx == AVERROR_DECODER_NOT_FOUND ? AIE_EUNSUP : AIE_EFORMAT;
@@ -347,12 +347,12 @@ static int open_av(AieReader *r)
     AVStream *st = r->fmt->streams[r->vidx];
     AVCodecParameters *par = st->codecpar;
     if (par->width > AIE_MAX_DIM || par->height > AIE_MAX_DIM) {
-        io_errf(r->err, sizeof(r->err), "%s: %dx%d is larger than %d pixels on a side", r->path,
+        aie_io_errf(r->err, sizeof(r->err), "%s: %dx%d is larger than %d pixels on a side", r->path,
                 par->width, par->height, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
     if (par->width <= 0 || par->height <= 0) {
-        io_errf(r->err, sizeof(r->err), "%s: video stream has no size", r->path);
+        aie_io_errf(r->err, sizeof(r->err), "%s: video stream has no size", r->path);
         return AIE_EFORMAT;
     }
     r->dec = avcodec_alloc_context3(codec);
@@ -363,14 +363,14 @@ static int open_av(AieReader *r)
     r->dec->thread_count = r->o.threads;
     r->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     if ((ret = avcodec_open2(r->dec, codec, NULL)) < 0) {
-        io_errf(r->err, sizeof(r->err), "%s: cannot open the %s decoder (%s)", r->path, codec->name,
-                io_averr_str(ret, ebuf));
+        aie_io_errf(r->err, sizeof(r->err), "%s: cannot open the %s decoder (%s)", r->path, codec->name,
+                aie_io_averr_str(ret, ebuf));
         return AIE_EUNSUP;
     }
     enum AVPixelFormat pf = r->dec->pix_fmt != AV_PIX_FMT_NONE ? r->dec->pix_fmt : par->format;
     AieVideoInfo *v = &r->info;
-    if (pf == AV_PIX_FMT_NONE || pixfmt_to_aie(pf, &v->layout, &v->depth) < 0) {
-        io_errf(r->err, sizeof(r->err), "%s: unsupported pixel format %s", r->path,
+    if (pf == AV_PIX_FMT_NONE || aie_pixfmt_to_aie(pf, &v->layout, &v->depth) < 0) {
+        aie_io_errf(r->err, sizeof(r->err), "%s: unsupported pixel format %s", r->path,
                 pf == AV_PIX_FMT_NONE ? "(none)" : av_get_pix_fmt_name(pf));
         return AIE_EUNSUP;
     }
@@ -490,7 +490,7 @@ static int take_aux_packet(AieReader *r)
         av_packet_unref(r->pkt);
         return 0;
     }
-    return aux_push(&r->aux_pending, r->pkt);
+    return aie_aux_push(&r->aux_pending, r->pkt);
 }
 
 /* y4m: bytes left over after the last whole frame mean a cut-off frame. */
@@ -572,8 +572,8 @@ static int decode_next(AieReader *r)
                 return AIE_ECANCELLED;
             if (ret != AVERROR_EOF) {
                 r->demux_error = 1;
-                io_errf(r->err, sizeof(r->err), "%s: read error (%s)", r->path,
-                        io_averr_str(ret, ebuf));
+                aie_io_errf(r->err, sizeof(r->err), "%s: read error (%s)", r->path,
+                        aie_io_averr_str(ret, ebuf));
             } else if (y4m_partial_frame(r)) {
                 r->decode_errors++; /* the y4m demuxer drops a cut-off last frame silently */
             }
@@ -623,7 +623,7 @@ static int collect_trailing_aux(AieReader *r)
                     want--;
                 }
                 av_packet_unref(r->pkt);
-            } else if ((e = aux_push(&r->aux_pending, r->pkt)) < 0) {
+            } else if ((e = aie_aux_push(&r->aux_pending, r->pkt)) < 0) {
                 break;
             }
         } else {
@@ -652,7 +652,7 @@ static int attach_aux(AieReader *r, AieFrame *f, int64_t limit)
     for (int i = 0; i < p->n; i++) {
         int64_t t = pkt_time(r, p->pkts[i]);
         if (!e && (limit == INT64_MAX || t == AV_NOPTS_VALUE || t < limit)) {
-            if ((e = aux_push(&l, p->pkts[i])) == 0) {
+            if ((e = aie_aux_push(&l, p->pkts[i])) == 0) {
                 av_packet_free(&p->pkts[i]);
                 continue;
             }
@@ -662,7 +662,7 @@ static int attach_aux(AieReader *r, AieFrame *f, int64_t limit)
     p->n = k;
     if (l && !f->aux) {
         f->aux = l;
-        f->aux_free = aux_free;
+        f->aux_free = aie_aux_free;
     }
     return e;
 }
@@ -725,7 +725,7 @@ static int next_selected(AieReader *r, AieFrame **out)
             }
         }
         if (r->avf->width != r->info.width || r->avf->height != r->info.height) {
-            io_errf(r->err, sizeof(r->err),
+            aie_io_errf(r->err, sizeof(r->err),
                     "%s: resolution changes mid-stream at frame %lld (%dx%d -> %dx%d); split the input first",
                     r->path, (long long)idx, r->info.width, r->info.height, r->avf->width,
                     r->avf->height);
@@ -733,9 +733,9 @@ static int next_selected(AieReader *r, AieFrame **out)
             return AIE_EUNSUP;
         }
         AieFrame *f;
-        err = convert_from_av(&r->conv, r->avf, r->info.layout, r->info.depth, &f);
+        err = aie_convert_from_av(&r->conv, r->avf, r->info.layout, r->info.depth, &f);
         if (err) {
-            io_errf(r->err, sizeof(r->err), "%s: cannot convert frame %lld from %s", r->path,
+            aie_io_errf(r->err, sizeof(r->err), "%s: cannot convert frame %lld from %s", r->path,
                     (long long)idx, av_get_pix_fmt_name(r->avf->format));
             av_frame_unref(r->avf);
             return err;
@@ -811,7 +811,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
                     size_t errlen)
 {
     *out = NULL;
-    io_silence_libav();
+    aie_io_silence_libav();
     AieReader *r = calloc(1, sizeof(*r));
     if (!r)
         return AIE_ENOMEM;
@@ -828,7 +828,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
     r->src.path = r->path;
     int e;
     if (r->o.last >= 0 && r->o.last < r->o.first) {
-        io_errf(r->err, sizeof(r->err), "--frames: the last frame comes before the first");
+        aie_io_errf(r->err, sizeof(r->err), "--frames: the last frame comes before the first");
         e = AIE_EINVAL;
         goto fail;
     }
@@ -836,7 +836,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
         struct stat st;
         if (aie_io_is_pattern(url)) {
             if (!has_ext(url, ".png")) {
-                io_errf(r->err, sizeof(r->err), "%s: image sequences must be PNG", url);
+                aie_io_errf(r->err, sizeof(r->err), "%s: image sequences must be PNG", url);
                 e = AIE_EUNSUP;
                 goto fail;
             }
@@ -847,12 +847,12 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
         }
         if (stat(url, &st) != 0) {
             int en = errno;
-            io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
+            aie_io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
             e = aie_error_from_errno(en);
             goto fail;
         }
         if (S_ISDIR(st.st_mode)) {
-            io_errf(r->err, sizeof(r->err), "%s: is a directory", url);
+            aie_io_errf(r->err, sizeof(r->err), "%s: is a directory", url);
             e = AIE_EINVAL;
             goto fail;
         }
@@ -862,7 +862,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
             FILE *fp = fopen(url, "rb");
             if (!fp) {
                 int en = errno;
-                io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
+                aie_io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
                 e = aie_error_from_errno(en);
                 goto fail;
             }
@@ -870,7 +870,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
             fclose(fp);
         }
         if (S_ISREG(st.st_mode) && st.st_size == 0) {
-            io_errf(r->err, sizeof(r->err), "%s: empty file", url);
+            aie_io_errf(r->err, sizeof(r->err), "%s: empty file", url);
             e = AIE_EFORMAT;
             goto fail;
         }
@@ -887,7 +887,7 @@ done:
     *out = r;
     return 0;
 fail:
-    io_errf(err, errlen, "%s", r->err[0] ? r->err : aie_strerror(e));
+    aie_io_errf(err, errlen, "%s", r->err[0] ? r->err : aie_strerror(e));
     aie_reader_close(&r);
     return e;
 }
@@ -916,12 +916,12 @@ int aie_reader_read(AieReader *r, AieFrame **out)
             lost = 1;
         r->lost = lost;
         if (lost > 0 && !r->o.ignore_errors) {
-            io_errf(r->err, sizeof(r->err), "%s: input is truncated or damaged: %lld frame%s lost",
+            aie_io_errf(r->err, sizeof(r->err), "%s: input is truncated or damaged: %lld frame%s lost",
                     r->path, (long long)lost, lost == 1 ? "" : "s");
             return AIE_ETRUNC;
         }
         if (r->concealed > 0 && r->o.strict) {
-            io_errf(r->err, sizeof(r->err),
+            aie_io_errf(r->err, sizeof(r->err),
                     "%s: %lld frame%s decoded with errors that the decoder concealed (--strict)", r->path,
                     (long long)r->concealed, r->concealed == 1 ? "" : "s");
             return AIE_EDECODE;
@@ -933,12 +933,12 @@ int aie_reader_read(AieReader *r, AieFrame **out)
         }
     }
     if (r->returned == 0 && r->o.first > 0 && r->decoded <= r->o.first) {
-        io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
+        aie_io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
                 r->path, (long long)r->o.first, (long long)r->decoded);
         return AIE_EINVAL;
     }
     if (r->returned == 0) {
-        io_errf(r->err, sizeof(r->err), "%s: no frames could be decoded", r->path);
+        aie_io_errf(r->err, sizeof(r->err), "%s: no frames could be decoded", r->path);
         return AIE_EEMPTY;
     }
     return AIE_EOF;
@@ -960,8 +960,8 @@ void aie_reader_close(AieReader **pr)
     *pr = NULL;
     aie_frame_unref(&r->held);
     aie_frame_unref(&r->still);
-    aux_free(r->aux_pending);
-    converter_free(&r->conv);
+    aie_aux_free(r->aux_pending);
+    aie_converter_free(&r->conv);
     av_frame_free(&r->avf);
     av_packet_free(&r->pkt);
     avcodec_free_context(&r->dec);

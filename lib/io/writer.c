@@ -121,10 +121,10 @@ static int same_sequence(const char *in, const char *out)
 static int fail_av(AieWriter *w, int ret, const char *what)
 {
     char ebuf[AV_ERROR_MAX_STRING_SIZE];
-    int e = io_averror(ret);
+    int e = aie_io_averror(ret);
     if (e == AIE_EOF || e == AIE_EFORMAT)
         e = AIE_EENCODE;
-    io_errf(w->err, sizeof(w->err), "%s: %s: %s", w->path, what, io_averr_str(ret, ebuf));
+    aie_io_errf(w->err, sizeof(w->err), "%s: %s: %s", w->path, what, aie_io_averr_str(ret, ebuf));
     w->failed = 1;
     return e;
 }
@@ -160,20 +160,20 @@ static int mux_carried(AieWriter *w, AVPacket *p, int64_t in_pts)
     if (ret >= 0)
         return 0;
     char ebuf[AV_ERROR_MAX_STRING_SIZE], at[64] = "";
-    int e = io_averror(ret);
+    int e = aie_io_averror(ret);
     if (e == AIE_EPIPE || e == AIE_ENOSPC || e == AIE_EIO)
         return fail_av(w, ret, "write failed");
     int is = w->cur_in;
     const AVStream *ist = is >= 0 && is < w->nmap ? w->src_fmt->streams[is] : NULL;
     if (ist && in_pts != AV_NOPTS_VALUE)
         snprintf(at, sizeof(at), " at %.3f s", (double)in_pts * av_q2d(ist->time_base));
-    io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s %s%s%s) packet %lld%s cannot be written to %s (%s)",
+    aie_io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s %s%s%s) packet %lld%s cannot be written to %s (%s)",
             w->rsrc ? w->rsrc->path : "input", is,
             ist ? avcodec_get_name(ist->codecpar->codec_id) : "?",
             ist ? av_get_media_type_string(ist->codecpar->codec_type) : "?",
             w->aenc && ist && w->aenc[is] ? ", re-encoded to " : "",
             w->aenc && ist && w->aenc[is] ? aie_io_aenc_codec(w->aenc[is]) : "",
-            ist ? (long long)w->in_pkts[is] : 0LL, at, w->path, io_averr_str(ret, ebuf));
+            ist ? (long long)w->in_pkts[is] : 0LL, at, w->path, aie_io_averr_str(ret, ebuf));
     w->failed = 1;
     return e == AIE_EOF || e == AIE_EFORMAT || e == AIE_EINVAL ? AIE_EENCODE : e;
 }
@@ -203,11 +203,11 @@ static const char *default_codec(int lossless, const char *muxer)
 static enum AVPixelFormat choose_pixfmt(AieWriter *w, const AVCodec *codec, AieLayout layout,
                                         int depth)
 {
-    enum AVPixelFormat want = pixfmt_from_aie(layout, depth);
+    enum AVPixelFormat want = aie_pixfmt_from_aie(layout, depth);
     if (w->y4m) {
         /* y4m holds YUV and gray only */
         if (layout == AIE_LAYOUT_RGB || layout == AIE_LAYOUT_RGBA)
-            want = pixfmt_from_aie(AIE_LAYOUT_YUV444, depth);
+            want = aie_pixfmt_from_aie(AIE_LAYOUT_YUV444, depth);
         if (depth > 8 && depth < 16 && layout == AIE_LAYOUT_GRAY && depth != 10)
             want = AV_PIX_FMT_GRAY16LE;
         return want;
@@ -259,7 +259,7 @@ static int set_opt(AieWriter *w, const char *key, const char *val, int must)
 {
     int ret = av_opt_set(w->enc, key, val, AV_OPT_SEARCH_CHILDREN);
     if (ret < 0 && must) {
-        io_errf(w->err, sizeof(w->err), "%s: encoder %s does not accept %s=%s", w->path,
+        aie_io_errf(w->err, sizeof(w->err), "%s: encoder %s does not accept %s=%s", w->path,
                 w->codec_name, key, val);
         return AIE_EINVAL;
     }
@@ -277,20 +277,20 @@ static int open_encoder(AieWriter *w, const char *muxer)
     const AVCodec *codec = cname ? avcodec_find_encoder_by_name(cname)
                                  : avcodec_find_encoder(w->fmt->oformat->video_codec);
     if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
-        io_errf(w->err, sizeof(w->err), "%s: no video encoder named '%s'", w->path,
+        aie_io_errf(w->err, sizeof(w->err), "%s: no video encoder named '%s'", w->path,
                 cname ? cname : "(default)");
         return AIE_EUNSUP;
     }
     snprintf(w->codec_name, sizeof(w->codec_name), "%s", codec->name);
     if (!w->y4m && avformat_query_codec(w->fmt->oformat, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
-        io_errf(w->err, sizeof(w->err), "%s: the %s container cannot hold %s video", w->path, muxer,
+        aie_io_errf(w->err, sizeof(w->err), "%s: the %s container cannot hold %s video", w->path, muxer,
                 codec->name);
         return AIE_EUNSUP;
     }
     int depth = w->o.depth ? w->o.depth : w->vi.depth;
     enum AVPixelFormat pf = choose_pixfmt(w, codec, w->vi.layout, depth);
     if (pf == AV_PIX_FMT_NONE) {
-        io_errf(w->err, sizeof(w->err), "%s: %s cannot encode %s", w->path, codec->name,
+        aie_io_errf(w->err, sizeof(w->err), "%s: %s cannot encode %s", w->path, codec->name,
                 aie_layout_name(w->vi.layout));
         return AIE_EUNSUP;
     }
@@ -359,7 +359,7 @@ static int open_encoder(AieWriter *w, const char *muxer)
         else if (is_vp9)
             err = set_opt(w, "lossless", "1", 1);
         else if (strcmp(codec->name, "ffv1") && !w->y4m) {
-            io_errf(w->err, sizeof(w->err), "%s: --lossless needs ffv1, libx264 or libvpx-vp9, not %s",
+            aie_io_errf(w->err, sizeof(w->err), "%s: --lossless needs ffv1, libx264 or libvpx-vp9, not %s",
                     w->path, codec->name);
             return AIE_EINVAL;
         }
@@ -392,7 +392,7 @@ static int open_encoder(AieWriter *w, const char *muxer)
         const char *eq = strchr(kv, '=');
         char key[128];
         if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
-            io_errf(w->err, sizeof(w->err), "--encoder-opt '%s': expected key=value", kv);
+            aie_io_errf(w->err, sizeof(w->err), "--encoder-opt '%s': expected key=value", kv);
             return AIE_EINVAL;
         }
         snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
@@ -401,8 +401,8 @@ static int open_encoder(AieWriter *w, const char *muxer)
     }
     int ret = avcodec_open2(c, codec, NULL);
     if (ret < 0) {
-        io_errf(w->err, sizeof(w->err), "%s: cannot open the %s encoder (%s)", w->path, codec->name,
-                io_averr_str(ret, ebuf));
+        aie_io_errf(w->err, sizeof(w->err), "%s: cannot open the %s encoder (%s)", w->path, codec->name,
+                aie_io_averr_str(ret, ebuf));
         return AIE_EENCODE;
     }
     w->vst = avformat_new_stream(w->fmt, NULL);
@@ -482,7 +482,7 @@ static int setup_copy(AieWriter *w, AieReader *src)
         char why[512];
         int act = aie_io_audio_action(w->y4m ? NULL : w->fmt->oformat, ist, mode, i, &enc, why, sizeof(why));
         if (act == AIE_EUNSUP) {
-            io_errf(w->err, sizeof(w->err), "%s: %s", w->path, why);
+            aie_io_errf(w->err, sizeof(w->err), "%s: %s", w->path, why);
             return act;
         }
         if (act < 0)
@@ -496,7 +496,7 @@ static int setup_copy(AieWriter *w, AieReader *src)
             int err = aie_io_aenc_open(&w->aenc[i], w->fmt, ist, enc, mux_cb, w, e, sizeof(e));
             if (err) {
                 if (err != AIE_ENOMEM)
-                    io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio): %s", s->path, i,
+                    aie_io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio): %s", s->path, i,
                             avcodec_get_name(ist->codecpar->codec_id), e);
                 return err;
             }
@@ -601,14 +601,14 @@ static int open_av(AieWriter *w, AieReader *src)
     if (ret < 0 || !w->fmt) {
         if (ret == AVERROR(ENOMEM))
             return AIE_ENOMEM;
-        io_errf(w->err, sizeof(w->err),
+        aie_io_errf(w->err, sizeof(w->err),
                 "%s: unknown output format (use .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -)",
                 w->path);
         return AIE_EUNSUP;
     }
     const char *mname = w->fmt->oformat->name;
     if (!strcmp(mname, "image2") || !strcmp(mname, "image2pipe")) {
-        io_errf(w->err, sizeof(w->err), "%s: image output must be .png or a PNG pattern", w->path);
+        aie_io_errf(w->err, sizeof(w->err), "%s: image output must be .png or a PNG pattern", w->path);
         return AIE_EUNSUP;
     }
     int err = open_encoder(w, mname);
@@ -623,7 +623,7 @@ static int open_av(AieWriter *w, AieReader *src)
         w->last_dts[i] = AV_NOPTS_VALUE;
     /* our own descriptor (lib/fs: O_EXCL|O_NOFOLLOW temporary), never a
      * name libavformat would open and follow */
-    if (!(w->fmt->oformat->flags & AVFMT_NOFILE) && (err = io_avio_open(&w->fmt->pb, w->out)))
+    if (!(w->fmt->oformat->flags & AVFMT_NOFILE) && (err = aie_io_avio_open(&w->fmt->pb, w->out)))
         return err;
     /* FLAC or Opus in MP4 and the like are fine to copy */
     w->fmt->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
@@ -634,7 +634,7 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
                     const AieWriterOpts *opts, char *err, size_t errlen)
 {
     *out = NULL;
-    io_silence_libav();
+    aie_io_silence_libav();
     AieWriter *w = calloc(1, sizeof(*w));
     if (!w)
         return AIE_ENOMEM;
@@ -646,24 +646,24 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
     AieFsOutOpts fo = {.inputs = &in_path, .ninputs = in_path ? 1 : 0, .no_clobber = w->o.no_clobber};
     int e;
     if (vi->width > AIE_MAX_DIM || vi->height > AIE_MAX_DIM) {
-        io_errf(w->err, sizeof(w->err), "%s: %dx%d is larger than %d pixels on a side", path,
+        aie_io_errf(w->err, sizeof(w->err), "%s: %dx%d is larger than %d pixels on a side", path,
                 vi->width, vi->height, AIE_MAX_DIM);
         e = AIE_ETOOBIG;
         goto fail;
     }
     if (vi->width < 1 || vi->height < 1) {
-        io_errf(w->err, sizeof(w->err), "%s: invalid size %dx%d", path, vi->width, vi->height);
+        aie_io_errf(w->err, sizeof(w->err), "%s: invalid size %dx%d", path, vi->width, vi->height);
         e = AIE_EINVAL;
         goto fail;
     }
     if (w->o.depth && w->o.depth != 8 && w->o.depth != 10 && w->o.depth != 12 && w->o.depth != 16) {
-        io_errf(w->err, sizeof(w->err), "bit depth %d: expected 8, 10, 12 or 16", w->o.depth);
+        aie_io_errf(w->err, sizeof(w->err), "bit depth %d: expected 8, 10, 12 or 16", w->o.depth);
         e = AIE_EINVAL;
         goto fail;
     }
     if (aie_io_is_pattern(path)) {
         if (!has_ext(path, ".png")) {
-            io_errf(w->err, sizeof(w->err), "%s: image sequences must be PNG", path);
+            aie_io_errf(w->err, sizeof(w->err), "%s: image sequences must be PNG", path);
             e = AIE_EUNSUP;
             goto fail;
         }
@@ -674,7 +674,7 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
         snprintf(first, sizeof(first), path, 1);
 #pragma GCC diagnostic pop
         if (in_path && aie_io_is_pattern(in_path) && same_sequence(in_path, path)) {
-            io_errf(w->err, sizeof(w->err), "%s: output frames would replace the input frames (%s)", path, in_path);
+            aie_io_errf(w->err, sizeof(w->err), "%s: output frames would replace the input frames (%s)", path, in_path);
             e = AIE_ESAME;
             goto fail;
         }
@@ -698,7 +698,7 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
     *out = w;
     return 0;
 fail:
-    io_errf(err, errlen, "%s", w->err[0] ? w->err : aie_strerror(e));
+    aie_io_errf(err, errlen, "%s", w->err[0] ? w->err : aie_strerror(e));
     aie_writer_close(&w);
     return e;
 }
@@ -709,7 +709,7 @@ static int cancelled(AieWriter *w)
 {
     if (!aie_cancel_requested(w->o.cancel))
         return 0;
-    io_errf(w->err, sizeof(w->err), "%s: cancelled", w->path);
+    aie_io_errf(w->err, sizeof(w->err), "%s: cancelled", w->path);
     w->failed = 1;
     return 1;
 }
@@ -747,9 +747,9 @@ static int fail_audio(AieWriter *w, int ret)
         return w->mux_err;
     char ebuf[AV_ERROR_MAX_STRING_SIZE];
     int is = w->cur_in;
-    io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio) packet %lld: re-encoding to %s failed (%s)",
+    aie_io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio) packet %lld: re-encoding to %s failed (%s)",
             w->rsrc->path, is, avcodec_get_name(w->src_fmt->streams[is]->codecpar->codec_id),
-            (long long)w->in_pkts[is], aie_io_aenc_codec(w->aenc[is]), io_averr_str(ret, ebuf));
+            (long long)w->in_pkts[is], aie_io_aenc_codec(w->aenc[is]), aie_io_averr_str(ret, ebuf));
     w->failed = 1;
     return ret == AVERROR(ENOMEM) ? AIE_ENOMEM : AIE_EENCODE;
 }
@@ -825,7 +825,7 @@ static int write_av(AieWriter *w, AieFrame *f)
     a->format = w->enc->pix_fmt;
     a->width = w->enc->width;
     a->height = w->enc->height;
-    enum AVPixelFormat ffmt = pixfmt_from_aie(f->layout, f->depth);
+    enum AVPixelFormat ffmt = aie_pixfmt_from_aie(f->layout, f->depth);
     if (ffmt == a->format && f->layout != AIE_LAYOUT_RGB && f->layout != AIE_LAYOUT_RGBA &&
         f->width == a->width && f->height == a->height) {
         /* zero copy: the AVFrame references the AieFrame */
@@ -848,8 +848,8 @@ static int write_av(AieWriter *w, AieFrame *f)
         AVFrame view = *a;
         view.width = f->width;
         view.height = f->height;
-        if ((err = convert_to_av(&w->conv, f, &view, w->out_range, w->out_matrix))) {
-            io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to %s", w->path,
+        if ((err = aie_convert_to_av(&w->conv, f, &view, w->out_range, w->out_matrix))) {
+            aie_io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to %s", w->path,
                     aie_layout_name(f->layout), av_get_pix_fmt_name(a->format));
             return err;
         }
@@ -888,8 +888,8 @@ static int write_png_file(AieWriter *w, AieFsOut *ao, const AieFrame *f)
     int err = 0;
     if (f->layout != w->png_layout || (f->depth != 8 && f->depth != 16)) {
         int d = w->png_depth;
-        if ((err = convert_aie(&w->conv, f, w->png_layout, d, 2, &conv))) {
-            io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to RGB", aie_fs_out_path(ao),
+        if ((err = aie_convert_aie(&w->conv, f, w->png_layout, d, 2, &conv))) {
+            aie_io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to RGB", aie_fs_out_path(ao),
                     aie_layout_name(f->layout));
             return err;
         }
@@ -901,7 +901,7 @@ static int write_png_file(AieWriter *w, AieFsOut *ao, const AieFrame *f)
         int en = errno;
         if (fd >= 0)
             close(fd);
-        io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao), strerror(en));
+        aie_io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao), strerror(en));
         aie_frame_unref(&conv);
         return aie_error_from_errno(en);
     }
@@ -914,7 +914,7 @@ static int write_png_file(AieWriter *w, AieFsOut *ao, const AieFrame *f)
     if (!err && ferr)
         err = aie_error_from_errno(ferr);
     if (err) {
-        io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao),
+        aie_io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao),
                 ferr ? strerror(ferr) : (*e ? e : aie_strerror(err)));
         return err;
     }
@@ -926,7 +926,7 @@ int aie_writer_write(AieWriter *w, AieFrame *f)
     if (w->failed || w->finished)
         return AIE_EINVAL;
     if (f->width != w->vi.width || f->height != w->vi.height) {
-        io_errf(w->err, sizeof(w->err), "%s: frame is %dx%d, the output %dx%d", w->path, f->width,
+        aie_io_errf(w->err, sizeof(w->err), "%s: frame is %dx%d, the output %dx%d", w->path, f->width,
                 f->height, w->vi.width, w->vi.height);
         w->failed = 1;
         return AIE_EINVAL;
@@ -936,7 +936,7 @@ int aie_writer_write(AieWriter *w, AieFrame *f)
         err = write_av(w, f);
     } else if (w->kind == KIND_PNG) {
         if (w->frames > 0) {
-            io_errf(w->err, sizeof(w->err),
+            aie_io_errf(w->err, sizeof(w->err),
                     "%s: a .png holds one image; name a pattern such as out/%%06d.png for a sequence",
                     w->path);
             err = AIE_EINVAL;
@@ -999,11 +999,11 @@ int aie_writer_finish(AieWriter *w)
         ret = av_write_trailer(w->fmt);
         if (ret < 0)
             return fail_av(w, ret, "cannot finish the file");
-        if (w->fmt->pb && !(w->fmt->oformat->flags & AVFMT_NOFILE) && (ret = io_avio_close(&w->fmt->pb)) < 0)
+        if (w->fmt->pb && !(w->fmt->oformat->flags & AVFMT_NOFILE) && (ret = aie_io_avio_close(&w->fmt->pb)) < 0)
             return fail_av(w, ret, "write failed");
     }
     if (w->kind == KIND_PNG && w->frames == 0) {
-        io_errf(w->err, sizeof(w->err), "%s: no frame to write", w->path);
+        aie_io_errf(w->err, sizeof(w->err), "%s: no frame to write", w->path);
         w->failed = 1;
         return AIE_EEMPTY;
     }
@@ -1078,7 +1078,7 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
         of = NULL;
     if (!of) { /* stdout, .y4m, devices */
         if (strcmp(path, "-") && !has_ext(path, ".y4m") && strncmp(path, "/dev/", 5)) {
-            io_errf(plan->error, sizeof(plan->error),
+            aie_io_errf(plan->error, sizeof(plan->error),
                     "%s: unknown output format: name it .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -",
                     path);
             return AIE_EUNSUP;
@@ -1094,12 +1094,12 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     const AVCodec *codec = c ? avcodec_find_encoder_by_name(c) : avcodec_find_encoder(of->video_codec);
     snprintf(plan->codec, sizeof(plan->codec), "%s", codec ? codec->name : (c ? c : "?"));
     if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
-        io_errf(plan->error, sizeof(plan->error), "--codec: no video encoder named '%s'", c ? c : "(default)");
+        aie_io_errf(plan->error, sizeof(plan->error), "--codec: no video encoder named '%s'", c ? c : "(default)");
         return AIE_EUNSUP;
     }
     /* the same refusal as aie_writer_open(), so --dry-run agrees with the run */
     if (avformat_query_codec(of, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
-        io_errf(plan->error, sizeof(plan->error), "%s: the %s container cannot hold %s video", path, of->name,
+        aie_io_errf(plan->error, sizeof(plan->error), "%s: the %s container cannot hold %s video", path, of->name,
                 codec->name);
         return AIE_EUNSUP;
     }
@@ -1107,9 +1107,9 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     int has_crf = crf_range(codec, &lo, &hi);
     if (o && o->crf >= 0 && (!has_crf || o->crf < lo || o->crf > hi)) {
         if (has_crf)
-            io_errf(plan->error, sizeof(plan->error), "--crf %d: %s takes %d to %d", o->crf, codec->name, lo, hi);
+            aie_io_errf(plan->error, sizeof(plan->error), "--crf %d: %s takes %d to %d", o->crf, codec->name, lo, hi);
         else
-            io_errf(plan->error, sizeof(plan->error), "--crf: %s has no constant-quality mode", codec->name);
+            aie_io_errf(plan->error, sizeof(plan->error), "--crf: %s has no constant-quality mode", codec->name);
         return AIE_EINVAL;
     }
     if (!strcmp(plan->codec, "libx264") && !lossless)
@@ -1148,7 +1148,7 @@ int aie_writer_audio_plan(const char *path, const AieWriterOpts *o, const AieRea
         int act = mode == AIE_AUDIO_DROP ? IO_AUDIO_DROP
                                          : aie_io_audio_action(of, ist, mode, (int)i, &enc, why, sizeof(why));
         if (act == AIE_EUNSUP) {
-            io_errf(error, errlen, "%s: %s", path, why);
+            aie_io_errf(error, errlen, "%s: %s", path, why);
             return act;
         }
         if (act < 0)
@@ -1173,13 +1173,13 @@ void aie_writer_close(AieWriter **pw)
         return;
     *pw = NULL;
     if (w->fmt && w->fmt->pb && !(w->fmt->oformat->flags & AVFMT_NOFILE))
-        io_avio_close(&w->fmt->pb);
+        aie_io_avio_close(&w->fmt->pb);
     aie_fs_out_abort(&w->out); /* NULL once committed */
     avcodec_free_context(&w->enc);
     avformat_free_context(w->fmt);
     av_frame_free(&w->avf);
     av_packet_free(&w->pkt);
-    converter_free(&w->conv);
+    aie_converter_free(&w->conv);
     for (int i = 0; w->aenc && i < w->nmap; i++)
         aie_io_aenc_free(&w->aenc[i]);
     free(w->aenc);
@@ -1203,13 +1203,13 @@ int aie_image_write_png(const char *path, const AieFrame *f, int depth, char *er
     AieWriter *w = NULL;
     int e = has_ext(path, ".png") ? 0 : AIE_EINVAL;
     if (e) {
-        io_errf(err, errlen, "%s: not a .png name", path);
+        aie_io_errf(err, errlen, "%s: not a .png name", path);
         return e;
     }
     if ((e = aie_writer_open(&w, path, &vi, NULL, &o, err, errlen)))
         return e;
     if ((e = aie_writer_write(w, (AieFrame *)f)) || (e = aie_writer_finish(w)))
-        io_errf(err, errlen, "%s", aie_writer_error(w));
+        aie_io_errf(err, errlen, "%s", aie_writer_error(w));
     aie_writer_close(&w);
     return e;
 }

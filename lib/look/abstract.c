@@ -550,7 +550,7 @@ static void kuwahara(const Pass *p, int y)
     }
 }
 
-int look_abstract(const AieLookParams *lp, float *const rgb[3], int w, int h, float *buf, AiePool *pool)
+int aie_look_abstract(const AieLookParams *lp, float *const rgb[3], int w, int h, float *buf, AiePool *pool)
 {
     if (lp->look == AIE_LOOK_NONE)
         return 0;

@@ -9,7 +9,7 @@
  * scratch: 6 * w * h floats the caller owns (it reuses them across frames, so
  * a frame does not fault in fresh pages). Deterministic: the same bytes for any
  * pool size. Returns 0 or AIE_ENOMEM. */
-int look_abstract(const AieLookParams *p, float *const rgb[3], int w, int h, float *scratch,
+int aie_look_abstract(const AieLookParams *p, float *const rgb[3], int w, int h, float *scratch,
                   AiePool *pool);
 
 #endif

@@ -12,7 +12,7 @@ struct AieLut {
 };
 
 /* Deep copy (the style keeps its own). */
-int look_lut_clone(AieLut **out, const AieLut *lut);
+int aie_look_lut_clone(AieLut **out, const AieLut *lut);
 
 /* Colour statistics: raw sums over n samples of a 3-vector (R'G'B' for MKL,
  * lαβ for Reinhard): s = sum x, ss = sum x x^T (xx, xy, xz, yy, yz, zz). */
@@ -21,11 +21,11 @@ typedef struct LookStats {
 } LookStats;
 
 /* The 3-vector the statistics of `transfer` are taken on, from R'G'B' 0..1. */
-void look_stats_point(AieTransfer transfer, const double rgb[3], double v[3]);
-void look_stats_add(LookStats *st, const double v[3]);
-void look_stats_merge(LookStats *a, const LookStats *b);
+void aie_look_stats_point(AieTransfer transfer, const double rgb[3], double v[3]);
+void aie_look_stats_add(LookStats *st, const double v[3]);
+void aie_look_stats_merge(LookStats *a, const LookStats *b);
 /* Mean and covariance of the sums; returns 0, or -1 when n == 0. */
-int look_stats_moments(const LookStats *st, double mean[3], double cov[9]);
+int aie_look_stats_moments(const LookStats *st, double mean[3], double cov[9]);
 
 /* A colour transform from source statistics to reference statistics. */
 typedef struct LookXform {
@@ -36,9 +36,9 @@ typedef struct LookXform {
     double k[3];           /* reinhard: per-channel sd ratio in lαβ */
 } LookXform;
 
-int look_xform_build(LookXform *x, AieTransfer transfer, double strength, const LookStats *src,
+int aie_look_xform_build(LookXform *x, AieTransfer transfer, double strength, const LookStats *src,
                      const LookStats *ref);
 /* R'G'B' 0..1 in, R'G'B' clipped to 0..1 out. */
-void look_xform_apply(const LookXform *x, const double in[3], double out[3]);
+void aie_look_xform_apply(const LookXform *x, const double in[3], double out[3]);
 
 #endif

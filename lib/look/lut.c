@@ -261,7 +261,7 @@ void aie_lut_free(AieLut **lut)
     *lut = NULL;
 }
 
-int look_lut_clone(AieLut **out, const AieLut *lut)
+int aie_look_lut_clone(AieLut **out, const AieLut *lut)
 {
     size_t n = lut->dims == 3 ? (size_t)lut->size * lut->size * lut->size : (size_t)lut->size;
     AieLut *l = malloc(sizeof(*l));

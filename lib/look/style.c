@@ -96,7 +96,7 @@ int aie_style_create(AieStyle **out, const AieStyleParams *p, int width, int hei
     aie_lut3d_dsp_init(&s->dsp, cpu_flags);
     s->fn = p->interp == AIE_INTERP_TRILINEAR ? s->dsp.trilinear : s->dsp.tetra;
     if (p->lut) {
-        if ((err = look_lut_clone(&s->lut, p->lut)))
+        if ((err = aie_look_lut_clone(&s->lut, p->lut)))
             goto fail;
         err = AIE_ENOMEM;
         const AieLut *l = s->lut;
@@ -493,8 +493,8 @@ static int frame_stats(AieStyle *s, const AieFrame *f, AieTransfer transfer, Loo
                 /* to_rgb16() wrote all s->w samples of each row */
                 /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
                 double rgb[3] = {buf[x] / 65535.0, buf[s->w + x] / 65535.0, buf[2 * s->w + x] / 65535.0}, v[3];
-                look_stats_point(transfer, rgb, v);
-                look_stats_add(st, v);
+                aie_look_stats_point(transfer, rgb, v);
+                aie_look_stats_add(st, v);
             }
         }
     }
@@ -513,7 +513,7 @@ static void build_table(const AieStyle *s, const LookXform *x, int with_lut, int
             for (int r = 0; r < n; r++, i++) {
                 double v[3] = {r / (n - 1.0), g / (n - 1.0), b / (n - 1.0)};
                 if (x)
-                    look_xform_apply(x, v, v);
+                    aie_look_xform_apply(x, v, v);
                 if (with_lut && s->lut) {
                     double u[3], o[3];
                     for (int c = 0; c < 3; c++)
@@ -651,7 +651,7 @@ static int look_frame(AieStyle *s, const AieLut3DTable *t3, const AieFrame *cons
         }
     pthread_mutex_unlock(&s->mu);
     if (!planes) { /* room for 3 frames whatever nd, so any entry fits; floats:
-                    * 3 planes of RGB and 6 of look_abstract's scratch */
+                    * 3 planes of RGB and 6 of aie_look_abstract's scratch */
         planes = malloc(n * 9 * sizeof(uint16_t));
         fl = malloc(n * 9 * sizeof(float));
     }
@@ -676,7 +676,7 @@ static int look_frame(AieStyle *s, const AieLut3DTable *t3, const AieFrame *cons
     DampJob dj = {.planes = planes, .rgb = {rgb[0], rgb[1], rgb[2]}, .n = n, .w = s->w, .h = s->h, .nd = nd,
                   .damp = (float)s->look.damping};
     aie_pool_parallel_for(pool, (s->h + DAMP_ROWS - 1) / DAMP_ROWS, damp_rows, &dj);
-    if ((err = look_abstract(&s->look, rgb, s->w, s->h, fl + 3 * n, pool)))
+    if ((err = aie_look_abstract(&s->look, rgb, s->w, s->h, fl + 3 * n, pool)))
         goto done;
     aie_pool_parallel_for(pool, (s->h + DAMP_ROWS - 1) / DAMP_ROWS, to_u16_rows, &dj);
     Task t;
@@ -756,12 +756,12 @@ int aie_style_process(AieStyle *s, int64_t seq, const AieFrame *in, AieFrame *co
                 goto done;
             if (k == 0)
                 own = st;
-            look_stats_merge(&src, &st);
+            aie_look_stats_merge(&src, &st);
         }
         if ((err = record(s, seq, &own, own_cut)))
             goto done;
         LookXform x;
-        if ((err = look_xform_build(&x, s->transfer, s->strength, &src, &s->ref)))
+        if ((err = aie_look_xform_build(&x, s->transfer, s->strength, &src, &s->ref)))
             goto done;
         build_table(s, &x, 1, XFORM_N, rg, rg + XFORM_N * XFORM_N * XFORM_N, NULL);
         t3 = &tab;
@@ -805,7 +805,7 @@ int aie_style_export_cube(const AieStyle *s, int shot, int size, char **text)
     for (int64_t i = 0; i < s->cap && s->fcut[i]; i++) {
         cur += s->fcut[i] == 1;
         if (cur == shot)
-            look_stats_merge(&src, &s->fst[i]);
+            aie_look_stats_merge(&src, &s->fst[i]);
         else if (cur > shot)
             break;
     }
@@ -813,7 +813,7 @@ int aie_style_export_cube(const AieStyle *s, int shot, int size, char **text)
     if (src.n <= 0)
         return AIE_EINVAL;
     LookXform x;
-    int err = look_xform_build(&x, s->transfer, s->strength, &src, &s->ref);
+    int err = aie_look_xform_build(&x, s->transfer, s->strength, &src, &s->ref);
     if (err)
         return err;
     const size_t nodes = (size_t)size * size * size, cap = nodes * 30 + 512;

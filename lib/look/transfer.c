@@ -54,7 +54,7 @@ static void from_lab(const double v[3], double rgb[3])
         rgb[i] = LMS_INV[3 * i] * lms[0] + LMS_INV[3 * i + 1] * lms[1] + LMS_INV[3 * i + 2] * lms[2];
 }
 
-void look_stats_point(AieTransfer transfer, const double rgb[3], double v[3])
+void aie_look_stats_point(AieTransfer transfer, const double rgb[3], double v[3])
 {
     if (transfer == AIE_TRANSFER_REINHARD)
         to_lab(rgb, v);
@@ -62,7 +62,7 @@ void look_stats_point(AieTransfer transfer, const double rgb[3], double v[3])
         memcpy(v, rgb, 3 * sizeof(double));
 }
 
-void look_stats_add(LookStats *st, const double v[3])
+void aie_look_stats_add(LookStats *st, const double v[3])
 {
     st->n += 1;
     for (int i = 0; i < 3; i++)
@@ -75,7 +75,7 @@ void look_stats_add(LookStats *st, const double v[3])
     st->ss[5] += v[2] * v[2];
 }
 
-void look_stats_merge(LookStats *a, const LookStats *b)
+void aie_look_stats_merge(LookStats *a, const LookStats *b)
 {
     a->n += b->n;
     for (int i = 0; i < 3; i++)
@@ -84,7 +84,7 @@ void look_stats_merge(LookStats *a, const LookStats *b)
         a->ss[i] += b->ss[i];
 }
 
-int look_stats_moments(const LookStats *st, double mean[3], double cov[9])
+int aie_look_stats_moments(const LookStats *st, double mean[3], double cov[9])
 {
     if (st->n <= 0)
         return -1;
@@ -166,14 +166,14 @@ static void mul3(const double a[9], const double b[9], double out[9])
     memcpy(out, t, sizeof(t));
 }
 
-int look_xform_build(LookXform *x, AieTransfer transfer, double strength, const LookStats *src,
+int aie_look_xform_build(LookXform *x, AieTransfer transfer, double strength, const LookStats *src,
                      const LookStats *ref)
 {
     double cs[9], cr[9];
     memset(x, 0, sizeof(*x));
     x->transfer = transfer;
     x->strength = strength;
-    if (look_stats_moments(src, x->ms, cs) || look_stats_moments(ref, x->mr, cr))
+    if (aie_look_stats_moments(src, x->ms, cs) || aie_look_stats_moments(ref, x->mr, cr))
         return AIE_EINVAL;
     if (transfer == AIE_TRANSFER_REINHARD) {
         for (int i = 0; i < 3; i++) {
@@ -197,7 +197,7 @@ int look_xform_build(LookXform *x, AieTransfer transfer, double strength, const 
     return 0;
 }
 
-void look_xform_apply(const LookXform *x, const double in[3], double out[3])
+void aie_look_xform_apply(const LookXform *x, const double in[3], double out[3])
 {
     double v[3];
     if (x->transfer == AIE_TRANSFER_REINHARD) {

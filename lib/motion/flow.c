@@ -34,7 +34,7 @@ void aie_motion_params_default(AieMotionParams *p)
 
 /* ---- planes ---- */
 
-int plane_alloc(Plane *p, int w, int h)
+int aie_plane_alloc(Plane *p, int w, int h)
 {
     p->w = w;
     p->h = h;
@@ -48,13 +48,13 @@ int plane_alloc(Plane *p, int w, int h)
     return 0;
 }
 
-void plane_free(Plane *p)
+void aie_plane_free(Plane *p)
 {
     free(p->buf);
     memset(p, 0, sizeof(*p));
 }
 
-void plane_pad(Plane *p)
+void aie_plane_pad(Plane *p)
 {
     for (int y = 0; y < p->h; y++) {
         float *r = p->data + y * p->stride;
@@ -155,13 +155,13 @@ static void work_free(MotionWork *w)
     if (!w)
         return;
     for (int l = 0; l < MOTION_MAX_LEVELS; l++) {
-        plane_free(&w->pa[l]);
-        plane_free(&w->pb[l]);
+        aie_plane_free(&w->pa[l]);
+        aie_plane_free(&w->pb[l]);
     }
     Plane *ps[] = {&w->u, &w->v, &w->u2, &w->v2, &w->du, &w->dv, &w->iw,
                    &w->a11, &w->a12, &w->a22, &w->b1, &w->b2, &w->sx, &w->sy};
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
-        plane_free(ps[i]);
+        aie_plane_free(ps[i]);
     free(w->pu);
     free(w->pv);
     free(w->col_lo);
@@ -200,15 +200,15 @@ static int work_alloc(const AieMotion *m, MotionWork **out)
         return AIE_ENOMEM;
     int err = 0;
     for (int l = m->finest >= 1; !err && l < m->levels; l++) {
-        err = plane_alloc(&w->pa[l], m->lw[l], m->lh[l]);
+        err = aie_plane_alloc(&w->pa[l], m->lw[l], m->lh[l]);
         if (!err)
-            err = plane_alloc(&w->pb[l], m->lw[l], m->lh[l]);
+            err = aie_plane_alloc(&w->pb[l], m->lw[l], m->lh[l]);
     }
     int fw = m->lw[m->finest], fh = m->lh[m->finest];
     Plane *ps[] = {&w->u, &w->v, &w->u2, &w->v2, &w->du, &w->dv, &w->iw,
                    &w->a11, &w->a12, &w->a22, &w->b1, &w->b2, &w->sx, &w->sy};
     for (size_t i = 0; !err && i < sizeof(ps) / sizeof(ps[0]); i++)
-        err = plane_alloc(ps[i], fw, fh);
+        err = aie_plane_alloc(ps[i], fw, fh);
     if (!err) {
         size_t np = (size_t)(fw / 2 + 2) * (size_t)(fh / 2 + 2);
         w->pu = malloc(np * sizeof(float));
@@ -257,7 +257,7 @@ static int luma_plane(const AieFrame *f)
     return f->layout == AIE_LAYOUT_RGB || f->layout == AIE_LAYOUT_RGBA ? 1 : 0;
 }
 
-void motion_load_luma(const AieMotion *m, const AieFrame *f, Plane *p)
+void aie_motion_load_luma(const AieMotion *m, const AieFrame *f, Plane *p)
 {
     int pl = luma_plane(f);
     float scale = f->depth > 8 ? 255.0f / (float)((1 << f->depth) - 1) : 1.0f;
@@ -268,7 +268,7 @@ void motion_load_luma(const AieMotion *m, const AieFrame *f, Plane *p)
         else
             m->dsp.tofloat8(p->data + y * p->stride, row, scale, p->w);
     }
-    plane_pad(p);
+    aie_plane_pad(p);
 }
 
 typedef struct DownCtx {
@@ -325,14 +325,14 @@ static void build_pyramid(const AieMotion *m, const AieFrame *f, Plane *lv, AieP
         /* the full-size level is not used: start at level 1 */
         Down8Ctx c = {m, f, &lv[1]};
         aie_pool_parallel_for(pool, (lv[1].h + 15) / 16, down_frame_rows, &c);
-        plane_pad(&lv[1]);
+        aie_plane_pad(&lv[1]);
     } else {
-        motion_load_luma(m, f, &lv[0]);
+        aie_motion_load_luma(m, f, &lv[0]);
     }
     for (int l = 2 - (m->finest < 1); l < m->levels; l++) {
         DownCtx c = {m, &lv[l - 1], &lv[l]};
         aie_pool_parallel_for(pool, (lv[l].h + 15) / 16, down_rows, &c);
-        plane_pad(&lv[l]);
+        aie_plane_pad(&lv[l]);
     }
 }
 
@@ -598,12 +598,12 @@ static void var_refine(const AieMotion *m, MotionWork *w, const Plane *i0, const
     plane_zero(&w->dv, -1, W + 1, -1, H + 1);
     plane_zero(&w->sx, -1, 0, 0, H);
     plane_zero(&w->sy, -1, W + 1, -1, 0);
-    plane_pad(u);
-    plane_pad(v);
+    aie_plane_pad(u);
+    aie_plane_pad(v);
     VarCtx c = {m, w, i0, i1, u, v, 0};
     int bands = (H + 7) / 8;
     aie_pool_parallel_for(pool, bands, var_warp_rows, &c);
-    plane_pad(&w->iw);
+    aie_plane_pad(&w->iw);
     aie_pool_parallel_for(pool, bands, var_smooth_rows, &c);
     aie_pool_parallel_for(pool, bands, var_prepare_rows, &c);
     for (int it = 0; it < iterations; it++) {
@@ -664,8 +664,8 @@ static void flow_one_way(const AieMotion *m, MotionWork *w, const Plane *p0, con
             Plane tu = *u, tv = *v;
             tu.w = tv.w = m->lw[l];
             tu.h = tv.h = m->lh[l];
-            plane_pad(&cu);
-            plane_pad(&cv);
+            aie_plane_pad(&cu);
+            aie_plane_pad(&cv);
             UpCtx uc = {m, &cu, &cv, &tu, &tv};
             aie_pool_parallel_for(pool, (m->lh[l] + 15) / 16, up_rows, &uc);
             /* swap buffers: initial flow in (u2, v2) sized for level l */
@@ -708,7 +708,7 @@ static void flow_one_way(const AieMotion *m, MotionWork *w, const Plane *p0, con
 int aie_motion_estimate(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
                         AieFlow *ba, AiePool *pool)
 {
-    return motion_estimate_keep(m, a, b, ab, ba, NULL, NULL, pool);
+    return aie_motion_estimate_keep(m, a, b, ab, ba, NULL, NULL, pool);
 }
 
 static void plane_copy(Plane *dst, const Plane *src)
@@ -718,7 +718,7 @@ static void plane_copy(Plane *dst, const Plane *src)
                (size_t)(src->w + 2 * PLANE_PAD) * sizeof(float));
 }
 
-int motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
+int aie_motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
                          AieFlow *ba, Plane *la, Plane *lb, AiePool *pool)
 {
     if (!m || !a || !b || a->width != m->width || a->height != m->height ||
@@ -790,7 +790,7 @@ static void unreliable_rows(void *ctx, int band, int worker)
     c->bad[band] = bad;
 }
 
-double motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool)
+double aie_motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool)
 {
     if (!ab || !ba || ab->width != ba->width || ab->height != ba->height)
         return 0;
@@ -808,7 +808,7 @@ double motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool)
 
 double aie_flow_unreliable(const AieFlow *ab, const AieFlow *ba)
 {
-    return motion_unreliable(ab, ba, NULL);
+    return aie_motion_unreliable(ab, ba, NULL);
 }
 
 double aie_flow_epe(const AieFlow *f, const AieFlow *ref, int border)

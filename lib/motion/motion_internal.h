@@ -21,10 +21,10 @@ typedef struct Plane {
     ptrdiff_t stride; /* floats */
 } Plane;
 
-int plane_alloc(Plane *p, int w, int h);
-void plane_free(Plane *p);
+int aie_plane_alloc(Plane *p, int w, int h);
+void aie_plane_free(Plane *p);
 /* Fill the padding by replicating the edge samples. */
-void plane_pad(Plane *p);
+void aie_plane_pad(Plane *p);
 
 /* Bilinear sample with clamping to the plane (no padding needed). */
 static inline float plane_bilinear(const Plane *p, float x, float y)
@@ -67,14 +67,14 @@ struct AieMotion {
 
 /* Luma (or G) plane of a frame as floats in 0..255 into p (p->w, p->h are
  * the frame's). */
-void motion_load_luma(const AieMotion *m, const AieFrame *f, Plane *p);
+void aie_motion_load_luma(const AieMotion *m, const AieFrame *f, Plane *p);
 
 /* aie_motion_estimate(), and copies of the luma planes of a and b at the
  * field's level into la, lb (allocated at that size; either may be NULL). */
-int motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
+int aie_motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
                          AieFlow *ba, Plane *la, Plane *lb, AiePool *pool);
 
 /* aie_flow_unreliable() with the rows split over the pool. */
-double motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool);
+double aie_motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool);
 
 #endif

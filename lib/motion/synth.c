@@ -52,7 +52,7 @@ static void pair_destroy(PairPriv *p)
     aie_flow_free(&p->pub.ba);
     Plane *ps[] = {&p->la, &p->lb, &p->tu, &p->tv, &p->twa, &p->trel, &p->tmp};
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
-        plane_free(ps[i]);
+        aie_plane_free(ps[i]);
     free(p);
 }
 
@@ -156,7 +156,7 @@ static int pair_get(AieInterp *ip, PairPriv **out)
         err = aie_flow_alloc(&p->pub.ba, ip->width, ip->height, ip->fs);
     Plane *ps[] = {&p->la, &p->lb, &p->tu, &p->tv, &p->twa, &p->trel, &p->tmp};
     for (size_t i = 0; !err && i < sizeof(ps) / sizeof(ps[0]); i++)
-        err = plane_alloc(ps[i], ip->fw, ip->fh);
+        err = aie_plane_alloc(ps[i], ip->fw, ip->fh);
     if (err) {
         pair_destroy(p);
         return err;
@@ -177,7 +177,7 @@ int aie_interp_analyse(AieInterp *ip, const AieFrame *a, const AieFrame *b, AieP
     int err = pair_get(ip, &p);
     if (err)
         return err;
-    err = motion_estimate_keep(ip->m, a, b, p->pub.ab, p->pub.ba, &p->la, &p->lb, pool);
+    err = aie_motion_estimate_keep(ip->m, a, b, p->pub.ab, p->pub.ba, &p->la, &p->lb, pool);
     if (err) {
         AiePairMotion *pm = &p->pub;
         aie_pair_motion_free(&pm);
@@ -191,7 +191,7 @@ int aie_interp_analyse(AieInterp *ip, const AieFrame *a, const AieFrame *b, AieP
 double aie_pair_motion_unreliable(AiePairMotion *pm, AiePool *pool)
 {
     if (pm->unreliable < 0)
-        pm->unreliable = motion_unreliable(pm->ab, pm->ba, pool);
+        pm->unreliable = aie_motion_unreliable(pm->ab, pm->ba, pool);
     return pm->unreliable;
 }
 
@@ -370,12 +370,12 @@ int aie_interp_synth(AieInterp *ip, const AiePairMotion *pm, const AieFrame *a,
     GridCtx gc = {ip, p, (float)t, t > 1};
     int bands = (ip->fh + 7) / 8;
     aie_pool_parallel_for(pool, bands, grid_rows, &gc);
-    plane_pad(&p->tmp);
+    aie_plane_pad(&p->tmp);
     aie_pool_parallel_for(pool, bands, rel_rows, &gc);
-    plane_pad(&p->tu);
-    plane_pad(&p->tv);
-    plane_pad(&p->twa);
-    plane_pad(&p->trel);
+    aie_plane_pad(&p->tu);
+    aie_plane_pad(&p->tv);
+    aie_plane_pad(&p->twa);
+    aie_plane_pad(&p->trel);
     int sx, sy;
     aie_layout_chroma_shift(ip->layout, &sx, &sy);
     for (int pl = 0; pl < dst->nplanes; pl++) {

@@ -17,7 +17,7 @@
 
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-int raisr_rows_init(RaisrRows *r, const uint8_t *data, ptrdiff_t stride, int w, int h, int depth, int k,
+int aie_raisr_rows_init(RaisrRows *r, const uint8_t *data, ptrdiff_t stride, int w, int h, int depth, int k,
                     const AieRaisrDSP *dsp, const AieRaisrHashParams *hp)
 {
     memset(r, 0, sizeof(*r));
@@ -49,13 +49,13 @@ int raisr_rows_init(RaisrRows *r, const uint8_t *data, ptrdiff_t stride, int w, 
     return 0;
 }
 
-void raisr_rows_free(RaisrRows *r)
+void aie_raisr_rows_free(RaisrRows *r)
 {
     free(r->mem);
     r->mem = NULL;
 }
 
-const int16_t *raisr_rows_lr(RaisrRows *r, int y)
+const int16_t *aie_raisr_rows_lr(RaisrRows *r, int y)
 {
     y = clampi(y, 0, r->h - 1);
     int slot = y & 7;
@@ -76,12 +76,12 @@ static void tensor_row(RaisrRows *r, int t)
     int slot = t & 7;
     if (r->t_tag[slot] == t)
         return;
-    const int16_t *up = raisr_rows_lr(r, t - 1), *mid = raisr_rows_lr(r, t), *down = raisr_rows_lr(r, t + 1);
+    const int16_t *up = aie_raisr_rows_lr(r, t - 1), *mid = aie_raisr_rows_lr(r, t), *down = aie_raisr_rows_lr(r, t + 1);
     r->dsp->tensor(r->t[0][slot], r->t[1][slot], r->t[2][slot], up, mid, down, r->w);
     r->t_tag[slot] = t;
 }
 
-void raisr_rows_prepare(RaisrRows *r, int y, const int16_t **src)
+void aie_raisr_rows_prepare(RaisrRows *r, int y, const int16_t **src)
 {
     /* the ring holds 8 rows: load in increasing order, so the window's rows
      * are the last ones touched */
@@ -97,7 +97,7 @@ void raisr_rows_prepare(RaisrRows *r, int y, const int16_t **src)
     r->dsp->classify(r->bucket, xx, xy, yy, r->hp, r->w);
     const int h = r->k / 2;
     for (int i = 0; i < r->k; i++)
-        src[i] = raisr_rows_lr(r, y - h + i);
+        src[i] = aie_raisr_rows_lr(r, y - h + i);
 }
 
 /* ---- the upscaler ---- */
@@ -196,14 +196,14 @@ static void run_slice(Job *j, int pl, int y0, int y1)
     const int r = u->r, w = j->src->plane_w[pl], h = j->src->plane_h[pl], ow = w * r;
     const int depth = j->src->depth;
     RaisrRows rows;
-    if (raisr_rows_init(&rows, j->src->data[pl], j->src->stride[pl], w, h, depth, b->info.k, &u->dsp, &b->hp)) {
+    if (aie_raisr_rows_init(&rows, j->src->data[pl], j->src->stride[pl], w, h, depth, b->info.k, &u->dsp, &b->hp)) {
         atomic_store(&j->err, AIE_ENOMEM);
         return;
     }
     size_t orow = (((size_t)ow + 32) * 2 + 63) & ~(size_t)63;
     int16_t *obuf = aligned_alloc(64, orow * (size_t)r);
     if (!obuf) {
-        raisr_rows_free(&rows);
+        aie_raisr_rows_free(&rows);
         atomic_store(&j->err, AIE_ENOMEM);
         return;
     }
@@ -212,7 +212,7 @@ static void run_slice(Job *j, int pl, int y0, int y1)
         o[i] = (int16_t *)(void *)((uint8_t *)obuf + orow * (size_t)i);
     const int16_t *src[8];
     for (int y = y0; y < y1; y++) {
-        raisr_rows_prepare(&rows, y, src);
+        aie_raisr_rows_prepare(&rows, y, src);
         u->dsp.filter(o, src, rows.bucket, b->w, r, b->info.k, w);
         for (int i = 0; i < r; i++) {
             uint8_t *d = j->dst->data[pl] + (ptrdiff_t)(y * r + i) * j->dst->stride[pl];
@@ -223,7 +223,7 @@ static void run_slice(Job *j, int pl, int y0, int y1)
         }
     }
     free(obuf);
-    raisr_rows_free(&rows);
+    aie_raisr_rows_free(&rows);
 }
 
 static void slice_task(void *ctx, int index, int worker)

@@ -34,7 +34,7 @@
 #define TRAILER_SIZE 64
 #define MAX_FILE (64u << 20)
 
-void raisr_default_thresholds(int nstrength, int ncoherence, float *strength_thr, float *coherence_thr)
+void aie_raisr_default_thresholds(int nstrength, int ncoherence, float *strength_thr, float *coherence_thr)
 {
     /* 3 bins: set by hand (8-bit slopes of about 2.4 and 7.6 levels per
      * pixel); a third and three times these, and coherence edges 0.15/0.35,
@@ -49,7 +49,7 @@ void raisr_default_thresholds(int nstrength, int ncoherence, float *strength_thr
         coherence_thr[i] = ncoherence == 3 ? c3[i] : (float)(i + 1) / (float)ncoherence;
 }
 
-int raisr_bank_alloc(AieRaisrBank **out, int scale, int k, int nstrength, int ncoherence,
+int aie_raisr_bank_alloc(AieRaisrBank **out, int scale, int k, int nstrength, int ncoherence,
                      const float *strength_thr, const float *coherence_thr)
 {
     *out = NULL;
@@ -226,7 +226,7 @@ int aie_raisr_bank_parse(AieRaisrBank **out, const void *data, size_t size, char
         return AIE_EINVAL;
     }
     AieRaisrBank *b;
-    int e = raisr_bank_alloc(&b, (int)scale, (int)k, (int)ns, (int)nc, st, ct);
+    int e = aie_raisr_bank_alloc(&b, (int)scale, (int)k, (int)ns, (int)nc, st, ct);
     if (e)
         return e;
     b->info.samples = (int64_t)get64(p + 88);

@@ -15,11 +15,11 @@ struct AieRaisrBank {
 };
 
 /* A bank from its parameters with zero weights (info.desc etc. filled by the caller). */
-int raisr_bank_alloc(AieRaisrBank **out, int scale, int k, int nstrength, int ncoherence,
+int aie_raisr_bank_alloc(AieRaisrBank **out, int scale, int k, int nstrength, int ncoherence,
                      const float *strength_thr, const float *coherence_thr);
 
 /* The strength and coherence thresholds used when a training run gives none. */
-void raisr_default_thresholds(int nstrength, int ncoherence, float *strength_thr, float *coherence_thr);
+void aie_raisr_default_thresholds(int nstrength, int ncoherence, float *strength_thr, float *coherence_thr);
 
 /* Rows of one low-resolution plane, loaded into 14-bit scale on demand, with
  * the bucket of every cell of a row. */
@@ -38,12 +38,12 @@ typedef struct RaisrRows {
     void *mem;
 } RaisrRows;
 
-int raisr_rows_init(RaisrRows *r, const uint8_t *data, ptrdiff_t stride, int w, int h, int depth, int k,
+int aie_raisr_rows_init(RaisrRows *r, const uint8_t *data, ptrdiff_t stride, int w, int h, int depth, int k,
                     const AieRaisrDSP *dsp, const AieRaisrHashParams *hp);
 /* Low-resolution row y (clamped to the plane) in 14-bit scale, padded. */
-const int16_t *raisr_rows_lr(RaisrRows *r, int y);
+const int16_t *aie_raisr_rows_lr(RaisrRows *r, int y);
 /* Make r->bucket the buckets of row y and src[0..k) the rows y - k/2 .. y + k/2. */
-void raisr_rows_prepare(RaisrRows *r, int y, const int16_t **src);
-void raisr_rows_free(RaisrRows *r);
+void aie_raisr_rows_prepare(RaisrRows *r, int y, const int16_t **src);
+void aie_raisr_rows_free(RaisrRows *r);
 
 #endif

@@ -108,7 +108,7 @@ int aie_raisr_train_create(AieRaisrTrainer **out, const AieRaisrTrainParams *p, 
     for (int i = 0; i < 7; i++)
         given |= q.strength_thr[i] != 0 || q.coherence_thr[i] != 0;
     if (!given)
-        raisr_default_thresholds(q.nstrength, q.ncoherence, q.strength_thr, q.coherence_thr);
+        aie_raisr_default_thresholds(q.nstrength, q.ncoherence, q.strength_thr, q.coherence_thr);
     for (int i = 1; i < q.nstrength - 1; i++)
         if (!(q.strength_thr[i] > q.strength_thr[i - 1])) {
             snprintf(err, errlen, "strength thresholds must ascend");
@@ -207,14 +207,14 @@ static void add_band(void *ctx, int index, int worker)
     if (y1 > j->lh)
         y1 = j->lh;
     RaisrRows rw;
-    if (raisr_rows_init(&rw, j->lr, j->lstride, j->lw, j->lh, 8, k, &t->dsp, &t->hp)) {
+    if (aie_raisr_rows_init(&rw, j->lr, j->lstride, j->lw, j->lh, 8, k, &t->dsp, &t->hp)) {
         atomic_store(&j->err, AIE_ENOMEM);
         return;
     }
     const int16_t *src[8];
     long long cells = 0;
     for (int y = y0; y < y1; y += step) {
-        raisr_rows_prepare(&rw, y, src);
+        aie_raisr_rows_prepare(&rw, y, src);
         for (int cx = 0; cx < j->lw; cx += step) {
             int b = rw.bucket[cx];
             if (!t->p.fit_clamped) { /* targets the guard would clamp: left out */
@@ -248,7 +248,7 @@ static void add_band(void *ctx, int index, int worker)
             cells++;
         }
     }
-    raisr_rows_free(&rw);
+    aie_raisr_rows_free(&rw);
     atomic_fetch_add(&j->cells, cells);
 }
 
@@ -667,7 +667,7 @@ int aie_raisr_train_finish(AieRaisrTrainer *t, AieRaisrBank **out, char *err, si
         return AIE_ENOMEM;
     }
     AieRaisrBank *bank;
-    int e = raisr_bank_alloc(&bank, t->r, k, t->p.nstrength, t->p.ncoherence, t->p.strength_thr, t->p.coherence_thr);
+    int e = aie_raisr_bank_alloc(&bank, t->r, k, t->p.nstrength, t->p.ncoherence, t->p.strength_thr, t->p.coherence_thr);
     if (e) {
         snprintf(err, errlen, "out of memory");
         return e;

@@ -15,7 +15,7 @@
 #include "aie/error.h"
 #include "stats_internal.h"
 
-const char *const stats_key_names[8] = {"tool", "method", "model", "host", "res", "batch", "day", "tag"};
+const char *const aie_stats_key_names[8] = {"tool", "method", "model", "host", "res", "batch", "day", "tag"};
 
 #define COUNT(s, f, k) ((s)->c.f += (k), (s)->logc.f += (k))
 #define READ_CHUNK (4 << 20)
@@ -24,7 +24,7 @@ const char *const stats_key_names[8] = {"tool", "method", "model", "host", "res"
 
 /* ---- keys and filters ---- */
 
-int stats_key_parse(KeySpec *k, const char *s)
+int aie_stats_key_parse(KeySpec *k, const char *s)
 {
     memset(k, 0, sizeof(*k));
     if (!strncmp(s, "tag:", 4)) {
@@ -37,7 +37,7 @@ int stats_key_parse(KeySpec *k, const char *s)
         return 0;
     }
     for (int i = 0; i < KEY_TAG; i++)
-        if (!strcmp(s, stats_key_names[i])) {
+        if (!strcmp(s, aie_stats_key_names[i])) {
             k->kind = i;
             snprintf(k->name, sizeof(k->name), "%s", s);
             return 0;
@@ -48,7 +48,7 @@ int stats_key_parse(KeySpec *k, const char *s)
 int aie_stats_key_valid(const char *key)
 {
     KeySpec k;
-    return key && stats_key_parse(&k, key) == 0;
+    return key && aie_stats_key_parse(&k, key) == 0;
 }
 
 static RStr lit(const char *s) { return (RStr){s, (uint32_t)strlen(s)}; }
@@ -85,7 +85,7 @@ static RStr key_value(AieStats *s, const StatsRec *r, const KeySpec *k, char *tm
     case KEY_DAY: {
         int64_t day = day_of(r->ts_ms);
         if (day != s->last_day || !s->last_day_str[0]) {
-            stats_format_day(s->last_day_str, r->ts_ms);
+            aie_stats_format_day(s->last_day_str, r->ts_ms);
             s->last_day = day;
         }
         v = lit(s->last_day_str);
@@ -93,7 +93,7 @@ static RStr key_value(AieStats *s, const StatsRec *r, const KeySpec *k, char *tm
     }
     case KEY_TAG:
         for (int i = 0; i < r->ntags; i++)
-            if (rstr_eq(r->tag_key[i], k->tag)) {
+            if (aie_rstr_eq(r->tag_key[i], k->tag)) {
                 v = r->tag_val[i];
                 break;
             }
@@ -109,7 +109,7 @@ static int where_match(AieStats *s, const StatsRec *r)
     for (int i = 0; i < s->nwhere; i++) {
         char tmp[48];
         RStr v = key_value(s, r, &s->where[i].key, tmp, sizeof(tmp));
-        if (rstr_eq(v, s->where[i].value) == s->where[i].negate)
+        if (aie_rstr_eq(v, s->where[i].value) == s->where[i].negate)
             return 0;
     }
     return 1;
@@ -197,19 +197,19 @@ static void group_free(Group *g)
     free(g->key);
     for (int i = 0; i < AIE_STATS_MAX_BY; i++)
         free(g->val[i]);
-    shist_free(&g->queue_hist);
-    shist_free(&g->run_fps);
+    aie_shist_free(&g->queue_hist);
+    aie_shist_free(&g->run_fps);
     free(g->frame_hist);
     for (int i = 0; i < g->nq; i++) {
-        shist_free(&g->q[i].h);
-        topn_free(&g->q[i].low);
-        topn_free(&g->q[i].high);
+        aie_shist_free(&g->q[i].h);
+        aie_topn_free(&g->q[i].low);
+        aie_topn_free(&g->q[i].high);
     }
     free(g->q);
-    ss_free(&g->errors);
-    topn_free(&g->slowest);
-    topn_free(&g->failures);
-    topn_free(&g->open_list);
+    aie_ss_free(&g->errors);
+    aie_topn_free(&g->slowest);
+    aie_topn_free(&g->failures);
+    aie_topn_free(&g->open_list);
     free(g->ts);
     free(g);
 }
@@ -295,15 +295,15 @@ static void class_free(Class *c)
     if (!c)
         return;
     free(c->key);
-    shist_free(&c->spf);
+    aie_shist_free(&c->spf);
     free(c->frame_hist);
-    topn_free(&c->slowest);
-    topn_free(&c->tail);
+    aie_topn_free(&c->slowest);
+    aie_topn_free(&c->tail);
     free(c->ts);
     for (int i = 0; i < c->nq; i++) {
-        shist_free(&c->q[i].h);
-        topn_free(&c->q[i].low);
-        topn_free(&c->q[i].high);
+        aie_shist_free(&c->q[i].h);
+        aie_topn_free(&c->q[i].low);
+        aie_topn_free(&c->q[i].high);
     }
     free(c->q);
     free(c);
@@ -379,7 +379,7 @@ static int class_of(AieStats *s, const StatsRec *r, Class **out)
         class_free(c);
         return AIE_ENOMEM;
     }
-    ts_init(c->ts, 60000);
+    aie_ts_init(c->ts, 60000);
     snprintf(c->tool, sizeof(c->tool), "%s", tool);
     snprintf(c->method, sizeof(c->method), "%s", method);
     snprintf(c->model, sizeof(c->model), "%s", model);
@@ -712,16 +712,16 @@ static int quality_add(AieStats *s, QualStat **qs, int *nqs, int heaps, const St
                 q->identical += (int64_t)r->q_val[k];
             continue;
         }
-        int err = shist_add(&q->h, r->q_val[k]);
+        int err = aie_shist_add(&q->h, r->q_val[k]);
         double x = r->q_val[k];
         TopItem it;
-        if (!err && (topn_accepts(&q->low, -x) || topn_accepts(&q->high, x))) {
+        if (!err && (aie_topn_accepts(&q->low, -x) || aie_topn_accepts(&q->high, x))) {
             item_from(&it, r);
             it.a = x;
             it.key = -x;
-            if (!(err = topn_offer(&q->low, &it))) {
+            if (!(err = aie_topn_offer(&q->low, &it))) {
                 it.key = x;
-                err = topn_offer(&q->high, &it);
+                err = aie_topn_offer(&q->high, &it);
             }
         }
         if (err)
@@ -759,27 +759,27 @@ static int class_run(AieStats *s, const StatsRec *r, double fps)
     c->runs++;
     sat_add(&c->frames, r->frames_in);
     double spf = (double)r->wall_ms / 1000.0 / (double)r->frames_in;
-    if ((err = shist_add(&c->spf, spf)))
+    if ((err = aie_shist_add(&c->spf, spf)))
         return err;
     TopItem it;
-    if (topn_accepts(&c->slowest, spf)) {
+    if (aie_topn_accepts(&c->slowest, spf)) {
         item_from(&it, r);
         it.key = spf;
         it.a = fps;
         it.b = (double)r->wall_ms / 1000.0;
-        if ((err = topn_offer(&c->slowest, &it)))
+        if ((err = aie_topn_offer(&c->slowest, &it)))
             return err;
     }
     double p99 = run_p99_ms(r);
-    if (p99 > 0 && topn_accepts(&c->tail, p99)) {
+    if (p99 > 0 && aie_topn_accepts(&c->tail, p99)) {
         item_from(&it, r);
         it.key = p99;
         it.a = fps;
-        if ((err = topn_offer(&c->tail, &it)))
+        if ((err = aie_topn_offer(&c->tail, &it)))
             return err;
     }
     double v[4] = {1, log(fps), (double)r->frames_in, (double)r->wall_ms};
-    ts_add(c->ts, r->ts_ms, v, 4);
+    aie_ts_add(c->ts, r->ts_ms, v, 4);
     hist_merge_rec(&c->frame_hist, r, &err);
     if (REC_HAS(r, F_VERSION)) {
         if (!c->first_version[0] || r->ts_ms < c->first_version_ts) {
@@ -798,9 +798,9 @@ static int run_end(AieStats *s, Group *g, const StatsRec *r)
 {
     int err = 0;
     g->runs++;
-    int ok = REC_HAS(r, F_STATUS) && rstr_eq(r->status, "ok");
-    int failed = REC_HAS(r, F_STATUS) && rstr_eq(r->status, "failed");
-    int cancelled = REC_HAS(r, F_STATUS) && rstr_eq(r->status, "cancelled");
+    int ok = REC_HAS(r, F_STATUS) && aie_rstr_eq(r->status, "ok");
+    int failed = REC_HAS(r, F_STATUS) && aie_rstr_eq(r->status, "failed");
+    int cancelled = REC_HAS(r, F_STATUS) && aie_rstr_eq(r->status, "cancelled");
     if (REC_HAS(r, F_DROPPED) && r->dropped > 0)
         sat_add(&g->dropped_records, r->dropped);
     if (REC_HAS(r, F_MAXRSS) && r->maxrss_kb > 0) {
@@ -822,16 +822,16 @@ static int run_end(AieStats *s, Group *g, const StatsRec *r)
             g->failed++;
             char msg[160];
             normalise_error(r, msg, sizeof(msg));
-            if ((err = ss_add(&g->errors, msg)))
+            if ((err = aie_ss_add(&g->errors, msg)))
                 return err;
-            if (topn_accepts(&g->failures, (double)r->ts_ms)) {
+            if (aie_topn_accepts(&g->failures, (double)r->ts_ms)) {
                 item_from(&it, r);
                 it.key = (double)r->ts_ms;
                 if (REC_HAS(r, F_ERROR) && r->error.p)
                     rstr_copy(it.text, sizeof(it.text), r->error, "");
                 else
                     snprintf(it.text, sizeof(it.text), "(no message)");
-                if ((err = topn_offer(&g->failures, &it)))
+                if ((err = aie_topn_offer(&g->failures, &it)))
                     return err;
             }
         } else if (cancelled) {
@@ -859,15 +859,15 @@ static int run_end(AieStats *s, Group *g, const StatsRec *r)
         g->sp_wall_ms += (double)wall;
         g->sp_mpix += mp;
         g->fps_sum += fps;
-        if ((err = shist_add(&g->run_fps, fps)))
+        if ((err = aie_shist_add(&g->run_fps, fps)))
             return err;
-        if (mp > 0 && topn_accepts(&g->slowest, -mp * 1000.0 / (double)wall)) {
+        if (mp > 0 && aie_topn_accepts(&g->slowest, -mp * 1000.0 / (double)wall)) {
             item_from(&it, r);
             it.key = -mp * 1000.0 / (double)wall;
             it.a = fps;
             it.b = mp * 1000.0 / (double)wall;
             it.c = (double)wall / 1000.0;
-            if ((err = topn_offer(&g->slowest, &it)))
+            if ((err = aie_topn_offer(&g->slowest, &it)))
                 return err;
         }
         hist_merge_rec(&g->frame_hist, r, &err);
@@ -876,15 +876,15 @@ static int run_end(AieStats *s, Group *g, const StatsRec *r)
         if (!g->ts) {
             if (!(g->ts = malloc(sizeof(*g->ts))))
                 return AIE_ENOMEM;
-            ts_init(g->ts, 60000);
+            aie_ts_init(g->ts, 60000);
         }
         double tv[4] = {mp, (double)wall, (double)fi, 1};
-        ts_add(g->ts, r->ts_ms, tv, 4);
+        aie_ts_add(g->ts, r->ts_ms, tv, 4);
         double machine_s = (double)wall / 1000.0;
         if (cores)
             machine_s *= (double)(thr < cores ? thr : cores) / (double)cores;
         double dv[4] = {mp, (double)fi, 1, machine_s};
-        ts_add(&s->days, r->ts_ms, dv, 4);
+        aie_ts_add(&s->days, r->ts_ms, dv, 4);
         if (r->ts_ms < s->first_run)
             s->first_run = r->ts_ms;
         if (r->ts_ms > s->last_run)
@@ -967,14 +967,14 @@ static void job_end(Group *g, const StatsRec *r, int *err)
         g->queue_n++;
         g->queue_s += (double)r->queue_wait_ms / 1000.0;
         g->runtime_s += (double)r->runtime_ms / 1000.0;
-        *err = shist_add(&g->queue_hist, (double)r->queue_wait_ms / 1000.0);
+        *err = aie_shist_add(&g->queue_hist, (double)r->queue_wait_ms / 1000.0);
     }
     if (REC_HAS(r, F_CACHE)) {
-        if (rstr_eq(r->cache, "hit"))
+        if (aie_rstr_eq(r->cache, "hit"))
             g->cache_hit++;
-        else if (rstr_eq(r->cache, "miss"))
+        else if (aie_rstr_eq(r->cache, "miss"))
             g->cache_miss++;
-        else if (rstr_eq(r->cache, "off"))
+        else if (aie_rstr_eq(r->cache, "off"))
             g->cache_off++;
     }
 }
@@ -1089,7 +1089,7 @@ static const char *find_record_start(const char *p, size_t n)
     return NULL;
 }
 
-int stats_line(AieStats *s, const char *p, size_t n, int final)
+int aie_stats_line(AieStats *s, const char *p, size_t n, int final)
 {
     (void)final;
     while (n && is_space(*p)) {
@@ -1102,11 +1102,11 @@ int stats_line(AieStats *s, const char *p, size_t n, int final)
         return 0;
     COUNT(s, lines, 1);
     for (;;) {
-        int rc = rec_scan(&s->rec, p, n);
+        int rc = aie_rec_scan(&s->rec, p, n);
         if (rc < 0)
             return rc;
         if (rc == SCAN_FALLBACK) {
-            rc = rec_parse_jsonc(&s->rec, p, n);
+            rc = aie_rec_parse_jsonc(&s->rec, p, n);
             if (rc < 0)
                 return rc;
             if (rc == 0)
@@ -1115,7 +1115,7 @@ int stats_line(AieStats *s, const char *p, size_t n, int final)
         if (rc == 0) {
             COUNT(s, records, 1);
             rc = on_record(s, &s->rec);
-            rec_release(&s->rec);
+            aie_rec_release(&s->rec);
             return rc;
         }
         /* not a record: a torn write followed by a whole record on the same
@@ -1138,7 +1138,7 @@ static int new_log(AieStats *s, const char *name)
         return 0;
     /* the previous log's unfinished last line ends with it */
     if (s->buf_len && !s->skipping) {
-        int err = stats_line(s, s->buf, s->buf_len, 1);
+        int err = aie_stats_line(s, s->buf, s->buf_len, 1);
         if (err)
             return err;
     }
@@ -1196,13 +1196,13 @@ int aie_stats_feed(AieStats *s, const char *name, const char *data, size_t len)
         if (s->buf_len || s->skipping) {
             if ((err = buf_append(s, p, n)))
                 return err;
-            if (!s->skipping && (err = stats_line(s, s->buf, s->buf_len, 0)))
+            if (!s->skipping && (err = aie_stats_line(s, s->buf, s->buf_len, 0)))
                 return err;
             s->buf_len = 0;
             s->skipping = 0;
         } else if (n > AIE_STATS_MAX_LINE) {
             COUNT(s, oversize, 1);
-        } else if ((err = stats_line(s, p, n, 0))) {
+        } else if ((err = aie_stats_line(s, p, n, 0))) {
             return err;
         }
         p = nl + 1;
@@ -1214,7 +1214,7 @@ static int end_of_log(AieStats *s)
 {
     int err = 0;
     if (s->buf_len && !s->skipping)
-        err = stats_line(s, s->buf, s->buf_len, 1);
+        err = aie_stats_line(s, s->buf, s->buf_len, 1);
     s->buf_len = 0;
     s->skipping = 0;
     return err;
@@ -1295,7 +1295,7 @@ int aie_stats_create(AieStats **out, const AieStatsOpts *o, char *err, size_t er
     if (s->o.nby < 0 || s->o.nby > AIE_STATS_MAX_BY || s->o.nwhere < 0 || s->o.nwhere > AIE_STATS_MAX_WHERE)
         goto fail;
     for (int i = 0; i < s->o.nby; i++) {
-        if (!s->o.by[i] || stats_key_parse(&s->by[i], s->o.by[i])) {
+        if (!s->o.by[i] || aie_stats_key_parse(&s->by[i], s->o.by[i])) {
             if (err && errlen)
                 snprintf(err, errlen, "unknown key '%s' (tool, method, model, host, res, batch, day, tag:NAME)",
                          s->o.by[i] ? s->o.by[i] : "");
@@ -1327,7 +1327,7 @@ int aie_stats_create(AieStats **out, const AieStatsOpts *o, char *err, size_t er
         }
         memcpy(key, w, kl);
         key[kl] = 0;
-        if (stats_key_parse(&s->where[i].key, key)) {
+        if (aie_stats_key_parse(&s->where[i].key, key)) {
             if (err && errlen)
                 snprintf(err, errlen, "unknown key '%s' (tool, method, model, host, res, batch, day, tag:NAME)", key);
             goto fail;
@@ -1351,8 +1351,8 @@ int aie_stats_create(AieStats **out, const AieStatsOpts *o, char *err, size_t er
     s->first_ts = s->first_run = INT64_MAX;
     s->last_ts = s->last_run = INT64_MIN;
     s->last_day = INT64_MIN;
-    ts_init(&s->days, DAY_MS);
-    if ((rc = rec_init(&s->rec)))
+    aie_ts_init(&s->days, DAY_MS);
+    if ((rc = aie_rec_init(&s->rec)))
         goto fail;
     *out = s;
     return 0;
@@ -1377,7 +1377,7 @@ int aie_stats_finish(AieStats *s, int64_t now_ms)
         g->incomplete++;
         int stale = o->last_ts < s->now_ms - TH_STALE_MS;
         g->incomplete_stale += stale;
-        if (topn_accepts(&g->open_list, (double)o->last_ts)) {
+        if (aie_topn_accepts(&g->open_list, (double)o->last_ts)) {
             TopItem it;
             memset(&it, 0, sizeof(it));
             it.key = (double)o->last_ts;
@@ -1392,18 +1392,18 @@ int aie_stats_finish(AieStats *s, int64_t now_ms)
             snprintf(it.host, sizeof(it.host), "%s", o->host[0] ? o->host : "-");
             snprintf(it.input, sizeof(it.input), "%s", o->input[0] ? o->input : "-");
             snprintf(it.text, sizeof(it.text), "%s", o->started ? "run_start" : "snapshot");
-            if ((err = topn_offer(&g->open_list, &it)))
+            if ((err = aie_topn_offer(&g->open_list, &it)))
                 return err;
         }
     }
-    return stats_compute(s);
+    return aie_stats_compute(s);
 }
 
 void aie_stats_counts(const AieStats *s, AieStatsCounts *c) { *c = s->c; }
 
 void aie_stats_log_counts(const AieStats *s, AieStatsCounts *c) { *c = s->logc; }
 
-size_t stats_mem_bytes(const AieStats *s)
+size_t aie_stats_mem_bytes(const AieStats *s)
 {
     size_t b = sizeof(*s) + s->buf_cap + s->rec.scratch_cap;
     b += (size_t)s->groups_cap * (sizeof(Group *) + sizeof(char *)) + (size_t)s->ghash_cap * 4;
@@ -1412,7 +1412,7 @@ size_t stats_mem_bytes(const AieStats *s)
     b += (size_t)s->hosts_cap * 8;
     for (int i = 0; i < s->ngroups; i++) {
         const Group *g = s->groups[i];
-        b += sizeof(*g) + strlen(g->key) + shist_bytes(&g->run_fps) + shist_bytes(&g->queue_hist);
+        b += sizeof(*g) + strlen(g->key) + aie_shist_bytes(&g->run_fps) + aie_shist_bytes(&g->queue_hist);
         b += g->frame_hist ? sizeof(AieHist) : 0;
         b += g->ts ? sizeof(TSeries) : 0;
         b += g->errors.e ? SS_CAP * sizeof(SSEntry) : 0;
@@ -1420,15 +1420,15 @@ size_t stats_mem_bytes(const AieStats *s)
         b += (size_t)(g->failures.items ? g->failures.cap : 0) * sizeof(TopItem);
         b += (size_t)(g->open_list.items ? g->open_list.cap : 0) * sizeof(TopItem);
         for (int k = 0; k < g->nq; k++)
-            b += sizeof(QualStat) + shist_bytes(&g->q[k].h) +
+            b += sizeof(QualStat) + aie_shist_bytes(&g->q[k].h) +
                  (size_t)(g->q[k].low.cap + g->q[k].high.cap) * sizeof(TopItem);
     }
     for (int i = 0; i < s->nclasses; i++) {
         const Class *c = s->classes[i];
-        b += sizeof(*c) + sizeof(TSeries) + shist_bytes(&c->spf) + (c->frame_hist ? sizeof(AieHist) : 0);
+        b += sizeof(*c) + sizeof(TSeries) + aie_shist_bytes(&c->spf) + (c->frame_hist ? sizeof(AieHist) : 0);
         b += (size_t)(c->slowest.cap + c->tail.cap) * sizeof(TopItem);
         for (int k = 0; k < c->nq; k++)
-            b += sizeof(QualStat) + shist_bytes(&c->q[k].h) +
+            b += sizeof(QualStat) + aie_shist_bytes(&c->q[k].h) +
                  (size_t)(c->q[k].low.cap + c->q[k].high.cap) * sizeof(TopItem);
     }
     return b;
@@ -1460,6 +1460,6 @@ void aie_stats_free(AieStats **ps)
     free(s->logs);
     free(s->buf);
     free(s->findings);
-    rec_free(&s->rec);
+    aie_rec_free(&s->rec);
     free(s);
 }

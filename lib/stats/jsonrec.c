@@ -8,13 +8,13 @@
 #include "aie/error.h"
 #include "record.h"
 
-int rec_init(StatsRec *r)
+int aie_rec_init(StatsRec *r)
 {
     memset(r, 0, sizeof(*r));
     return 0;
 }
 
-void rec_release(StatsRec *r)
+void aie_rec_release(StatsRec *r)
 {
     if (r->owner) {
         json_object_put(r->owner);
@@ -22,15 +22,15 @@ void rec_release(StatsRec *r)
     }
 }
 
-void rec_free(StatsRec *r)
+void aie_rec_free(StatsRec *r)
 {
-    rec_release(r);
+    aie_rec_release(r);
     free(r->scratch);
     r->scratch = NULL;
     r->scratch_cap = 0;
 }
 
-double rec_double(RStr text, double v)
+double aie_rec_double(RStr text, double v)
 {
     if (!text.p)
         return v;
@@ -41,7 +41,7 @@ double rec_double(RStr text, double v)
     return strtod(buf, NULL);
 }
 
-int rstr_eq(RStr s, const char *lit)
+int aie_rstr_eq(RStr s, const char *lit)
 {
     size_t n = strlen(lit);
     return s.p && s.n == n && !memcmp(s.p, lit, n);
@@ -160,7 +160,7 @@ static void field(StatsRec *r, const char *key, json_object *v)
     else if (IS("ts")) {
         if (json_object_is_type(v, json_type_string)) {
             r->ts_str = jstr(v);
-            if (!stats_parse_rfc3339(r->ts_str.p, r->ts_str.n, &r->ts_ms))
+            if (!aie_stats_parse_rfc3339(r->ts_str.p, r->ts_str.n, &r->ts_ms))
                 SET(r, F_TS);
         }
     } else if (IS("tool")) set_str(r, v, &r->tool, F_TOOL, 0);
@@ -247,9 +247,9 @@ static void field(StatsRec *r, const char *key, json_object *v)
 #undef IS
 }
 
-int rec_parse_jsonc(StatsRec *r, const char *p, size_t n)
+int aie_rec_parse_jsonc(StatsRec *r, const char *p, size_t n)
 {
-    rec_release(r);
+    aie_rec_release(r);
     r->has = 0;
     r->event = EV_NONE;
     r->fps_text.p = NULL;
@@ -299,7 +299,7 @@ static int stream_same(const RStream *a, const RStream *b)
     if (a->has != b->has)
         return 0;
     return (!(a->has & 1) || str_same(a->name, b->name)) && (!(a->has & 2) || a->width == b->width) &&
-           (!(a->has & 4) || a->height == b->height) && (!(a->has & 8) || dbl_same(rec_double(a->fps_text, a->fps), rec_double(b->fps_text, b->fps))) &&
+           (!(a->has & 4) || a->height == b->height) && (!(a->has & 8) || dbl_same(aie_rec_double(a->fps_text, a->fps), aie_rec_double(b->fps_text, b->fps))) &&
            (!(a->has & 16) || str_same(a->pix_fmt, b->pix_fmt));
 }
 
@@ -320,7 +320,7 @@ static int pairs_same(int na, const RStr *ka, const RStr *va, const double *da, 
     return 1;
 }
 
-int rec_compare(const StatsRec *a, const StatsRec *b)
+int aie_rec_compare(const StatsRec *a, const StatsRec *b)
 {
     if (a->has != b->has) {
         for (int f = 0; f < F_COUNT; f++)
@@ -374,7 +374,7 @@ int rec_compare(const StatsRec *a, const StatsRec *b)
     CHK(F_DROPPED, a->dropped == b->dropped);
     CHK(F_FRAMES_DONE, a->frames_done == b->frames_done);
     CHK(F_FRAMES_TOTAL, a->frames_total == b->frames_total);
-    CHK(F_FPS, dbl_same(rec_double(a->fps_text, a->fps), rec_double(b->fps_text, b->fps)));
+    CHK(F_FPS, dbl_same(aie_rec_double(a->fps_text, a->fps), aie_rec_double(b->fps_text, b->fps)));
     CHK(F_IN_FLIGHT, a->in_flight == b->in_flight);
     CHK(F_RSS, a->rss_kb == b->rss_kb);
     CHK(F_ATTEMPT, a->attempt == b->attempt);

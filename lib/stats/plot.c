@@ -140,7 +140,7 @@ static void legend(Scene *sc, const AieStats *s, const int *gi, int ng, double t
 {
     for (int k = 0; k < ng; k++) {
         char label[96];
-        stats_group_label(s, s->groups[gi[k]], label, sizeof(label));
+        aie_stats_group_label(s, s->groups[gi[k]], label, sizeof(label));
         shorten(label, 26);
         rect(sc, W - MR + 14, top + 6 + 18 * k, 12, 12, palette[k]);
         text(sc, W - MR + 32, top + 16 + 18 * k, A_START, 1, label);
@@ -276,7 +276,7 @@ static void plot_time(Scene *sc, const AieStats *s, const int *gi, int ng, doubl
     for (int i = 0; i <= 4; i++) {
         int64_t tt = t0 + (t1 - t0) * i / 4;
         char ts[32], b[32];
-        stats_format_ts(ts, tt);
+        aie_stats_format_ts(ts, tt);
         snprintf(b, sizeof(b), "%.10s %.5s", ts, ts + 11);
         text(sc, ML + pw * i / 4, top + ph + 16, i == 0 ? A_START : i == 4 ? A_END : A_MIDDLE, 1, b);
     }

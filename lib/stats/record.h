@@ -37,7 +37,7 @@ typedef struct RStream {
     unsigned has; /* bits: 1 name, 2 width, 4 height, 8 fps, 16 pix_fmt */
     RStr name, pix_fmt;
     int64_t width, height;
-    double fps;   /* see rec_double(): */
+    double fps;   /* see aie_rec_double(): */
     RStr fps_text; /* a fraction the scanner left unconverted (nothing reads it on the hot path) */
 } RStream;
 
@@ -86,29 +86,29 @@ typedef struct StatsRec {
 enum { SCAN_OK = 0, SCAN_FALLBACK = 1 };
 
 /* Initialise/free a record's owned buffers. */
-int rec_init(StatsRec *r);
-void rec_release(StatsRec *r); /* drops a json-c owner, keeps buffers */
-void rec_free(StatsRec *r);
+int aie_rec_init(StatsRec *r);
+void aie_rec_release(StatsRec *r); /* drops a json-c owner, keeps buffers */
+void aie_rec_free(StatsRec *r);
 
 /* The fast scanner: SCAN_OK with r filled, SCAN_FALLBACK when the line is not
  * the known shape (anything it is unsure about); never reads past p + n.
  * Negative AIE_ENOMEM on allocation failure. */
-int rec_scan(StatsRec *r, const char *p, size_t n);
+int aie_rec_scan(StatsRec *r, const char *p, size_t n);
 
 /* The json-c reader: 0 with r filled, 1 when the line is not one complete JSON
  * object (trailing non-space is not allowed), AIE_ENOMEM. */
-int rec_parse_jsonc(StatsRec *r, const char *p, size_t n);
+int aie_rec_parse_jsonc(StatsRec *r, const char *p, size_t n);
 
 /* Field by field comparison (for the tests): 0 when equal, else the F_x + 1 of
  * the first difference. */
-int rec_compare(const StatsRec *a, const StatsRec *b);
+int aie_rec_compare(const StatsRec *a, const StatsRec *b);
 
 /* ts parsing shared by both parsers and --since/--until. */
-int stats_parse_rfc3339(const char *s, size_t n, int64_t *ms);
+int aie_stats_parse_rfc3339(const char *s, size_t n, int64_t *ms);
 
-int rstr_eq(RStr s, const char *lit);
+int aie_rstr_eq(RStr s, const char *lit);
 
 /* The value of a lazily converted number: text when set, else v. */
-double rec_double(RStr text, double v);
+double aie_rec_double(RStr text, double v);
 
 #endif

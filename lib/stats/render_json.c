@@ -65,7 +65,7 @@ static json_object *jts_(int *bad, int64_t ms)
     if (ms == INT64_MIN || ms == INT64_MAX)
         return NULL;
     char b[32];
-    stats_format_ts(b, ms);
+    aie_stats_format_ts(b, ms);
     return nn(bad, json_object_new_string(b));
 }
 
@@ -184,8 +184,8 @@ static json_object *classes_json(const AieStats *s)
         ADD(o, "frames", ji(c->frames));
         if (c->spf.n) {
             json_object *t = OBJ();
-            ADD(t, "p50", jd(shist_quantile(&c->spf, 0.5)));
-            ADD(t, "p99", jd(shist_quantile(&c->spf, 0.99)));
+            ADD(t, "p50", jd(aie_shist_quantile(&c->spf, 0.5)));
+            ADD(t, "p99", jd(aie_shist_quantile(&c->spf, 0.99)));
             ADD(o, "run_s_per_frame", t);
         } else {
             ADD(o, "run_s_per_frame", NULL);
@@ -201,7 +201,7 @@ static json_object *group_json(const AieStats *s, const Group *g)
     int bad = 0;
     json_object *o = OBJ(), *x;
     char label[256];
-    stats_group_label(s, g, label, sizeof(label));
+    aie_stats_group_label(s, g, label, sizeof(label));
     ADD(o, "key", SUB(group_key(s, g)));
     ADD(o, "label", js(label));
     ADD(o, "first_ts", jts(g->first_ts));
@@ -227,8 +227,8 @@ static json_object *group_json(const AieStats *s, const Group *g)
         json_object *q = OBJ();
         ADD(q, "jobs", ji(g->queue_n));
         ADD(q, "mean", jd(g->queue_s / (double)g->queue_n));
-        ADD(q, "p50", jd(shist_quantile(&g->queue_hist, 0.5)));
-        ADD(q, "p95", jd(shist_quantile(&g->queue_hist, 0.95)));
+        ADD(q, "p50", jd(aie_shist_quantile(&g->queue_hist, 0.5)));
+        ADD(q, "p95", jd(aie_shist_quantile(&g->queue_hist, 0.95)));
         ADD(x, "queue_wait_s", q);
         ADD(x, "queue_share", g->queue_s + g->runtime_s > 0 ? jd(g->queue_s / (g->queue_s + g->runtime_s)) : NULL);
     } else {
@@ -365,7 +365,7 @@ static json_object *findings_json(const AieStats *s)
         const Finding *f = &s->findings[i];
         json_object *o = OBJ();
         ADD(o, "id", js(f->id));
-        ADD(o, "severity", js(stats_severity_name(f->severity)));
+        ADD(o, "severity", js(aie_stats_severity_name(f->severity)));
         ADD(o, "subject", js(f->subject));
         ADD(o, "group", f->group >= 0 ? SUB(group_key(s, s->groups[f->group])) : NULL);
         ADD(o, "class", f->klass >= 0 ? js(s->classes[f->klass]->label) : NULL);
@@ -385,7 +385,7 @@ static json_object *findings_json(const AieStats *s)
     return DONE(a);
 }
 
-int stats_render_json(const AieStats *s, FILE *f)
+int aie_stats_render_json(const AieStats *s, FILE *f)
 {
     int bad = 0;
     json_object *root = OBJ();

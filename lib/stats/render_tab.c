@@ -80,7 +80,7 @@ static const char *const csv_cols[] = {
     "cache_hit_rate",
 };
 
-int stats_render_csv(const AieStats *s, FILE *f)
+int aie_stats_render_csv(const AieStats *s, FILE *f)
 {
     const char **qn = NULL;
     int nq = quality_names(s, &qn);
@@ -143,8 +143,8 @@ int stats_render_csv(const AieStats *s, FILE *f)
         csv_num(f, g->cpu_ms / g->wall_cores_ms, g->wall_cores_ms > 0);
         csv_int(f, g->peak_rss_kb);
         csv_num(f, g->peak_ratio, g->peak_ratio > 0);
-        csv_num(f, shist_quantile(&g->queue_hist, 0.5), g->queue_n > 0);
-        csv_num(f, shist_quantile(&g->queue_hist, 0.95), g->queue_n > 0);
+        csv_num(f, aie_shist_quantile(&g->queue_hist, 0.5), g->queue_n > 0);
+        csv_num(f, aie_shist_quantile(&g->queue_hist, 0.95), g->queue_n > 0);
         csv_num(f, (double)g->cache_hit / (double)(g->cache_hit + g->cache_miss), g->cache_hit + g->cache_miss > 0);
         for (int i = 0; i < nq; i++) {
             const QualStat *q = NULL;
@@ -235,7 +235,7 @@ static void sample(FILE *f, const AieStats *s, const Group *g, const char *name,
     prom_val(f, v);
 }
 
-int stats_render_prom(const AieStats *s, FILE *f)
+int aie_stats_render_prom(const AieStats *s, FILE *f)
 {
     static const char *const status[4] = {"ok", "failed", "cancelled", "other"};
     static const char *const qs[4] = {"0.5", "0.9", "0.95", "0.99"};
@@ -336,8 +336,8 @@ int stats_render_prom(const AieStats *s, FILE *f)
         const Group *g = s->groups[gi];
         if (!g->queue_n)
             continue;
-        sample(f, s, g, "aie_queue_wait_seconds", "quantile", "0.5", shist_quantile(&g->queue_hist, 0.5));
-        sample(f, s, g, "aie_queue_wait_seconds", "quantile", "0.95", shist_quantile(&g->queue_hist, 0.95));
+        sample(f, s, g, "aie_queue_wait_seconds", "quantile", "0.5", aie_shist_quantile(&g->queue_hist, 0.5));
+        sample(f, s, g, "aie_queue_wait_seconds", "quantile", "0.95", aie_shist_quantile(&g->queue_hist, 0.95));
         sample(f, s, g, "aie_queue_wait_seconds_sum", NULL, NULL, g->queue_s);
         sample(f, s, g, "aie_queue_wait_seconds_count", NULL, NULL, (double)g->queue_n);
     }
@@ -372,7 +372,7 @@ int stats_render_prom(const AieStats *s, FILE *f)
     }
     family(f, "aie_findings", "gauge", "Findings of this report by severity.");
     for (int sev = 0; sev < 3; sev++)
-        fprintf(f, "aie_findings{severity=\"%s\"} %d\n", stats_severity_name(sev), aie_stats_findings(s, sev));
+        fprintf(f, "aie_findings{severity=\"%s\"} %d\n", aie_stats_severity_name(sev), aie_stats_findings(s, sev));
     family(f, "aie_stats_records", "gauge", "Log lines and records read by aie-stats, by kind.");
     const AieStatsCounts *c = &s->c;
     struct {

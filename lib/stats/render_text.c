@@ -164,14 +164,14 @@ static void wrap(FILE *f, const char *indent, const char *text)
     fputc('\n', f);
 }
 
-int stats_render_text(const AieStats *s, FILE *f)
+int aie_stats_render_text(const AieStats *s, FILE *f)
 {
     Table t = {0};
     char a[32], b[32], c[32], d[32], e[32], ts0[32], ts1[32];
     const AieStatsCounts *n = &s->c;
     if (s->first_ts <= s->last_ts) {
-        stats_format_ts(ts0, s->first_ts);
-        stats_format_ts(ts1, s->last_ts);
+        aie_stats_format_ts(ts0, s->first_ts);
+        aie_stats_format_ts(ts1, s->last_ts);
         fprintf(f, "aie-stats: %lld records used of %lld read from %d log%s, %s .. %s\n", (long long)n->used,
                 (long long)n->records, s->nlogs, s->nlogs == 1 ? "" : "s", ts0, ts1);
     } else {
@@ -311,8 +311,8 @@ int stats_render_text(const AieStats *s, FILE *f)
                 cell(&t, r, k + 1, "%lld", (long long)g->retries);
                 cell(&t, r, k + 2, "%lld", (long long)g->jobs_failed);
                 if (g->queue_n) {
-                    cell(&t, r, k + 3, "%s s", num(a, shist_quantile(&g->queue_hist, 0.5)));
-                    cell(&t, r, k + 4, "%s s", num(b, shist_quantile(&g->queue_hist, 0.95)));
+                    cell(&t, r, k + 3, "%s s", num(a, aie_shist_quantile(&g->queue_hist, 0.5)));
+                    cell(&t, r, k + 4, "%s s", num(b, aie_shist_quantile(&g->queue_hist, 0.95)));
                     cell(&t, r, k + 5, "%s", pct(c, g->queue_s / (g->queue_s + g->runtime_s > 0 ? g->queue_s + g->runtime_s : 1)));
                 }
                 cell(&t, r, k + 6, "%lld", (long long)g->cache_hit);
@@ -354,7 +354,7 @@ int stats_render_text(const AieStats *s, FILE *f)
         for (int gi = 0; gi < s->ngroups; gi++) {
             const Group *g = s->groups[gi];
             char label[256];
-            stats_group_label(s, g, label, sizeof(label));
+            aie_stats_group_label(s, g, label, sizeof(label));
             if (g->slowest.n) {
                 fprintf(f, "\nSlowest runs, %s (lowest megapixels per second)\n", label);
                 t.left = 3;
@@ -367,7 +367,7 @@ int stats_render_text(const AieStats *s, FILE *f)
                     const TopItem *it = &g->slowest.items[i];
                     if ((r = row(&t)) < 0)
                         goto nomem;
-                    stats_format_ts(ts0, it->ts_ms);
+                    aie_stats_format_ts(ts0, it->ts_ms);
                     cell(&t, r, 0, "%.*s", CELL - 1, it->input);
                     cell(&t, r, 1, "%s", it->host);
                     cell(&t, r, 2, "%s", ts0);
@@ -387,7 +387,7 @@ int stats_render_text(const AieStats *s, FILE *f)
                 fprintf(f, "\nLatest failures, %s\n", label);
                 for (int i = 0; i < g->failures.n; i++) {
                     const TopItem *it = &g->failures.items[i];
-                    stats_format_ts(ts0, it->ts_ms);
+                    aie_stats_format_ts(ts0, it->ts_ms);
                     size_t il = strlen(it->input);
                     if (!strncmp(it->text, it->input, il) && it->text[il] == ':')
                         fprintf(f, "  %s  %s  %s\n", ts0, it->host, it->text);
@@ -400,7 +400,7 @@ int stats_render_text(const AieStats *s, FILE *f)
                         (long long)g->incomplete_stale);
                 for (int i = 0; i < g->open_list.n; i++) {
                     const TopItem *it = &g->open_list.items[i];
-                    stats_format_ts(ts1, (int64_t)it->a);
+                    aie_stats_format_ts(ts1, (int64_t)it->a);
                     if (it->i2 > 0)
                         snprintf(e, sizeof(e), "%lld/%lld (%.0f%%)", (long long)it->i1, (long long)it->i2,
                                  100.0 * (double)it->i1 / (double)it->i2);
@@ -450,7 +450,7 @@ int stats_render_text(const AieStats *s, FILE *f)
     for (int i = 0; i < s->nfindings; i++) {
         const Finding *x = &s->findings[i];
         char head[700];
-        if (snprintf(head, sizeof(head), "[%s] %s (%s): %s", stats_severity_name(x->severity), x->id, x->subject,
+        if (snprintf(head, sizeof(head), "[%s] %s (%s): %s", aie_stats_severity_name(x->severity), x->id, x->subject,
                      x->summary) >= (int)sizeof(head))
             head[sizeof(head) - 1] = 0;
         wrap(f, "", head);

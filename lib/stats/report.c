@@ -9,18 +9,18 @@
 #include "aie/error.h"
 #include "stats_internal.h"
 
-const double stats_quantiles[4] = {0.5, 0.9, 0.95, 0.99};
+const double aie_stats_quantiles[4] = {0.5, 0.9, 0.95, 0.99};
 
 #define DAY_MS 86400000LL
 
-double hist_quantile(const AieHist *h, double q) { return h && h->total ? aie_hist_quantile(h, q) : 0; }
+double aie_stats_hist_quantile(const AieHist *h, double q) { return h && h->total ? aie_hist_quantile(h, q) : 0; }
 
-const char *stats_severity_name(int sev)
+const char *aie_stats_severity_name(int sev)
 {
     return sev == 0 ? "critical" : sev == 1 ? "warning" : "info";
 }
 
-void stats_group_label(const AieStats *s, const Group *g, char *buf, size_t n)
+void aie_stats_group_label(const AieStats *s, const Group *g, char *buf, size_t n)
 {
     size_t o = 0;
     buf[0] = 0;
@@ -297,7 +297,7 @@ static int queue_findings(AieStats *s, int gi, const char *subj)
             "spread the batch over more hosts.");
         put(f->gain, sizeof(f->gain), "turnaround up to %.1fx shorter", 1 / (1 - share));
     }
-    double p95 = shist_quantile(&g->queue_hist, 0.95), p50 = shist_quantile(&g->queue_hist, 0.5);
+    double p95 = aie_shist_quantile(&g->queue_hist, 0.95), p50 = aie_shist_quantile(&g->queue_hist, 0.5);
     if (p95 > TH_QUEUE_LONG_S) {
         Finding *f = finding_new(s, "queue_wait", p95 > TH_QUEUE_CRIT_S ? 0 : 1, gi, -1, subj);
         if (!f)
@@ -437,15 +437,15 @@ static int quality_findings(AieStats *s, int ci)
 
 static int quality_compute(QualStat *q, int outliers)
 {
-    q->p50 = shist_quantile(&q->h, 0.5);
-    q->p90 = shist_quantile(&q->h, 0.9);
+    q->p50 = aie_shist_quantile(&q->h, 0.5);
+    q->p90 = aie_shist_quantile(&q->h, 0.9);
     q->nout = 0;
     q->mad = q->sigma = 0;
-    topn_sort(&q->low);
-    topn_sort(&q->high);
+    aie_topn_sort(&q->low);
+    aie_topn_sort(&q->high);
     if (q->h.n < TH_Q_MIN_RUNS)
         return 0;
-    q->mad = shist_mad(&q->h, q->p50);
+    q->mad = aie_shist_mad(&q->h, q->p50);
     if (isnan(q->mad))
         return AIE_ENOMEM;
     q->sigma = 1.4826 * q->mad;
@@ -469,7 +469,7 @@ static int class_findings(AieStats *s, int ci)
     Class *c = s->classes[ci];
     /* slow runs */
     if (c->spf.n >= TH_SLOW_MIN_RUNS) {
-        double p50 = shist_quantile(&c->spf, 0.5), p99 = shist_quantile(&c->spf, 0.99);
+        double p50 = aie_shist_quantile(&c->spf, 0.5), p99 = aie_shist_quantile(&c->spf, 0.99);
         if (p50 > 0 && p99 > TH_SLOW_RATIO * p50) {
             Finding *f = finding_new(s, "slow_runs", 1, -1, ci, c->label);
             if (!f)
@@ -480,7 +480,7 @@ static int class_findings(AieStats *s, int ci)
             ev(f, "runs", (double)c->spf.n);
             char list[300] = "";
             size_t o = 0;
-            topn_sort(&c->slowest);
+            aie_topn_sort(&c->slowest);
             for (int i = 0; i < c->slowest.n; i++) {
                 TopItem *it = &c->slowest.items[i];
                 if (it->key > TH_SLOW_RATIO * p50) {
@@ -515,7 +515,7 @@ static int class_findings(AieStats *s, int ci)
             ev(f, "frames", (double)c->frame_hist->total);
             char list[300] = "";
             size_t o = 0;
-            topn_sort(&c->tail);
+            aie_topn_sort(&c->tail);
             for (int i = 0; i < c->tail.n; i++) {
                 TopItem *it = &c->tail.items[i];
                 if (it->key > TH_SLOW_RATIO * p50) {
@@ -560,7 +560,7 @@ static int class_findings(AieStats *s, int ci)
                 ev(f, "runs_older", n[0]);
                 ev(f, "runs_newer", n[1]);
                 char ts[32];
-                stats_format_ts(ts, mid);
+                aie_stats_format_ts(ts, mid);
                 put(f->summary, sizeof(f->summary),
                     "regression: %.3g fps in the older half of the window, %.3g fps in the newer half "
                     "(%+.0f%%; %.0f and %.0f runs, split at %s)",
@@ -678,7 +678,7 @@ static int capacity_finding(AieStats *s)
 
 /* ---- compute everything ---- */
 
-int stats_compute(AieStats *s)
+int aie_stats_compute(AieStats *s)
 {
     int err = 0;
     if (s->ngroups > 1)
@@ -686,13 +686,13 @@ int stats_compute(AieStats *s)
     for (int gi = 0; gi < s->ngroups; gi++) {
         Group *g = s->groups[gi];
         for (int k = 0; k < 4; k++) {
-            g->p_fps[k] = shist_quantile(&g->run_fps, stats_quantiles[k]);
-            g->p_frame_ms[k] = hist_quantile(g->frame_hist, stats_quantiles[k]) / 1000.0;
+            g->p_fps[k] = aie_shist_quantile(&g->run_fps, aie_stats_quantiles[k]);
+            g->p_frame_ms[k] = aie_stats_hist_quantile(g->frame_hist, aie_stats_quantiles[k]) / 1000.0;
         }
-        ss_sort(&g->errors);
-        topn_sort(&g->slowest);
-        topn_sort(&g->failures);
-        topn_sort(&g->open_list);
+        aie_ss_sort(&g->errors);
+        aie_topn_sort(&g->slowest);
+        aie_topn_sort(&g->failures);
+        aie_topn_sort(&g->open_list);
         for (int k = 0; k < g->nq && !err; k++)
             err = quality_compute(&g->q[k], 0);
     }
@@ -705,7 +705,7 @@ int stats_compute(AieStats *s)
     s->nfindings = 0;
     for (int gi = 0; gi < s->ngroups && !err; gi++) {
         char subj[200];
-        stats_group_label(s, s->groups[gi], subj, sizeof(subj));
+        aie_stats_group_label(s, s->groups[gi], subj, sizeof(subj));
         if ((err = bound_findings(s, gi, subj)) || (err = idle_finding(s, gi, subj)) ||
             (err = error_finding(s, gi, subj)) || (err = queue_findings(s, gi, subj)) ||
             (err = memory_finding(s, gi, subj)) || (err = cache_finding(s, gi, subj)) ||

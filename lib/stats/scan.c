@@ -754,7 +754,7 @@ static int value(Sc *s, int id)
     case F_TS:
         if (f_str(s, &r->ts_str, F_TS, 0))
             return FALLBACK;
-        if (REC_HAS(r, F_TS) && stats_parse_rfc3339(r->ts_str.p, r->ts_str.n, &r->ts_ms))
+        if (REC_HAS(r, F_TS) && aie_stats_parse_rfc3339(r->ts_str.p, r->ts_str.n, &r->ts_ms))
             CLR(r, F_TS);
         return 0;
     case F_TOOL: return f_str(s, &r->tool, F_TOOL, 0);
@@ -814,7 +814,7 @@ static int value(Sc *s, int id)
 
 static void rec_reset(StatsRec *r)
 {
-    rec_release(r);
+    aie_rec_release(r);
     r->has = 0;
     r->event = EV_NONE;
     r->ntags = r->nquality = r->nhist = 0;
@@ -825,7 +825,7 @@ static void rec_reset(StatsRec *r)
     memset(&r->output, 0, sizeof(r->output));
 }
 
-int rec_scan(StatsRec *r, const char *p, size_t n)
+int aie_rec_scan(StatsRec *r, const char *p, size_t n)
 {
     rec_reset(r);
     if (r->scratch_cap < n + 16) {

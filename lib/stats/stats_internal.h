@@ -52,11 +52,11 @@ typedef struct SHist {
     double min, max, sum;
 } SHist;
 
-int shist_add(SHist *h, double x);
-double shist_quantile(const SHist *h, double q);
-double shist_mad(const SHist *h, double center); /* median absolute deviation; NAN: out of memory */
-void shist_free(SHist *h);
-size_t shist_bytes(const SHist *h);
+int aie_shist_add(SHist *h, double x);
+double aie_shist_quantile(const SHist *h, double q);
+double aie_shist_mad(const SHist *h, double center); /* median absolute deviation; NAN: out of memory */
+void aie_shist_free(SHist *h);
+size_t aie_shist_bytes(const SHist *h);
 
 /* ---- adaptive time series: TS_BINS bins whose width doubles as the span grows ---- */
 #define TS_BINS 128
@@ -69,8 +69,8 @@ typedef struct TSeries {
     double v[TS_BINS][TS_VALS];
 } TSeries;
 
-void ts_init(TSeries *t, int64_t base_w);
-void ts_add(TSeries *t, int64_t t_ms, const double *vals, int nvals);
+void aie_ts_init(TSeries *t, int64_t base_w);
+void aie_ts_add(TSeries *t, int64_t t_ms, const double *vals, int nvals);
 /* Bin b covers [ (first + b) * w, (first + b + 1) * w ). */
 
 /* ---- bounded top-N (keeps the N largest keys) ---- */
@@ -89,10 +89,10 @@ typedef struct TopN {
     TopItem *items;
 } TopN;
 
-int topn_accepts(const TopN *t, double key);
-int topn_offer(TopN *t, const TopItem *it); /* 0 or AIE_ENOMEM */
-void topn_sort(TopN *t);                    /* largest key first */
-void topn_free(TopN *t);
+int aie_topn_accepts(const TopN *t, double key);
+int aie_topn_offer(TopN *t, const TopItem *it); /* 0 or AIE_ENOMEM */
+void aie_topn_sort(TopN *t);                    /* largest key first */
+void aie_topn_free(TopN *t);
 
 /* ---- Space-Saving heavy hitters (error counts) ---- */
 #define SS_CAP 32
@@ -106,13 +106,13 @@ typedef struct SpaceSaving {
     SSEntry *e;
 } SpaceSaving;
 
-int ss_add(SpaceSaving *s, const char *msg);
-void ss_sort(SpaceSaving *s);
-void ss_free(SpaceSaving *s);
+int aie_ss_add(SpaceSaving *s, const char *msg);
+void aie_ss_sort(SpaceSaving *s);
+void aie_ss_free(SpaceSaving *s);
 
 /* ---- groups, classes, open runs ---- */
 enum { KEY_TOOL, KEY_METHOD, KEY_MODEL, KEY_HOST, KEY_RES, KEY_BATCH, KEY_DAY, KEY_TAG };
-extern const char *const stats_key_names[8];
+extern const char *const aie_stats_key_names[8];
 
 typedef struct KeySpec {
     int kind;
@@ -285,28 +285,28 @@ struct AieStats {
 };
 
 /* agg.c */
-int stats_key_parse(KeySpec *k, const char *s);
-int stats_line(AieStats *s, const char *p, size_t n, int final);
-size_t stats_mem_bytes(const AieStats *s);
+int aie_stats_key_parse(KeySpec *k, const char *s);
+int aie_stats_line(AieStats *s, const char *p, size_t n, int final);
+size_t aie_stats_mem_bytes(const AieStats *s);
 
 /* report.c */
-int stats_compute(AieStats *s);
-double hist_quantile(const AieHist *h, double q); /* 0 when empty */
+int aie_stats_compute(AieStats *s);
+double aie_stats_hist_quantile(const AieHist *h, double q); /* 0 when empty */
 
 /* time.c */
-void stats_format_ts(char buf[32], int64_t ms);
-void stats_format_day(char buf[16], int64_t ms);
+void aie_stats_format_ts(char buf[32], int64_t ms);
+void aie_stats_format_day(char buf[16], int64_t ms);
 
 /* renderers */
-int stats_render_text(const AieStats *s, FILE *f);
-int stats_render_json(const AieStats *s, FILE *f);
-int stats_render_csv(const AieStats *s, FILE *f);
-int stats_render_prom(const AieStats *s, FILE *f);
+int aie_stats_render_text(const AieStats *s, FILE *f);
+int aie_stats_render_json(const AieStats *s, FILE *f);
+int aie_stats_render_csv(const AieStats *s, FILE *f);
+int aie_stats_render_prom(const AieStats *s, FILE *f);
 
 /* helpers shared by the renderers */
-void stats_group_label(const AieStats *s, const Group *g, char *buf, size_t n);
-const char *stats_severity_name(int sev);
-extern const double stats_quantiles[4]; /* 0.5 0.9 0.95 0.99 */
+void aie_stats_group_label(const AieStats *s, const Group *g, char *buf, size_t n);
+const char *aie_stats_severity_name(int sev);
+extern const double aie_stats_quantiles[4]; /* 0.5 0.9 0.95 0.99 */
 
 /* plot.c: draw text with the raster plot's 5x7 font (descenders two rows
  * below the baseline), left end at x, scale 1 or 2, clipped to the frame */

@@ -46,7 +46,7 @@ static int sh_grow(SHist *h, int side, int b)
     return 0;
 }
 
-int shist_add(SHist *h, double x)
+int aie_shist_add(SHist *h, double x)
 {
     if (!isfinite(x))
         return 0;
@@ -80,7 +80,7 @@ int shist_add(SHist *h, double x)
 
 static double clampd(double v, double lo, double hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-double shist_quantile(const SHist *h, double q)
+double aie_shist_quantile(const SHist *h, double q)
 {
     if (!h->n)
         return 0;
@@ -121,7 +121,7 @@ static int dev_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-double shist_mad(const SHist *h, double center)
+double aie_shist_mad(const SHist *h, double center)
 {
     if (!h->n)
         return 0;
@@ -154,14 +154,14 @@ double shist_mad(const SHist *h, double center)
     return mad;
 }
 
-void shist_free(SHist *h)
+void aie_shist_free(SHist *h)
 {
     free(h->c[0]);
     free(h->c[1]);
     memset(h, 0, sizeof(*h));
 }
 
-size_t shist_bytes(const SHist *h)
+size_t aie_shist_bytes(const SHist *h)
 {
     return ((size_t)h->len[0] + (size_t)h->len[1]) * sizeof(uint32_t);
 }
@@ -176,13 +176,13 @@ static int64_t floordiv(int64_t a, int64_t b)
     return q;
 }
 
-void ts_init(TSeries *t, int64_t base_w)
+void aie_ts_init(TSeries *t, int64_t base_w)
 {
     memset(t, 0, sizeof(*t));
     t->base_w = t->w = base_w > 0 ? base_w : 1;
 }
 
-void ts_add(TSeries *t, int64_t tms, const double *vals, int nvals)
+void aie_ts_add(TSeries *t, int64_t tms, const double *vals, int nvals)
 {
     int64_t i = floordiv(tms, t->w);
     if (!t->used) {
@@ -228,7 +228,7 @@ void ts_add(TSeries *t, int64_t tms, const double *vals, int nvals)
 
 /* ---- TopN: a min-heap on key holding the cap largest ---- */
 
-int topn_accepts(const TopN *t, double key)
+int aie_topn_accepts(const TopN *t, double key)
 {
     if (t->cap <= 0)
         return 0;
@@ -252,9 +252,9 @@ static void sift_down(TopN *t, int i)
     }
 }
 
-int topn_offer(TopN *t, const TopItem *it)
+int aie_topn_offer(TopN *t, const TopItem *it)
 {
-    if (!topn_accepts(t, it->key))
+    if (!aie_topn_accepts(t, it->key))
         return 0;
     if (!t->items && !(t->items = malloc((size_t)t->cap * sizeof(*t->items))))
         return AIE_ENOMEM;
@@ -287,13 +287,13 @@ static int item_cmp(const void *a, const void *b)
     return strcmp(x->run_id, y->run_id);
 }
 
-void topn_sort(TopN *t)
+void aie_topn_sort(TopN *t)
 {
     if (t->n > 1)
         qsort(t->items, (size_t)t->n, sizeof(*t->items), item_cmp);
 }
 
-void topn_free(TopN *t)
+void aie_topn_free(TopN *t)
 {
     free(t->items);
     t->items = NULL;
@@ -302,7 +302,7 @@ void topn_free(TopN *t)
 
 /* ---- Space-Saving ---- */
 
-int ss_add(SpaceSaving *s, const char *msg)
+int aie_ss_add(SpaceSaving *s, const char *msg)
 {
     if (!s->e && !(s->e = calloc(SS_CAP, sizeof(*s->e))))
         return AIE_ENOMEM;
@@ -337,13 +337,13 @@ static int ss_cmp(const void *a, const void *b)
     return strcmp(x->msg, y->msg);
 }
 
-void ss_sort(SpaceSaving *s)
+void aie_ss_sort(SpaceSaving *s)
 {
     if (s->n > 1)
         qsort(s->e, (size_t)s->n, sizeof(*s->e), ss_cmp);
 }
 
-void ss_free(SpaceSaving *s)
+void aie_ss_free(SpaceSaving *s)
 {
     free(s->e);
     s->e = NULL;

@@ -57,7 +57,7 @@ static int digits(const char *s, size_t n, size_t at, int count, int *out)
     return 0;
 }
 
-int stats_parse_rfc3339(const char *s, size_t n, int64_t *ms)
+int aie_stats_parse_rfc3339(const char *s, size_t n, int64_t *ms)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
     if (digits(s, n, 0, 4, &y) || n < 10 || s[4] != '-' || digits(s, n, 5, 2, &mo) || s[7] != '-' ||
@@ -126,7 +126,7 @@ int aie_stats_parse_time(const char *s, int64_t now_ms, int64_t *out_ms)
         *out_ms = now_ms;
         return 0;
     }
-    if (!stats_parse_rfc3339(s, strlen(s), out_ms))
+    if (!aie_stats_parse_rfc3339(s, strlen(s), out_ms))
         return 0;
     /* an age: NUMBER UNIT */
     char *end;
@@ -149,7 +149,7 @@ int aie_stats_parse_time(const char *s, int64_t now_ms, int64_t *out_ms)
     return 0;
 }
 
-void stats_format_ts(char buf[32], int64_t ms)
+void aie_stats_format_ts(char buf[32], int64_t ms)
 {
     int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     int milli = (int)(ms - s * 1000);
@@ -161,7 +161,7 @@ void stats_format_ts(char buf[32], int64_t ms)
              (int)(sod / 60 % 60), (int)(sod % 60), milli);
 }
 
-void stats_format_day(char buf[16], int64_t ms)
+void aie_stats_format_day(char buf[16], int64_t ms)
 {
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
     int y, m, d;

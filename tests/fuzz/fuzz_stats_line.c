@@ -2,7 +2,7 @@
  * libFuzzer target for aie-stats' log reader: the fast scanner against json-c
  * (a line the scanner accepts must give exactly the record json-c gives), and
  * the whole path from bytes to every report format. Seed corpus:
- * testdata/fuzz/stats_line/. tests/test_stats.c replays the corpus through
+ * testdata/fuzz/aie_stats_line/. tests/test_stats.c replays the corpus through
  * stats_fuzz_one() in make check.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
@@ -25,21 +25,21 @@ static int stats_fuzz_one(const uint8_t *data, size_t size)
     static int init;
     int bad = 0;
     if (!init) {
-        rec_init(&a);
-        rec_init(&b);
+        aie_rec_init(&a);
+        aie_rec_init(&b);
         init = 1;
     }
     const char *p = (const char *)data, *end = p + size;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (rec_scan(&a, p, n) == SCAN_OK) {
-            int rc = rec_parse_jsonc(&b, p, n);
-            if (rc != 0 || rec_compare(&a, &b) != 0)
+        if (aie_rec_scan(&a, p, n) == SCAN_OK) {
+            int rc = aie_rec_parse_jsonc(&b, p, n);
+            if (rc != 0 || aie_rec_compare(&a, &b) != 0)
                 bad = 1;
         }
-        rec_release(&a);
-        rec_release(&b);
+        aie_rec_release(&a);
+        aie_rec_release(&b);
         p += n + 1;
     }
     /* the whole path, fed in two pieces, every format */

@@ -56,7 +56,7 @@ typedef struct AieKeyframeParams {
     AieKeyframeMethod method;
     int patch;            /* odd patch size 3..7 [5] */
     int iterations;       /* PatchMatch rounds per level [2] */
-    int w_source, w_edge, w_temporal; /* guide weights 0..64 [8, 4, 8] */
+    int w_source, w_edge, w_temporal; /* guide weights 0..64 [8, 4, 1] */
     int shot_only;        /* drop the shots without a keyframe */
     double cut_threshold; /* 0 = AIE_SCENE_THRESHOLD_DEFAULT */
     const char *scratch_dir; /* directory of the spill file; NULL = "/tmp" */

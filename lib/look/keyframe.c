@@ -743,7 +743,7 @@ void aie_keyframe_params_default(AieKeyframeParams *p)
     p->iterations = 2;
     p->w_source = 8;
     p->w_edge = 4;
-    p->w_temporal = 8;
+    p->w_temporal = 1;
 }
 
 int aie_keyframe_create(AieKeyframe **out, const AieKeyframeParams *p, int width, int height, AieLayout layout,

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "aie/batch.h"
+#include "aie/error.h"
 
 /* A growable string. */
 typedef struct Buf {
@@ -23,14 +24,13 @@ void aie_buf_printf(Buf *b, const char *fmt, ...) __attribute__((format(printf, 
 char *aie_buf_take(Buf *b);
 void aie_buf_free(Buf *b);
 
-void aie_batch_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Tokenizer: words of the command starting at text[*pos], up to an unquoted
  * newline (consumed) or the end. *line counts newlines (continuations too).
  * *special is set when an unquoted shell operator or expansion appears.
  * Returns 0 or AIE_EINVAL/AIE_ENOMEM. */
 int aie_words_next(const char *text, size_t len, size_t *pos, int *line, char ***words, int *nwords,
-               int *special, char *err, size_t errlen, const char *name);
+                   int *special, char *err, size_t errlen, const char *name);
 
 /* Canonical command text of argv. */
 char *aie_words_join(char *const *argv);
@@ -66,11 +66,11 @@ char *aie_exec_resolve(const char *name, const char *path, int *why);
 /* Run argv to completion, capturing stdout (up to cap bytes) and the first
  * line of stderr. Returns the exit status, 128+signal, or a negative AIE_E*. */
 int aie_exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t cap, char *errline,
-                 size_t errlen);
+                     size_t errlen);
 
 /* Scene-cut snapping of chunk edges (chunk.c). */
 void aie_chunk_snap_edges(const char *source, int64_t *firsts, int64_t *lasts, int n, int overlap,
-                      double fps);
+                          double fps);
 
 /* Wall clock in seconds since the epoch. */
 double aie_batch_now(void);

@@ -82,13 +82,13 @@ static int place(const char *from, const char *to, char *err, size_t errlen)
     in = open(from, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
         e = aie_error_from_errno(errno);
-        aie_batch_errf(err, errlen, "%s: %s", from, strerror(errno));
+        aie_errf(err, errlen, "%s: %s", from, strerror(errno));
         goto fail;
     }
     out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out < 0) {
         e = aie_error_from_errno(errno);
-        aie_batch_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        aie_errf(err, errlen, "%s: %s", tmp, strerror(errno));
         goto fail;
     }
     if (ioctl(out, FICLONE, in) != 0) {
@@ -101,7 +101,7 @@ static int place(const char *from, const char *to, char *err, size_t errlen)
             if (out < 0 || (e = copy_fd(in, out)) != 0) {
                 if (!e)
                     e = aie_error_from_errno(errno);
-                aie_batch_errf(err, errlen, "%s: %s", tmp, aie_strerror(e));
+                aie_errf(err, errlen, "%s: %s", tmp, aie_strerror(e));
                 goto fail;
             }
         }
@@ -109,7 +109,7 @@ static int place(const char *from, const char *to, char *err, size_t errlen)
     if (out >= 0 && close(out) != 0) {
         out = -1;
         e = aie_error_from_errno(errno);
-        aie_batch_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        aie_errf(err, errlen, "%s: %s", tmp, strerror(errno));
         goto fail;
     }
     out = -1;
@@ -117,7 +117,7 @@ static int place(const char *from, const char *to, char *err, size_t errlen)
     utimensat(AT_FDCWD, tmp, NULL, 0);
     if (rename(tmp, to) != 0) {
         e = aie_error_from_errno(errno);
-        aie_batch_errf(err, errlen, "%s: %s", to, strerror(errno));
+        aie_errf(err, errlen, "%s: %s", to, strerror(errno));
         goto fail;
     }
     close(in);
@@ -152,11 +152,11 @@ int aie_batch_cache_store(const char *dir, const char *key, const char *output, 
     char entry[PATH_MAX + 128], sub[PATH_MAX + 8];
     snprintf(sub, sizeof(sub), "%s/%.2s", dir, key);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        aie_batch_errf(err, errlen, "cache %s: %s", dir, strerror(errno));
+        aie_errf(err, errlen, "cache %s: %s", dir, strerror(errno));
         return aie_error_from_errno(errno);
     }
     if (mkdir(sub, 0755) != 0 && errno != EEXIST) {
-        aie_batch_errf(err, errlen, "cache %s: %s", sub, strerror(errno));
+        aie_errf(err, errlen, "cache %s: %s", sub, strerror(errno));
         return aie_error_from_errno(errno);
     }
     entry_path(entry, sizeof(entry), dir, key, output);

@@ -63,7 +63,7 @@ typedef struct Snap {
 } Snap;
 
 void aie_chunk_snap_edges(const char *source, int64_t *firsts, int64_t *lasts, int n, int overlap,
-                      double fps)
+                          double fps)
 {
     if (n < 2)
         return;
@@ -502,13 +502,13 @@ static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n,
         char hdr[512], line[256];
         if (!(in = fopen(chunks[k], "rbe")) || !fgets(hdr, sizeof(hdr), in) ||
             strncmp(hdr, "YUV4MPEG2 ", 10)) {
-            aie_batch_errf(err, errlen, "%s: not a y4m file", chunks[k]);
+            aie_errf(err, errlen, "%s: not a y4m file", chunks[k]);
             e = AIE_EFORMAT;
             goto fail;
         }
         int64_t fb = y4m_frame_bytes(hdr);
         if (!fb || (k && strcmp(hdr, hdr0))) {
-            aie_batch_errf(err, errlen, "%s: %s", chunks[k], fb ? "its y4m header differs from the first chunk's"
+            aie_errf(err, errlen, "%s: %s", chunks[k], fb ? "its y4m header differs from the first chunk's"
                                                          : "unknown y4m colour space");
             e = AIE_EFORMAT;
             goto fail;
@@ -527,7 +527,7 @@ static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n,
             struct stat st;
             long body = ftell(in);
             if (fstat(fileno(in), &st) != 0 || body < 0 || src_frames[k] < 2) {
-                aie_batch_errf(err, errlen, "%s: cannot size the chunk", chunks[k]);
+                aie_errf(err, errlen, "%s: cannot size the chunk", chunks[k]);
                 e = AIE_EIO;
                 goto fail;
             }
@@ -538,7 +538,7 @@ static int join_y4m(const char *const *chunks, const int64_t *src_frames, int n,
         }
         for (int64_t i = 0; fgets(line, sizeof(line), in); i++) {
             if (strncmp(line, "FRAME", 5) || fread(buf, 1, (size_t)fb, in) != (size_t)fb) {
-                aie_batch_errf(err, errlen, "%s: truncated y4m frame", chunks[k]);
+                aie_errf(err, errlen, "%s: truncated y4m frame", chunks[k]);
                 e = AIE_ETRUNC;
                 goto fail;
             }

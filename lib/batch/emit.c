@@ -124,13 +124,13 @@ static void job_dirs(const AieBatchJob *j, Dirs *ds, int *oom)
 static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *sum, Buf *b)
 {
     aie_buf_printf(b, "# Makefile written by aie-batch --emit make: %d job%s from %s.\n", l->n,
-               l->n == 1 ? "" : "s", e->jobfile);
+                   l->n == 1 ? "" : "s", e->jobfile);
     aie_buf_puts(b, "# Run it in the directory the jobs were written for:\n");
     aie_buf_printf(b, "#   cd %s && make -f THIS_FILE -j 4 -k\n", e->cwd);
     aie_buf_puts(b, "# Each target is a job's declared output (a stamp file for jobs without\n"
-                "# one), with the job's inputs as prerequisites: make runs what is missing\n"
-                "# or older than its inputs, -k keeps going past failures, and a rerun\n"
-                "# resumes. Every recipe runs one job through aie-batch --job-index.\n");
+                 "# one), with the job's inputs as prerequisites: make runs what is missing\n"
+                 "# or older than its inputs, -k keeps going past failures, and a rerun\n"
+                 "# resumes. Every recipe runs one job through aie-batch --job-index.\n");
     aie_buf_puts(b, "AIE_BATCH := ");
     Buf t = {0};
     shq(&t, e->self);
@@ -247,13 +247,13 @@ static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char 
     for (int i = 0; i < e->nslurm_opts; i++)
         aie_buf_printf(b, "#SBATCH %s\n", e->slurm_opts[i]);
     aie_buf_printf(b, "# Written by aie-batch --emit slurm: %d job%s from %s", l->n, l->n == 1 ? "" : "s",
-               e->jobfile);
+                   e->jobfile);
     if (e->jobs > 0)
         aie_buf_printf(b, ", at most %d at once", e->jobs);
     aie_buf_puts(b, ".\n# Submit with: sbatch THIS_FILE (sbatch --wait THIS_FILE waits for the end).\n"
-                "# Each array task runs one job; the metrics log and the joblog are\n"
-                "# per host in the log directory (merge them with cat; aie-stats reads\n"
-                "# several logs). A failed task is rerun with: sbatch --array=K THIS_FILE\n");
+                 "# Each array task runs one job; the metrics log and the joblog are\n"
+                 "# per host in the log directory (merge them with cat; aie-stats reads\n"
+                 "# several logs). A failed task is rerun with: sbatch --array=K THIS_FILE\n");
     aie_buf_puts(b, "set -eu\ncd ");
     shq(b, e->cwd);
     Dirs ds = {0};
@@ -295,7 +295,7 @@ int aie_batch_emit(const AieBatchList *l, int kind, const AieBatchEmit *e, char 
     char sum[65];
     *out = NULL;
     if (l->n == 0) {
-        aie_batch_errf(err, errlen, "no jobs to emit");
+        aie_errf(err, errlen, "no jobs to emit");
         return AIE_EINVAL;
     }
     aie_batch_list_sum(l, sum);
@@ -305,7 +305,7 @@ int aie_batch_emit(const AieBatchList *l, int kind, const AieBatchEmit *e, char 
     else if (kind == AIE_BATCH_EMIT_SLURM)
         emit_slurm(l, e, sum, &b);
     else {
-        aie_batch_errf(err, errlen, "unknown emitter");
+        aie_errf(err, errlen, "unknown emitter");
         return AIE_EINVAL;
     }
     if (!(*out = aie_buf_take(&b)))

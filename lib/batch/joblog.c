@@ -54,7 +54,7 @@ int aie_batch_joblog_open(AieBatchJoblog **out, const char *path, int append, ch
     j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC), 0644);
     if (j->fd < 0) {
         e = aie_error_from_errno(errno);
-        aie_batch_errf(err, errlen, "joblog %s: %s", path, strerror(errno));
+        aie_errf(err, errlen, "joblog %s: %s", path, strerror(errno));
         goto fail;
     }
     /* the header once, even with several appenders starting together */
@@ -65,7 +65,7 @@ int aie_batch_joblog_open(AieBatchJoblog **out, const char *path, int append, ch
         e = write_all(j->fd, header, sizeof(header) - 1, &j->last_errno);
     flock(j->fd, LOCK_UN);
     if (e) {
-        aie_batch_errf(err, errlen, "joblog %s: %s", path, strerror(j->last_errno));
+        aie_errf(err, errlen, "joblog %s: %s", path, strerror(j->last_errno));
         goto fail;
     }
     *out = j;
@@ -147,7 +147,7 @@ int aie_batch_joblog_read(const char *path, AieBatchLog *log, char *err, size_t 
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        aie_batch_errf(err, errlen, "joblog %s: %s", path, strerror(errno));
+        aie_errf(err, errlen, "joblog %s: %s", path, strerror(errno));
         return aie_error_from_errno(errno);
     }
     for (;;) {
@@ -164,7 +164,7 @@ int aie_batch_joblog_read(const char *path, AieBatchLog *log, char *err, size_t 
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            aie_batch_errf(err, errlen, "joblog %s: %s", path, strerror(errno));
+            aie_errf(err, errlen, "joblog %s: %s", path, strerror(errno));
             e = aie_error_from_errno(errno);
             goto fail;
         }
@@ -195,8 +195,8 @@ int aie_batch_joblog_read(const char *path, AieBatchLog *log, char *err, size_t 
         AieBatchLogEntry en = {0};
         if (nf < 9 || !int_field(f[0], lim, &en.seq) || !int_field(f[6], lim, &en.exitval) ||
             !int_field(f[7], lim, &en.signal) || en.seq < 1) {
-            aie_batch_errf(err, errlen, "joblog %s:%d: not a joblog line (Seq Host Starttime JobRuntime "
-                       "Send Receive Exitval Signal Command)", path, lineno);
+            aie_errf(err, errlen, "joblog %s:%d: not a joblog line (Seq Host Starttime JobRuntime "
+                     "Send Receive Exitval Signal Command)", path, lineno);
             e = AIE_EFORMAT;
             goto fail;
         }

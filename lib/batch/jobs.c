@@ -198,7 +198,7 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
     if (nul) {
         for (const char *p = text; p < nul; p++)
             line += *p == '\n';
-        aie_batch_errf(err, errlen, "%s:%d: a NUL byte (not a text file?)", name, line);
+        aie_errf(err, errlen, "%s:%d: a NUL byte (not a text file?)", name, line);
         return AIE_EINVAL;
     }
     while (pos < len) {
@@ -213,7 +213,7 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
         }
         if (l->n >= AIE_BATCH_MAX_JOBS) {
             aie_batch_words_free(&w);
-            aie_batch_errf(err, errlen, "%s:%d: more than %d jobs", name, first, AIE_BATCH_MAX_JOBS);
+            aie_errf(err, errlen, "%s:%d: more than %d jobs", name, first, AIE_BATCH_MAX_JOBS);
             return AIE_EINVAL;
         }
         if (l->shell) {
@@ -256,7 +256,7 @@ int aie_batch_add_command(AieBatchList *l, const char *cmd, int seq, char *err, 
             return e;
         if (n == 0) {
             aie_batch_words_free(&w);
-            aie_batch_errf(err, errlen, "joblog: job %d has an empty command", seq);
+            aie_errf(err, errlen, "joblog: job %d has an empty command", seq);
             return AIE_EINVAL;
         }
         c = aie_words_join(w);
@@ -356,7 +356,7 @@ int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *arg
     if ((e = aie_words_next(tmpl, strlen(tmpl), &pos, &line, &tw, &ntw, &special, err, errlen, "--cmd")))
         return e;
     if (ntw == 0) {
-        aie_batch_errf(err, errlen, "--cmd: the template is empty");
+        aie_errf(err, errlen, "--cmd: the template is empty");
         e = AIE_EINVAL;
         goto done;
     }
@@ -552,12 +552,12 @@ int aie_batch_check_outputs(const AieBatchList *l, char *err, size_t errlen)
             continue;
         const AieBatchJob *a = &l->jobs[r[i - 1].job], *b = &l->jobs[r[i].job];
         if (a == b)
-            aie_batch_errf(err, errlen, "job %d%s writes %s twice", a->seq, "", r[i].path);
+            aie_errf(err, errlen, "job %d%s writes %s twice", a->seq, "", r[i].path);
         else if (a->line && b->line)
-            aie_batch_errf(err, errlen, "jobs %d (line %d) and %d (line %d) both write %s", a->seq,
-                       a->line, b->seq, b->line, r[i].path);
+            aie_errf(err, errlen, "jobs %d (line %d) and %d (line %d) both write %s", a->seq,
+                     a->line, b->seq, b->line, r[i].path);
         else
-            aie_batch_errf(err, errlen, "jobs %d and %d both write %s", a->seq, b->seq, r[i].path);
+            aie_errf(err, errlen, "jobs %d and %d both write %s", a->seq, b->seq, r[i].path);
         e = AIE_EINVAL;
         goto done;
     }

@@ -193,7 +193,7 @@ static void key_one(void *ctx, int index, int worker)
     if (aie_batch_probe(k->ex, j->argv, &p) != 0 || !p.ok || p.ninputs == 0)
         goto done;
     aie_buf_printf(&b, "aie-batch cache v1\ntool %s\nversion %s\noptions %s\noutput %s\n",
-               aie_job_tool_name(j->argv), p.version, p.options, extension(j->outputs[0]));
+                   aie_job_tool_name(j->argv), p.version, p.options, extension(j->outputs[0]));
     for (int i = 0; i < p.ninputs; i++) {
         char hex[65], e2[AIE_ERRBUF_SIZE];
         if (!strcmp(p.inputs[i], "-") || aie_path_is_pattern(p.inputs[i]) ||

@@ -284,8 +284,8 @@ static void settle(Sched *s, int i, AieBatchResult *r)
                                            r->signal, j->cmd);
             if (e) {
                 s->fatal = e;
-                aie_batch_errf(s->err, s->errlen, "joblog: %s; no new jobs started",
-                           aie_batch_joblog_error(o->joblog));
+                aie_errf(s->err, s->errlen, "joblog: %s; no new jobs started",
+                         aie_batch_joblog_error(o->joblog));
                 s->stopping = 1;
             }
         }
@@ -634,7 +634,7 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
     }
     if ((s.devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
         e = aie_error_from_errno(errno);
-        aie_batch_errf(err, errlen, "/dev/null: %s", strerror(errno));
+        aie_errf(err, errlen, "/dev/null: %s", strerror(errno));
         goto fail;
     }
     if ((e = build_env(&s)))
@@ -671,7 +671,7 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
                 s.nretry++;
                 if (!s.running) {
                     s.fatal = errno == ENOMEM ? AIE_ENOMEM : AIE_EIO;
-                    aie_batch_errf(err, errlen, "cannot start jobs: %s", strerror(errno));
+                    aie_errf(err, errlen, "cannot start jobs: %s", strerror(errno));
                     s.stopping = 1;
                 }
                 blocked = 1;
@@ -706,7 +706,7 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
         int got = poll(pf, (nfds_t)n, timeout);
         if (got < 0 && errno != EINTR) {
             e = aie_error_from_errno(errno);
-            aie_batch_errf(err, errlen, "poll: %s", strerror(errno));
+            aie_errf(err, errlen, "poll: %s", strerror(errno));
             break;
         }
         for (int k = 0; got > 0 && k < n; k++) {

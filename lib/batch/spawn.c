@@ -143,7 +143,7 @@ int aie_spawn_job(const SpawnReq *r, void *stack, size_t stack_size, pid_t *pid,
 extern char **environ;
 
 int aie_exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size_t cap, char *errline,
-                 size_t errlen)
+                     size_t errlen)
 {
     int why, e = 0, po[2] = {-1, -1}, pe[2] = {-1, -1}, devnull = -1, spawned = 0;
     pid_t pid = -1;
@@ -160,7 +160,7 @@ int aie_exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size
         goto done;
     }
     if (!path) {
-        aie_batch_errf(errline, errlen, "%s: %s", argv[0], why == EACCES ? "permission denied" : "command not found");
+        aie_errf(errline, errlen, "%s: %s", argv[0], why == EACCES ? "permission denied" : "command not found");
         e = why == EACCES ? 126 : 127;
         goto done;
     }
@@ -188,7 +188,7 @@ int aie_exec_capture(const AieBatchExec *ex, char *const *argv, char **out, size
     char *const *envp = ex && ex->env ? (char *const *)ex->env : empty;
     int se = posix_spawn(&pid, path, &fa, &at, argv, envp);
     if (se) {
-        aie_batch_errf(errline, errlen, "%s: %s", argv[0], strerror(se));
+        aie_errf(errline, errlen, "%s: %s", argv[0], strerror(se));
         e = se == ENOENT ? 127 : 126;
         goto done;
     }
@@ -229,7 +229,7 @@ done:
             char *nl = strchr(eb.s, '\n');
             if (nl)
                 *nl = 0;
-            aie_batch_errf(errline, errlen, "%s", eb.s);
+            aie_errf(errline, errlen, "%s", eb.s);
         }
         if (!(*out = aie_buf_take(&ob)))
             e = AIE_ENOMEM;

@@ -75,16 +75,6 @@ void aie_buf_free(Buf *b)
     *b = (Buf){0};
 }
 
-void aie_batch_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 double aie_batch_now(void)
 {
     struct timespec ts;
@@ -124,15 +114,15 @@ static int push_word(char ***words, int *n, int *cap, Buf *cur)
 static void where(char *err, size_t errlen, const char *name, int line, const char *what)
 {
     if (name && line > 0)
-        aie_batch_errf(err, errlen, "%s:%d: %s", name, line, what);
+        aie_errf(err, errlen, "%s:%d: %s", name, line, what);
     else if (line > 0)
-        aie_batch_errf(err, errlen, "line %d: %s", line, what);
+        aie_errf(err, errlen, "line %d: %s", line, what);
     else
-        aie_batch_errf(err, errlen, "%s%s%s", name ? name : "", name ? ": " : "", what);
+        aie_errf(err, errlen, "%s%s%s", name ? name : "", name ? ": " : "", what);
 }
 
 int aie_words_next(const char *t, size_t len, size_t *pos, int *line, char ***words, int *nwords,
-               int *special, char *err, size_t errlen, const char *name)
+                   int *special, char *err, size_t errlen, const char *name)
 {
     char **w = NULL;
     int n = 0, cap = 0, e = 0, in_word = 0;
@@ -299,7 +289,7 @@ int aie_batch_split(const char *s, size_t len, char ***words, int *nwords, char 
         int nm = 0;
         e = aie_words_next(s, len, &pos, &line, &more, &nm, &special, err, errlen, NULL);
         if (e == 0 && nm > 0) {
-            aie_batch_errf(err, errlen, "a command must fit on one line");
+            aie_errf(err, errlen, "a command must fit on one line");
             e = AIE_EINVAL;
         }
         aie_batch_words_free(&more);

@@ -385,7 +385,7 @@ int aie_fs_out_commit(AieFsOut **po, char *err, size_t errlen)
     if (!temp_is_ours(o)) {
         /* someone replaced or removed our temporary file: put nothing in place */
         aie_errf(err, errlen, "%s: the temporary file %s was replaced or removed by someone else; output not written",
-             o->path, o->tmp);
+                 o->path, o->tmp);
         o->tmpname[0] = 0; /* not ours: never remove it */
         rc = AIE_EIO;
         goto out;

@@ -53,8 +53,8 @@ int aie_io_audio_action(const AVOutputFormat *of, const AVStream *ist, int mode,
     int audio = ist->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
     if (!of) { /* y4m or PNG: video only */
         if (audio && (mode == AIE_AUDIO_COPY || mode == AIE_AUDIO_ENCODE)) {
-            aie_io_errf(why, n, "--audio %s: this output holds video only (stream #%d is %s audio); use --audio drop",
-                    mode == AIE_AUDIO_COPY ? "copy" : "encode", stream, cn);
+            aie_errf(why, n, "--audio %s: this output holds video only (stream #%d is %s audio); use --audio drop",
+                     mode == AIE_AUDIO_COPY ? "copy" : "encode", stream, cn);
             return AIE_EUNSUP;
         }
         return IO_AUDIO_DROP;
@@ -64,8 +64,8 @@ int aie_io_audio_action(const AVOutputFormat *of, const AVStream *ist, int mode,
         return mux;
     if (!audio) {
         if (!mux)
-            aie_io_errf(why, n, "stream #%d (%s %s) cannot go into the %s container; dropped", stream,
-                    av_get_media_type_string(ist->codecpar->codec_type), cn, of->name);
+            aie_errf(why, n, "stream #%d (%s %s) cannot go into the %s container; dropped", stream,
+                     av_get_media_type_string(ist->codecpar->codec_type), cn, of->name);
         return mux ? IO_AUDIO_COPY : IO_AUDIO_DROP;
     }
     if (mode == AIE_AUDIO_DROP)
@@ -73,8 +73,8 @@ int aie_io_audio_action(const AVOutputFormat *of, const AVStream *ist, int mode,
     if (mode == AIE_AUDIO_COPY) {
         if (mux)
             return IO_AUDIO_COPY;
-        aie_io_errf(why, n, "--audio copy: the %s container cannot hold %s audio (stream #%d); use --audio encode or drop",
-                of->name, cn, stream);
+        aie_errf(why, n, "--audio copy: the %s container cannot hold %s audio (stream #%d); use --audio encode or drop",
+                 of->name, cn, stream);
         return AIE_EUNSUP;
     }
     if (mode == AIE_AUDIO_AUTO && mux)
@@ -85,10 +85,10 @@ int aie_io_audio_action(const AVOutputFormat *of, const AVStream *ist, int mode,
         e = NULL;
     if (!e || !d) {
         if (!d)
-            aie_io_errf(why, n, "stream #%d (%s audio): no decoder to re-encode it for the %s container", stream, cn,
-                    of->name);
+            aie_errf(why, n, "stream #%d (%s audio): no decoder to re-encode it for the %s container", stream, cn,
+                     of->name);
         else
-            aie_io_errf(why, n, "stream #%d (%s audio): no audio encoder for the %s container", stream, cn, of->name);
+            aie_errf(why, n, "stream #%d (%s audio): no audio encoder for the %s container", stream, cn, of->name);
         if (mode == AIE_AUDIO_ENCODE)
             return AIE_EUNSUP;
         size_t l = strlen(why);
@@ -97,8 +97,8 @@ int aie_io_audio_action(const AVOutputFormat *of, const AVStream *ist, int mode,
     }
     *enc = e;
     if (mode == AIE_AUDIO_AUTO)
-        aie_io_errf(why, n, "stream #%d: the %s container cannot hold %s audio: re-encoded to %s", stream, of->name, cn,
-                e->name);
+        aie_errf(why, n, "stream #%d: the %s container cannot hold %s audio: re-encoded to %s", stream, of->name, cn,
+                 e->name);
     return IO_AUDIO_ENCODE;
 }
 
@@ -187,7 +187,7 @@ int aie_io_aenc_open(AieAudioEnc **out, AVFormatContext *ofmt, AVStream *ist, co
     int e = AIE_ENOMEM, ret;
     const AVCodec *dc = avcodec_find_decoder(ist->codecpar->codec_id);
     if (!dc) {
-        aie_io_errf(err, errlen, "no %s audio decoder", avcodec_get_name(ist->codecpar->codec_id));
+        aie_errf(err, errlen, "no %s audio decoder", avcodec_get_name(ist->codecpar->codec_id));
         e = AIE_EUNSUP;
         goto fail;
     }
@@ -195,7 +195,7 @@ int aie_io_aenc_open(AieAudioEnc **out, AVFormatContext *ofmt, AVStream *ist, co
         goto fail;
     a->dec->pkt_timebase = ist->time_base;
     if ((ret = avcodec_open2(a->dec, dc, NULL)) < 0) {
-        aie_io_errf(err, errlen, "cannot open the %s decoder (%s)", dc->name, aie_io_averr_str(ret, ebuf));
+        aie_errf(err, errlen, "cannot open the %s decoder (%s)", dc->name, aie_io_averr_str(ret, ebuf));
         e = AIE_EUNSUP;
         goto fail;
     }
@@ -215,8 +215,8 @@ int aie_io_aenc_open(AieAudioEnc **out, AVFormatContext *ofmt, AVStream *ist, co
         av_opt_set(c->priv_data, "mapping_family", "1", 0);
     int nch = c->ch_layout.nb_channels; /* a failed open clears the layout */
     if ((ret = avcodec_open2(c, codec, NULL)) < 0) {
-        aie_io_errf(err, errlen, "cannot open the %s encoder for %d Hz %d-channel audio (%s)", codec->name,
-                c->sample_rate, nch, aie_io_averr_str(ret, ebuf));
+        aie_errf(err, errlen, "cannot open the %s encoder for %d Hz %d-channel audio (%s)", codec->name,
+                 c->sample_rate, nch, aie_io_averr_str(ret, ebuf));
         e = AIE_EENCODE;
         goto fail;
     }

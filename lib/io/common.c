@@ -8,16 +8,6 @@
 
 #include "io_internal.h"
 
-void aie_io_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 int aie_io_averror(int averr)
 {
     if (averr >= 0)

@@ -221,7 +221,7 @@ int aie_convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_r
 }
 
 int aie_convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, int dst_range,
-                AieFrame **out)
+                    AieFrame **out)
 {
     *out = NULL;
     AieFrame *f;

@@ -61,7 +61,7 @@ int aie_convert_from_av(Converter *c, const AVFrame *src, AieLayout layout, int 
 int aie_convert_to_av(Converter *c, const AieFrame *src, AVFrame *dst, int dst_range, int dst_matrix);
 /* AieFrame -> new AieFrame of another layout/depth (for PNG output). */
 int aie_convert_aie(Converter *c, const AieFrame *src, AieLayout layout, int depth, int dst_range,
-                AieFrame **out);
+                    AieFrame **out);
 void aie_converter_free(Converter *c);
 
 /* ---- output files (lib/fs) ---- */
@@ -72,7 +72,6 @@ int aie_io_avio_open(AVIOContext **pb, AieFsOut *o);
 int aie_io_avio_close(AVIOContext **pb);
 
 /* ---- messages ---- */
-void aie_io_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int aie_io_averror(int averr);                   /* AVERROR -> AIE_E* */
 const char *aie_io_averr_str(int averr, char buf[AV_ERROR_MAX_STRING_SIZE]);
 void aie_io_silence_libav(void);

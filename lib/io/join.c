@@ -33,7 +33,7 @@ static int open_in(AVFormatContext **f, const char *path, char *err, size_t errl
     if (ret >= 0)
         ret = avformat_find_stream_info(*f, NULL);
     if (ret < 0) {
-        aie_io_errf(err, errlen, "%s: %s", path, aie_io_averr_str(ret, ebuf));
+        aie_errf(err, errlen, "%s: %s", path, aie_io_averr_str(ret, ebuf));
         return ret == AVERROR(ENOENT) ? AIE_ENOENT : AIE_EFORMAT;
     }
     return 0;
@@ -167,14 +167,14 @@ static int next_video(Join *j, const char *const *chunks, int n, int *ci, const 
         const AVCodecParameters *b = j->out->streams[0]->codecpar;
         if (j->chunk_v < 0 || a->codec_id != b->codec_id || a->width != b->width ||
             a->height != b->height || a->format != b->format) {
-            aie_io_errf(err, errlen, "%s: does not match the first chunk (codec, size or pixel format)",
-                    chunks[*ci]);
+            aie_errf(err, errlen, "%s: does not match the first chunk (codec, size or pixel format)",
+                     chunks[*ci]);
             return AIE_EFORMAT;
         }
         j->chunk_start = AV_NOPTS_VALUE;
         int64_t src = overlap && *ci < n - 1 ? overlap[*ci] : 0;
         if ((e = scan_chunk(j, chunks[*ci], src, &j->drop_from))) {
-            aie_io_errf(err, errlen, "%s: cannot read its video packets", chunks[*ci]);
+            aie_errf(err, errlen, "%s: cannot read its video packets", chunks[*ci]);
             return e;
         }
     }
@@ -239,7 +239,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     AVFormatContext *first = NULL;
     int e, ci = 0;
     if (nchunks < 1) {
-        aie_io_errf(err, errlen, "%s: no chunks to join", output);
+        aie_errf(err, errlen, "%s: no chunks to join", output);
         return AIE_EINVAL;
     }
     AieFsOutOpts fo = {.inputs = &source, .ninputs = source ? 1 : 0};
@@ -249,7 +249,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
         goto done;
     int v0 = av_find_best_stream(first, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (v0 < 0) {
-        aie_io_errf(err, errlen, "%s: has no video stream", chunks[0]);
+        aie_errf(err, errlen, "%s: has no video stream", chunks[0]);
         e = AIE_EFORMAT;
         goto done;
     }
@@ -259,7 +259,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             e = AIE_ENOMEM;
             goto done;
         }
-        aie_io_errf(err, errlen, "%s: unknown output format", output);
+        aie_errf(err, errlen, "%s: unknown output format", output);
         e = AIE_EUNSUP;
         goto done;
     }
@@ -305,8 +305,8 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
                     char ae[256] = "";
                     if ((e = aie_io_aenc_open(&j.aenc[i], j.out, ist, enc, join_mux, &j, ae, sizeof(ae)))) {
                         if (e != AIE_ENOMEM)
-                            aie_io_errf(err, errlen, "%s: stream #%u (%s audio): %s", source, i,
-                                    avcodec_get_name(ist->codecpar->codec_id), ae);
+                            aie_errf(err, errlen, "%s: stream #%u (%s audio): %s", source, i,
+                                     avcodec_get_name(ist->codecpar->codec_id), ae);
                         goto done;
                     }
                     j.src_map[i] = aie_io_aenc_stream(j.aenc[i])->index;
@@ -336,7 +336,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     }
     int ret = avformat_write_header(j.out, NULL);
     if (ret < 0) {
-        aie_io_errf(err, errlen, "%s: cannot write the header: %s", output, aie_io_averr_str(ret, ebuf));
+        aie_errf(err, errlen, "%s: cannot write the header: %s", output, aie_io_averr_str(ret, ebuf));
         e = AIE_EENCODE;
         goto done;
     }
@@ -362,7 +362,7 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
             ret = av_interleaved_write_frame(j.out, p);
         }
         if (ret < 0) {
-            aie_io_errf(err, errlen, "%s: write failed: %s", output, aie_io_averr_str(ret, ebuf));
+            aie_errf(err, errlen, "%s: write failed: %s", output, aie_io_averr_str(ret, ebuf));
             e = aie_io_averror(ret);
             if (e == AIE_EFORMAT || e == AIE_EOF)
                 e = AIE_EIO;
@@ -377,19 +377,19 @@ int aie_io_join(const char *const *chunks, int nchunks, const char *source, int 
     }
     for (unsigned i = 0; j.aenc && i < j.src->nb_streams; i++)
         if (j.aenc[i] && (ret = aie_io_aenc_finish(j.aenc[i], INT64_MAX)) < 0) {
-            aie_io_errf(err, errlen, "%s: re-encoding stream #%u of %s: %s", output, i, source,
-                    aie_io_averr_str(j.mux_err ? j.mux_err : ret, ebuf));
+            aie_errf(err, errlen, "%s: re-encoding stream #%u of %s: %s", output, i, source,
+                     aie_io_averr_str(j.mux_err ? j.mux_err : ret, ebuf));
             e = ret == AVERROR(ENOMEM) ? AIE_ENOMEM : AIE_EENCODE;
             goto done;
         }
     if ((ret = av_write_trailer(j.out)) < 0) {
-        aie_io_errf(err, errlen, "%s: cannot finish: %s", output, aie_io_averr_str(ret, ebuf));
+        aie_errf(err, errlen, "%s: cannot finish: %s", output, aie_io_averr_str(ret, ebuf));
         e = AIE_EIO;
         goto done;
     }
     if (j.out->pb && !(j.out->oformat->flags & AVFMT_NOFILE)) {
         if ((ret = aie_io_avio_close(&j.out->pb)) < 0) {
-            aie_io_errf(err, errlen, "%s: write failed: %s", output, aie_io_averr_str(ret, ebuf));
+            aie_errf(err, errlen, "%s: write failed: %s", output, aie_io_averr_str(ret, ebuf));
             e = aie_io_averror(ret);
             goto done;
         }

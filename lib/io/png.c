@@ -279,7 +279,7 @@ static int read_head(PngIo *io)
     uint32_t w = be32(io->head + 16), h = be32(io->head + 20);
     if (w > AIE_MAX_DIM || h > AIE_MAX_DIM) {
         aie_errf(io->err, io->errlen, "PNG is %lux%lu, over the %d limit on either axis",
-                (unsigned long)w, (unsigned long)h, AIE_MAX_DIM);
+                 (unsigned long)w, (unsigned long)h, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
     return 0;
@@ -415,7 +415,7 @@ static int read_header_body(PngIo *io)
     png_get_IHDR(png, info, &w, &h, &bit_depth, &color_type, &interlace, NULL, NULL);
     if (w < 1 || h < 1 || w > AIE_MAX_DIM || h > AIE_MAX_DIM) {
         aie_errf(io->err, io->errlen, "PNG is %lux%lu, over the %d limit on either axis",
-                (unsigned long)w, (unsigned long)h, AIE_MAX_DIM);
+                 (unsigned long)w, (unsigned long)h, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
     int trns = png_get_valid(png, info, PNG_INFO_tRNS) != 0;
@@ -649,7 +649,7 @@ int aie_png_write(FILE *fp, const AieFrame *f, int out_depth, char *err, size_t 
     if (!f || (f->layout != AIE_LAYOUT_GRAY && f->layout != AIE_LAYOUT_RGB &&
                f->layout != AIE_LAYOUT_RGBA)) {
         aie_errf(err, errlen, "PNG needs a gray, rgb or rgba frame, not %s",
-                f ? aie_layout_name(f->layout) : "none");
+                 f ? aie_layout_name(f->layout) : "none");
         ret = AIE_EINVAL;
         goto fail;
     }
@@ -660,7 +660,7 @@ int aie_png_write(FILE *fp, const AieFrame *f, int out_depth, char *err, size_t 
     }
     if (f->width < 1 || f->height < 1 || f->width > AIE_MAX_DIM || f->height > AIE_MAX_DIM) {
         aie_errf(err, errlen, "frame is %dx%d, over the %d limit on either axis", f->width,
-                f->height, AIE_MAX_DIM);
+                 f->height, AIE_MAX_DIM);
         ret = f->width < 1 || f->height < 1 ? AIE_EINVAL : AIE_ETOOBIG;
         goto fail;
     }

@@ -138,7 +138,7 @@ static int open_pipe(AieReader *r)
     } else if (stat(r->path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode))) {
         if ((r->pipe_fd = open(r->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
             int e = errno;
-            aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path, strerror(e));
+            aie_errf(r->err, sizeof(r->err), "%s: %s", r->path, strerror(e));
             return aie_error_from_errno(e);
         }
         r->pipe_own = 1;
@@ -199,8 +199,8 @@ static int count_frames_in_range(AieReader *r, int64_t total)
 {
     int64_t first = r->o.first, last = r->o.last;
     if (first >= total) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
-                r->path, (long long)first, (long long)total);
+        aie_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
+                 r->path, (long long)first, (long long)total);
         return AIE_EINVAL;
     }
     int64_t end = last < 0 || last >= total ? total - 1 : last;
@@ -219,7 +219,7 @@ static int open_png_seq(AieReader *r)
     }
     if (start < 0) {
         seq_name(r, 1, name, sizeof(name));
-        aie_io_errf(r->err, sizeof(r->err), "%s: no such file (PNG sequence, tried numbers 0 to 4)", name);
+        aie_errf(r->err, sizeof(r->err), "%s: no such file (PNG sequence, tried numbers 0 to 4)", name);
         return AIE_ENOENT;
     }
     int last = start;
@@ -234,7 +234,7 @@ static int open_png_seq(AieReader *r)
     char e[256] = "";
     int err = aie_png_read_file(name, &f, e, sizeof(e));
     if (err) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
+        aie_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
         return err;
     }
     fill_png_info(r, f, last - start + 1, "png-sequence");
@@ -252,7 +252,7 @@ static int open_png_still(AieReader *r)
     char e[256] = "";
     int err = aie_png_read_file(r->path, &r->still, e, sizeof(e));
     if (err) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path, *e ? e : aie_strerror(err));
+        aie_errf(r->err, sizeof(r->err), "%s: %s", r->path, *e ? e : aie_strerror(err));
         return err;
     }
     fill_png_info(r, r->still, 1, "png");
@@ -278,14 +278,14 @@ static int read_png(AieReader *r, AieFrame **out)
         seq_name(r, r->seq_next, name, sizeof(name));
         int err = aie_png_read_file(name, &f, e, sizeof(e));
         if (err) {
-            aie_io_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
+            aie_errf(r->err, sizeof(r->err), "%s: %s", name, *e ? e : aie_strerror(err));
             return err;
         }
         if (f->width != r->info.width || f->height != r->info.height || f->layout != r->info.layout ||
             f->depth != r->info.depth) {
-            aie_io_errf(r->err, sizeof(r->err), "%s: %dx%d %s differs from the first frame (%dx%d %s)",
-                    name, f->width, f->height, aie_layout_name(f->layout), r->info.width,
-                    r->info.height, aie_layout_name(r->info.layout));
+            aie_errf(r->err, sizeof(r->err), "%s: %dx%d %s differs from the first frame (%dx%d %s)",
+                     name, f->width, f->height, aie_layout_name(f->layout), r->info.width,
+                     r->info.height, aie_layout_name(r->info.layout));
             aie_frame_unref(&f);
             return AIE_EUNSUP;
         }
@@ -318,41 +318,41 @@ static int open_av(AieReader *r)
     if (ret == AVERROR(EBUSY)) {
         /* libavformat's y4m demuxer returns the size error of a header whose
          * picture av_image_check_size() refuses plus 6, i.e. AVERROR(EBUSY) */
-        aie_io_errf(r->err, sizeof(r->err), "%s: the picture size in the header is invalid or far over the %d pixel limit",
-                r->path, AIE_MAX_DIM);
+        aie_errf(r->err, sizeof(r->err), "%s: the picture size in the header is invalid or far over the %d pixel limit",
+                 r->path, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
     if (ret < 0) {
         int err = aie_io_averror(ret);
         if (err == AIE_EFORMAT || err == AIE_EUNSUP)
-            aie_io_errf(r->err, sizeof(r->err), "%s: not a media file libavformat can read (%s)", r->path,
-                    aie_io_averr_str(ret, ebuf));
+            aie_errf(r->err, sizeof(r->err), "%s: not a media file libavformat can read (%s)", r->path,
+                     aie_io_averr_str(ret, ebuf));
         else
-            aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path, aie_io_averr_str(ret, ebuf));
+            aie_errf(r->err, sizeof(r->err), "%s: %s", r->path, aie_io_averr_str(ret, ebuf));
         return err == AIE_EUNSUP ? AIE_EFORMAT : err;
     }
     if ((ret = avformat_find_stream_info(r->fmt, NULL)) < 0) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: cannot read stream information (%s)", r->path,
-                aie_io_averr_str(ret, ebuf));
+        aie_errf(r->err, sizeof(r->err), "%s: cannot read stream information (%s)", r->path,
+                 aie_io_averr_str(ret, ebuf));
         return AIE_EFORMAT;
     }
     const AVCodec *codec = NULL;
     r->vidx = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
     if (r->vidx < 0) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: %s", r->path,
-                r->vidx == AVERROR_DECODER_NOT_FOUND ? "no decoder for its video stream"
+        aie_errf(r->err, sizeof(r->err), "%s: %s", r->path,
+                 r->vidx == AVERROR_DECODER_NOT_FOUND ? "no decoder for its video stream"
                                                      : "has no video stream");
         return r->vidx == AVERROR_DECODER_NOT_FOUND ? AIE_EUNSUP : AIE_EFORMAT;
     }
     AVStream *st = r->fmt->streams[r->vidx];
     AVCodecParameters *par = st->codecpar;
     if (par->width > AIE_MAX_DIM || par->height > AIE_MAX_DIM) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: %dx%d is larger than %d pixels on a side", r->path,
-                par->width, par->height, AIE_MAX_DIM);
+        aie_errf(r->err, sizeof(r->err), "%s: %dx%d is larger than %d pixels on a side", r->path,
+                 par->width, par->height, AIE_MAX_DIM);
         return AIE_ETOOBIG;
     }
     if (par->width <= 0 || par->height <= 0) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: video stream has no size", r->path);
+        aie_errf(r->err, sizeof(r->err), "%s: video stream has no size", r->path);
         return AIE_EFORMAT;
     }
     r->dec = avcodec_alloc_context3(codec);
@@ -363,15 +363,15 @@ static int open_av(AieReader *r)
     r->dec->thread_count = r->o.threads;
     r->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     if ((ret = avcodec_open2(r->dec, codec, NULL)) < 0) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: cannot open the %s decoder (%s)", r->path, codec->name,
-                aie_io_averr_str(ret, ebuf));
+        aie_errf(r->err, sizeof(r->err), "%s: cannot open the %s decoder (%s)", r->path, codec->name,
+                 aie_io_averr_str(ret, ebuf));
         return AIE_EUNSUP;
     }
     enum AVPixelFormat pf = r->dec->pix_fmt != AV_PIX_FMT_NONE ? r->dec->pix_fmt : par->format;
     AieVideoInfo *v = &r->info;
     if (pf == AV_PIX_FMT_NONE || aie_pixfmt_to_aie(pf, &v->layout, &v->depth) < 0) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: unsupported pixel format %s", r->path,
-                pf == AV_PIX_FMT_NONE ? "(none)" : av_get_pix_fmt_name(pf));
+        aie_errf(r->err, sizeof(r->err), "%s: unsupported pixel format %s", r->path,
+                 pf == AV_PIX_FMT_NONE ? "(none)" : av_get_pix_fmt_name(pf));
         return AIE_EUNSUP;
     }
     v->width = par->width;
@@ -572,8 +572,8 @@ static int decode_next(AieReader *r)
                 return AIE_ECANCELLED;
             if (ret != AVERROR_EOF) {
                 r->demux_error = 1;
-                aie_io_errf(r->err, sizeof(r->err), "%s: read error (%s)", r->path,
-                        aie_io_averr_str(ret, ebuf));
+                aie_errf(r->err, sizeof(r->err), "%s: read error (%s)", r->path,
+                         aie_io_averr_str(ret, ebuf));
             } else if (y4m_partial_frame(r)) {
                 r->decode_errors++; /* the y4m demuxer drops a cut-off last frame silently */
             }
@@ -725,18 +725,18 @@ static int next_selected(AieReader *r, AieFrame **out)
             }
         }
         if (r->avf->width != r->info.width || r->avf->height != r->info.height) {
-            aie_io_errf(r->err, sizeof(r->err),
-                    "%s: resolution changes mid-stream at frame %lld (%dx%d -> %dx%d); split the input first",
-                    r->path, (long long)idx, r->info.width, r->info.height, r->avf->width,
-                    r->avf->height);
+            aie_errf(r->err, sizeof(r->err),
+                     "%s: resolution changes mid-stream at frame %lld (%dx%d -> %dx%d); split the input first",
+                     r->path, (long long)idx, r->info.width, r->info.height, r->avf->width,
+                     r->avf->height);
             av_frame_unref(r->avf);
             return AIE_EUNSUP;
         }
         AieFrame *f;
         err = aie_convert_from_av(&r->conv, r->avf, r->info.layout, r->info.depth, &f);
         if (err) {
-            aie_io_errf(r->err, sizeof(r->err), "%s: cannot convert frame %lld from %s", r->path,
-                    (long long)idx, av_get_pix_fmt_name(r->avf->format));
+            aie_errf(r->err, sizeof(r->err), "%s: cannot convert frame %lld from %s", r->path,
+                     (long long)idx, av_get_pix_fmt_name(r->avf->format));
             av_frame_unref(r->avf);
             return err;
         }
@@ -828,7 +828,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
     r->src.path = r->path;
     int e;
     if (r->o.last >= 0 && r->o.last < r->o.first) {
-        aie_io_errf(r->err, sizeof(r->err), "--frames: the last frame comes before the first");
+        aie_errf(r->err, sizeof(r->err), "--frames: the last frame comes before the first");
         e = AIE_EINVAL;
         goto fail;
     }
@@ -836,7 +836,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
         struct stat st;
         if (aie_io_is_pattern(url)) {
             if (!has_ext(url, ".png")) {
-                aie_io_errf(r->err, sizeof(r->err), "%s: image sequences must be PNG", url);
+                aie_errf(r->err, sizeof(r->err), "%s: image sequences must be PNG", url);
                 e = AIE_EUNSUP;
                 goto fail;
             }
@@ -847,12 +847,12 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
         }
         if (stat(url, &st) != 0) {
             int en = errno;
-            aie_io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
+            aie_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
             e = aie_error_from_errno(en);
             goto fail;
         }
         if (S_ISDIR(st.st_mode)) {
-            aie_io_errf(r->err, sizeof(r->err), "%s: is a directory", url);
+            aie_errf(r->err, sizeof(r->err), "%s: is a directory", url);
             e = AIE_EINVAL;
             goto fail;
         }
@@ -862,7 +862,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
             FILE *fp = fopen(url, "rb");
             if (!fp) {
                 int en = errno;
-                aie_io_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
+                aie_errf(r->err, sizeof(r->err), "%s: %s", url, strerror(en));
                 e = aie_error_from_errno(en);
                 goto fail;
             }
@@ -870,7 +870,7 @@ int aie_reader_open(AieReader **out, const char *url, const AieReaderOpts *opts,
             fclose(fp);
         }
         if (S_ISREG(st.st_mode) && st.st_size == 0) {
-            aie_io_errf(r->err, sizeof(r->err), "%s: empty file", url);
+            aie_errf(r->err, sizeof(r->err), "%s: empty file", url);
             e = AIE_EFORMAT;
             goto fail;
         }
@@ -887,7 +887,7 @@ done:
     *out = r;
     return 0;
 fail:
-    aie_io_errf(err, errlen, "%s", r->err[0] ? r->err : aie_strerror(e));
+    aie_errf(err, errlen, "%s", r->err[0] ? r->err : aie_strerror(e));
     aie_reader_close(&r);
     return e;
 }
@@ -916,14 +916,14 @@ int aie_reader_read(AieReader *r, AieFrame **out)
             lost = 1;
         r->lost = lost;
         if (lost > 0 && !r->o.ignore_errors) {
-            aie_io_errf(r->err, sizeof(r->err), "%s: input is truncated or damaged: %lld frame%s lost",
-                    r->path, (long long)lost, lost == 1 ? "" : "s");
+            aie_errf(r->err, sizeof(r->err), "%s: input is truncated or damaged: %lld frame%s lost",
+                     r->path, (long long)lost, lost == 1 ? "" : "s");
             return AIE_ETRUNC;
         }
         if (r->concealed > 0 && r->o.strict) {
-            aie_io_errf(r->err, sizeof(r->err),
-                    "%s: %lld frame%s decoded with errors that the decoder concealed (--strict)", r->path,
-                    (long long)r->concealed, r->concealed == 1 ? "" : "s");
+            aie_errf(r->err, sizeof(r->err),
+                     "%s: %lld frame%s decoded with errors that the decoder concealed (--strict)", r->path,
+                     (long long)r->concealed, r->concealed == 1 ? "" : "s");
             return AIE_EDECODE;
         }
         if (r->concealed > 0 && !r->warned_damage) {
@@ -933,12 +933,12 @@ int aie_reader_read(AieReader *r, AieFrame **out)
         }
     }
     if (r->returned == 0 && r->o.first > 0 && r->decoded <= r->o.first) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
-                r->path, (long long)r->o.first, (long long)r->decoded);
+        aie_errf(r->err, sizeof(r->err), "%s: --frames starts at %lld but the input has %lld frames",
+                 r->path, (long long)r->o.first, (long long)r->decoded);
         return AIE_EINVAL;
     }
     if (r->returned == 0) {
-        aie_io_errf(r->err, sizeof(r->err), "%s: no frames could be decoded", r->path);
+        aie_errf(r->err, sizeof(r->err), "%s: no frames could be decoded", r->path);
         return AIE_EEMPTY;
     }
     return AIE_EOF;

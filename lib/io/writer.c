@@ -124,7 +124,7 @@ static int fail_av(AieWriter *w, int ret, const char *what)
     int e = aie_io_averror(ret);
     if (e == AIE_EOF || e == AIE_EFORMAT)
         e = AIE_EENCODE;
-    aie_io_errf(w->err, sizeof(w->err), "%s: %s: %s", w->path, what, aie_io_averr_str(ret, ebuf));
+    aie_errf(w->err, sizeof(w->err), "%s: %s: %s", w->path, what, aie_io_averr_str(ret, ebuf));
     w->failed = 1;
     return e;
 }
@@ -167,13 +167,13 @@ static int mux_carried(AieWriter *w, AVPacket *p, int64_t in_pts)
     const AVStream *ist = is >= 0 && is < w->nmap ? w->src_fmt->streams[is] : NULL;
     if (ist && in_pts != AV_NOPTS_VALUE)
         snprintf(at, sizeof(at), " at %.3f s", (double)in_pts * av_q2d(ist->time_base));
-    aie_io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s %s%s%s) packet %lld%s cannot be written to %s (%s)",
-            w->rsrc ? w->rsrc->path : "input", is,
-            ist ? avcodec_get_name(ist->codecpar->codec_id) : "?",
-            ist ? av_get_media_type_string(ist->codecpar->codec_type) : "?",
-            w->aenc && ist && w->aenc[is] ? ", re-encoded to " : "",
-            w->aenc && ist && w->aenc[is] ? aie_io_aenc_codec(w->aenc[is]) : "",
-            ist ? (long long)w->in_pkts[is] : 0LL, at, w->path, aie_io_averr_str(ret, ebuf));
+    aie_errf(w->err, sizeof(w->err), "%s: stream #%d (%s %s%s%s) packet %lld%s cannot be written to %s (%s)",
+             w->rsrc ? w->rsrc->path : "input", is,
+             ist ? avcodec_get_name(ist->codecpar->codec_id) : "?",
+             ist ? av_get_media_type_string(ist->codecpar->codec_type) : "?",
+             w->aenc && ist && w->aenc[is] ? ", re-encoded to " : "",
+             w->aenc && ist && w->aenc[is] ? aie_io_aenc_codec(w->aenc[is]) : "",
+             ist ? (long long)w->in_pkts[is] : 0LL, at, w->path, aie_io_averr_str(ret, ebuf));
     w->failed = 1;
     return e == AIE_EOF || e == AIE_EFORMAT || e == AIE_EINVAL ? AIE_EENCODE : e;
 }
@@ -259,8 +259,8 @@ static int set_opt(AieWriter *w, const char *key, const char *val, int must)
 {
     int ret = av_opt_set(w->enc, key, val, AV_OPT_SEARCH_CHILDREN);
     if (ret < 0 && must) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: encoder %s does not accept %s=%s", w->path,
-                w->codec_name, key, val);
+        aie_errf(w->err, sizeof(w->err), "%s: encoder %s does not accept %s=%s", w->path,
+                 w->codec_name, key, val);
         return AIE_EINVAL;
     }
     return 0;
@@ -277,21 +277,21 @@ static int open_encoder(AieWriter *w, const char *muxer)
     const AVCodec *codec = cname ? avcodec_find_encoder_by_name(cname)
                                  : avcodec_find_encoder(w->fmt->oformat->video_codec);
     if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: no video encoder named '%s'", w->path,
-                cname ? cname : "(default)");
+        aie_errf(w->err, sizeof(w->err), "%s: no video encoder named '%s'", w->path,
+                 cname ? cname : "(default)");
         return AIE_EUNSUP;
     }
     snprintf(w->codec_name, sizeof(w->codec_name), "%s", codec->name);
     if (!w->y4m && avformat_query_codec(w->fmt->oformat, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: the %s container cannot hold %s video", w->path, muxer,
-                codec->name);
+        aie_errf(w->err, sizeof(w->err), "%s: the %s container cannot hold %s video", w->path, muxer,
+                 codec->name);
         return AIE_EUNSUP;
     }
     int depth = w->o.depth ? w->o.depth : w->vi.depth;
     enum AVPixelFormat pf = choose_pixfmt(w, codec, w->vi.layout, depth);
     if (pf == AV_PIX_FMT_NONE) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: %s cannot encode %s", w->path, codec->name,
-                aie_layout_name(w->vi.layout));
+        aie_errf(w->err, sizeof(w->err), "%s: %s cannot encode %s", w->path, codec->name,
+                 aie_layout_name(w->vi.layout));
         return AIE_EUNSUP;
     }
     AVCodecContext *c = w->enc = avcodec_alloc_context3(codec);
@@ -359,8 +359,8 @@ static int open_encoder(AieWriter *w, const char *muxer)
         else if (is_vp9)
             err = set_opt(w, "lossless", "1", 1);
         else if (strcmp(codec->name, "ffv1") && !w->y4m) {
-            aie_io_errf(w->err, sizeof(w->err), "%s: --lossless needs ffv1, libx264 or libvpx-vp9, not %s",
-                    w->path, codec->name);
+            aie_errf(w->err, sizeof(w->err), "%s: --lossless needs ffv1, libx264 or libvpx-vp9, not %s",
+                     w->path, codec->name);
             return AIE_EINVAL;
         }
         if (!strcmp(codec->name, "ffv1")) {
@@ -392,7 +392,7 @@ static int open_encoder(AieWriter *w, const char *muxer)
         const char *eq = strchr(kv, '=');
         char key[128];
         if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
-            aie_io_errf(w->err, sizeof(w->err), "--encoder-opt '%s': expected key=value", kv);
+            aie_errf(w->err, sizeof(w->err), "--encoder-opt '%s': expected key=value", kv);
             return AIE_EINVAL;
         }
         snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
@@ -401,8 +401,8 @@ static int open_encoder(AieWriter *w, const char *muxer)
     }
     int ret = avcodec_open2(c, codec, NULL);
     if (ret < 0) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: cannot open the %s encoder (%s)", w->path, codec->name,
-                aie_io_averr_str(ret, ebuf));
+        aie_errf(w->err, sizeof(w->err), "%s: cannot open the %s encoder (%s)", w->path, codec->name,
+                 aie_io_averr_str(ret, ebuf));
         return AIE_EENCODE;
     }
     w->vst = avformat_new_stream(w->fmt, NULL);
@@ -482,7 +482,7 @@ static int setup_copy(AieWriter *w, AieReader *src)
         char why[512];
         int act = aie_io_audio_action(w->y4m ? NULL : w->fmt->oformat, ist, mode, i, &enc, why, sizeof(why));
         if (act == AIE_EUNSUP) {
-            aie_io_errf(w->err, sizeof(w->err), "%s: %s", w->path, why);
+            aie_errf(w->err, sizeof(w->err), "%s: %s", w->path, why);
             return act;
         }
         if (act < 0)
@@ -496,8 +496,8 @@ static int setup_copy(AieWriter *w, AieReader *src)
             int err = aie_io_aenc_open(&w->aenc[i], w->fmt, ist, enc, mux_cb, w, e, sizeof(e));
             if (err) {
                 if (err != AIE_ENOMEM)
-                    aie_io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio): %s", s->path, i,
-                            avcodec_get_name(ist->codecpar->codec_id), e);
+                    aie_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio): %s", s->path, i,
+                             avcodec_get_name(ist->codecpar->codec_id), e);
                 return err;
             }
             w->map[i] = aie_io_aenc_stream(w->aenc[i])->index;
@@ -601,14 +601,14 @@ static int open_av(AieWriter *w, AieReader *src)
     if (ret < 0 || !w->fmt) {
         if (ret == AVERROR(ENOMEM))
             return AIE_ENOMEM;
-        aie_io_errf(w->err, sizeof(w->err),
-                "%s: unknown output format (use .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -)",
-                w->path);
+        aie_errf(w->err, sizeof(w->err),
+                 "%s: unknown output format (use .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -)",
+                 w->path);
         return AIE_EUNSUP;
     }
     const char *mname = w->fmt->oformat->name;
     if (!strcmp(mname, "image2") || !strcmp(mname, "image2pipe")) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: image output must be .png or a PNG pattern", w->path);
+        aie_errf(w->err, sizeof(w->err), "%s: image output must be .png or a PNG pattern", w->path);
         return AIE_EUNSUP;
     }
     int err = open_encoder(w, mname);
@@ -646,24 +646,24 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
     AieFsOutOpts fo = {.inputs = &in_path, .ninputs = in_path ? 1 : 0, .no_clobber = w->o.no_clobber};
     int e;
     if (vi->width > AIE_MAX_DIM || vi->height > AIE_MAX_DIM) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: %dx%d is larger than %d pixels on a side", path,
-                vi->width, vi->height, AIE_MAX_DIM);
+        aie_errf(w->err, sizeof(w->err), "%s: %dx%d is larger than %d pixels on a side", path,
+                 vi->width, vi->height, AIE_MAX_DIM);
         e = AIE_ETOOBIG;
         goto fail;
     }
     if (vi->width < 1 || vi->height < 1) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: invalid size %dx%d", path, vi->width, vi->height);
+        aie_errf(w->err, sizeof(w->err), "%s: invalid size %dx%d", path, vi->width, vi->height);
         e = AIE_EINVAL;
         goto fail;
     }
     if (w->o.depth && w->o.depth != 8 && w->o.depth != 10 && w->o.depth != 12 && w->o.depth != 16) {
-        aie_io_errf(w->err, sizeof(w->err), "bit depth %d: expected 8, 10, 12 or 16", w->o.depth);
+        aie_errf(w->err, sizeof(w->err), "bit depth %d: expected 8, 10, 12 or 16", w->o.depth);
         e = AIE_EINVAL;
         goto fail;
     }
     if (aie_io_is_pattern(path)) {
         if (!has_ext(path, ".png")) {
-            aie_io_errf(w->err, sizeof(w->err), "%s: image sequences must be PNG", path);
+            aie_errf(w->err, sizeof(w->err), "%s: image sequences must be PNG", path);
             e = AIE_EUNSUP;
             goto fail;
         }
@@ -674,7 +674,7 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
         snprintf(first, sizeof(first), path, 1);
 #pragma GCC diagnostic pop
         if (in_path && aie_io_is_pattern(in_path) && same_sequence(in_path, path)) {
-            aie_io_errf(w->err, sizeof(w->err), "%s: output frames would replace the input frames (%s)", path, in_path);
+            aie_errf(w->err, sizeof(w->err), "%s: output frames would replace the input frames (%s)", path, in_path);
             e = AIE_ESAME;
             goto fail;
         }
@@ -698,7 +698,7 @@ int aie_writer_open(AieWriter **out, const char *path, const AieVideoInfo *vi, A
     *out = w;
     return 0;
 fail:
-    aie_io_errf(err, errlen, "%s", w->err[0] ? w->err : aie_strerror(e));
+    aie_errf(err, errlen, "%s", w->err[0] ? w->err : aie_strerror(e));
     aie_writer_close(&w);
     return e;
 }
@@ -709,7 +709,7 @@ static int cancelled(AieWriter *w)
 {
     if (!aie_cancel_requested(w->o.cancel))
         return 0;
-    aie_io_errf(w->err, sizeof(w->err), "%s: cancelled", w->path);
+    aie_errf(w->err, sizeof(w->err), "%s: cancelled", w->path);
     w->failed = 1;
     return 1;
 }
@@ -747,9 +747,9 @@ static int fail_audio(AieWriter *w, int ret)
         return w->mux_err;
     char ebuf[AV_ERROR_MAX_STRING_SIZE];
     int is = w->cur_in;
-    aie_io_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio) packet %lld: re-encoding to %s failed (%s)",
-            w->rsrc->path, is, avcodec_get_name(w->src_fmt->streams[is]->codecpar->codec_id),
-            (long long)w->in_pkts[is], aie_io_aenc_codec(w->aenc[is]), aie_io_averr_str(ret, ebuf));
+    aie_errf(w->err, sizeof(w->err), "%s: stream #%d (%s audio) packet %lld: re-encoding to %s failed (%s)",
+             w->rsrc->path, is, avcodec_get_name(w->src_fmt->streams[is]->codecpar->codec_id),
+             (long long)w->in_pkts[is], aie_io_aenc_codec(w->aenc[is]), aie_io_averr_str(ret, ebuf));
     w->failed = 1;
     return ret == AVERROR(ENOMEM) ? AIE_ENOMEM : AIE_EENCODE;
 }
@@ -849,8 +849,8 @@ static int write_av(AieWriter *w, AieFrame *f)
         view.width = f->width;
         view.height = f->height;
         if ((err = aie_convert_to_av(&w->conv, f, &view, w->out_range, w->out_matrix))) {
-            aie_io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to %s", w->path,
-                    aie_layout_name(f->layout), av_get_pix_fmt_name(a->format));
+            aie_errf(w->err, sizeof(w->err), "%s: cannot convert %s to %s", w->path,
+                     aie_layout_name(f->layout), av_get_pix_fmt_name(a->format));
             return err;
         }
         if (w->pad_w || w->pad_h)
@@ -889,8 +889,8 @@ static int write_png_file(AieWriter *w, AieFsOut *ao, const AieFrame *f)
     if (f->layout != w->png_layout || (f->depth != 8 && f->depth != 16)) {
         int d = w->png_depth;
         if ((err = aie_convert_aie(&w->conv, f, w->png_layout, d, 2, &conv))) {
-            aie_io_errf(w->err, sizeof(w->err), "%s: cannot convert %s to RGB", aie_fs_out_path(ao),
-                    aie_layout_name(f->layout));
+            aie_errf(w->err, sizeof(w->err), "%s: cannot convert %s to RGB", aie_fs_out_path(ao),
+                     aie_layout_name(f->layout));
             return err;
         }
         src = conv;
@@ -901,7 +901,7 @@ static int write_png_file(AieWriter *w, AieFsOut *ao, const AieFrame *f)
         int en = errno;
         if (fd >= 0)
             close(fd);
-        aie_io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao), strerror(en));
+        aie_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao), strerror(en));
         aie_frame_unref(&conv);
         return aie_error_from_errno(en);
     }
@@ -914,8 +914,8 @@ static int write_png_file(AieWriter *w, AieFsOut *ao, const AieFrame *f)
     if (!err && ferr)
         err = aie_error_from_errno(ferr);
     if (err) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao),
-                ferr ? strerror(ferr) : (*e ? e : aie_strerror(err)));
+        aie_errf(w->err, sizeof(w->err), "%s: %s", aie_fs_out_path(ao),
+                 ferr ? strerror(ferr) : (*e ? e : aie_strerror(err)));
         return err;
     }
     return 0;
@@ -926,8 +926,8 @@ int aie_writer_write(AieWriter *w, AieFrame *f)
     if (w->failed || w->finished)
         return AIE_EINVAL;
     if (f->width != w->vi.width || f->height != w->vi.height) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: frame is %dx%d, the output %dx%d", w->path, f->width,
-                f->height, w->vi.width, w->vi.height);
+        aie_errf(w->err, sizeof(w->err), "%s: frame is %dx%d, the output %dx%d", w->path, f->width,
+                 f->height, w->vi.width, w->vi.height);
         w->failed = 1;
         return AIE_EINVAL;
     }
@@ -936,9 +936,9 @@ int aie_writer_write(AieWriter *w, AieFrame *f)
         err = write_av(w, f);
     } else if (w->kind == KIND_PNG) {
         if (w->frames > 0) {
-            aie_io_errf(w->err, sizeof(w->err),
-                    "%s: a .png holds one image; name a pattern such as out/%%06d.png for a sequence",
-                    w->path);
+            aie_errf(w->err, sizeof(w->err),
+                     "%s: a .png holds one image; name a pattern such as out/%%06d.png for a sequence",
+                     w->path);
             err = AIE_EINVAL;
         } else {
             err = write_png_file(w, w->out, f);
@@ -1003,7 +1003,7 @@ int aie_writer_finish(AieWriter *w)
             return fail_av(w, ret, "write failed");
     }
     if (w->kind == KIND_PNG && w->frames == 0) {
-        aie_io_errf(w->err, sizeof(w->err), "%s: no frame to write", w->path);
+        aie_errf(w->err, sizeof(w->err), "%s: no frame to write", w->path);
         w->failed = 1;
         return AIE_EEMPTY;
     }
@@ -1078,9 +1078,9 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
         of = NULL;
     if (!of) { /* stdout, .y4m, devices */
         if (strcmp(path, "-") && !has_ext(path, ".y4m") && strncmp(path, "/dev/", 5)) {
-            aie_io_errf(plan->error, sizeof(plan->error),
-                    "%s: unknown output format: name it .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -",
-                    path);
+            aie_errf(plan->error, sizeof(plan->error),
+                     "%s: unknown output format: name it .mp4 .mkv .mov .webm .avi .y4m, a .png, a %%06d.png pattern or -",
+                     path);
             return AIE_EUNSUP;
         }
         snprintf(plan->kind, sizeof(plan->kind), "y4m");
@@ -1094,22 +1094,22 @@ int aie_writer_plan(const char *path, const AieWriterOpts *o, AieOutputPlan *pla
     const AVCodec *codec = c ? avcodec_find_encoder_by_name(c) : avcodec_find_encoder(of->video_codec);
     snprintf(plan->codec, sizeof(plan->codec), "%s", codec ? codec->name : (c ? c : "?"));
     if (!codec || codec->type != AVMEDIA_TYPE_VIDEO) {
-        aie_io_errf(plan->error, sizeof(plan->error), "--codec: no video encoder named '%s'", c ? c : "(default)");
+        aie_errf(plan->error, sizeof(plan->error), "--codec: no video encoder named '%s'", c ? c : "(default)");
         return AIE_EUNSUP;
     }
     /* the same refusal as aie_writer_open(), so --dry-run agrees with the run */
     if (avformat_query_codec(of, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
-        aie_io_errf(plan->error, sizeof(plan->error), "%s: the %s container cannot hold %s video", path, of->name,
-                codec->name);
+        aie_errf(plan->error, sizeof(plan->error), "%s: the %s container cannot hold %s video", path, of->name,
+                 codec->name);
         return AIE_EUNSUP;
     }
     int lossless = o && o->lossless, lo = 0, hi = 0;
     int has_crf = crf_range(codec, &lo, &hi);
     if (o && o->crf >= 0 && (!has_crf || o->crf < lo || o->crf > hi)) {
         if (has_crf)
-            aie_io_errf(plan->error, sizeof(plan->error), "--crf %d: %s takes %d to %d", o->crf, codec->name, lo, hi);
+            aie_errf(plan->error, sizeof(plan->error), "--crf %d: %s takes %d to %d", o->crf, codec->name, lo, hi);
         else
-            aie_io_errf(plan->error, sizeof(plan->error), "--crf: %s has no constant-quality mode", codec->name);
+            aie_errf(plan->error, sizeof(plan->error), "--crf: %s has no constant-quality mode", codec->name);
         return AIE_EINVAL;
     }
     if (!strcmp(plan->codec, "libx264") && !lossless)
@@ -1148,7 +1148,7 @@ int aie_writer_audio_plan(const char *path, const AieWriterOpts *o, const AieRea
         int act = mode == AIE_AUDIO_DROP ? IO_AUDIO_DROP
                                          : aie_io_audio_action(of, ist, mode, (int)i, &enc, why, sizeof(why));
         if (act == AIE_EUNSUP) {
-            aie_io_errf(error, errlen, "%s: %s", path, why);
+            aie_errf(error, errlen, "%s: %s", path, why);
             return act;
         }
         if (act < 0)
@@ -1203,13 +1203,13 @@ int aie_image_write_png(const char *path, const AieFrame *f, int depth, char *er
     AieWriter *w = NULL;
     int e = has_ext(path, ".png") ? 0 : AIE_EINVAL;
     if (e) {
-        aie_io_errf(err, errlen, "%s: not a .png name", path);
+        aie_errf(err, errlen, "%s: not a .png name", path);
         return e;
     }
     if ((e = aie_writer_open(&w, path, &vi, NULL, &o, err, errlen)))
         return e;
     if ((e = aie_writer_write(w, (AieFrame *)f)) || (e = aie_writer_finish(w)))
-        aie_io_errf(err, errlen, "%s", aie_writer_error(w));
+        aie_errf(err, errlen, "%s", aie_writer_error(w));
     aie_writer_close(&w);
     return e;
 }

@@ -10,6 +10,6 @@
  * a frame does not fault in fresh pages). Deterministic: the same bytes for any
  * pool size. Returns 0 or AIE_ENOMEM. */
 int aie_look_abstract(const AieLookParams *p, float *const rgb[3], int w, int h, float *scratch,
-                  AiePool *pool);
+                      AiePool *pool);
 
 #endif

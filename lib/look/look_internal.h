@@ -37,7 +37,7 @@ typedef struct LookXform {
 } LookXform;
 
 int aie_look_xform_build(LookXform *x, AieTransfer transfer, double strength, const LookStats *src,
-                     const LookStats *ref);
+                         const LookStats *ref);
 /* R'G'B' 0..1 in, R'G'B' clipped to 0..1 out. */
 void aie_look_xform_apply(const LookXform *x, const double in[3], double out[3]);
 

@@ -167,7 +167,7 @@ static void mul3(const double a[9], const double b[9], double out[9])
 }
 
 int aie_look_xform_build(LookXform *x, AieTransfer transfer, double strength, const LookStats *src,
-                     const LookStats *ref)
+                         const LookStats *ref)
 {
     double cs[9], cr[9];
     memset(x, 0, sizeof(*x));

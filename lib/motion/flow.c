@@ -719,7 +719,7 @@ static void plane_copy(Plane *dst, const Plane *src)
 }
 
 int aie_motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
-                         AieFlow *ba, Plane *la, Plane *lb, AiePool *pool)
+                             AieFlow *ba, Plane *la, Plane *lb, AiePool *pool)
 {
     if (!m || !a || !b || a->width != m->width || a->height != m->height ||
         b->width != m->width || b->height != m->height || a->layout != b->layout ||

@@ -72,7 +72,7 @@ void aie_motion_load_luma(const AieMotion *m, const AieFrame *f, Plane *p);
 /* aie_motion_estimate(), and copies of the luma planes of a and b at the
  * field's level into la, lb (allocated at that size; either may be NULL). */
 int aie_motion_estimate_keep(AieMotion *m, const AieFrame *a, const AieFrame *b, AieFlow *ab,
-                         AieFlow *ba, Plane *la, Plane *lb, AiePool *pool);
+                             AieFlow *ba, Plane *la, Plane *lb, AiePool *pool);
 
 /* aie_flow_unreliable() with the rows split over the pool. */
 double aie_motion_unreliable(const AieFlow *ab, const AieFlow *ba, AiePool *pool);

@@ -18,7 +18,7 @@
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
 int aie_raisr_rows_init(RaisrRows *r, const uint8_t *data, ptrdiff_t stride, int w, int h, int depth, int k,
-                    const AieRaisrDSP *dsp, const AieRaisrHashParams *hp)
+                        const AieRaisrDSP *dsp, const AieRaisrHashParams *hp)
 {
     memset(r, 0, sizeof(*r));
     r->w = w;

@@ -50,7 +50,7 @@ void aie_raisr_default_thresholds(int nstrength, int ncoherence, float *strength
 }
 
 int aie_raisr_bank_alloc(AieRaisrBank **out, int scale, int k, int nstrength, int ncoherence,
-                     const float *strength_thr, const float *coherence_thr)
+                         const float *strength_thr, const float *coherence_thr)
 {
     *out = NULL;
     if (scale < 2 || scale > 4 || k < 3 || k > 7 || !(k & 1) || nstrength < 1 ||

@@ -16,7 +16,7 @@ struct AieRaisrBank {
 
 /* A bank from its parameters with zero weights (info.desc etc. filled by the caller). */
 int aie_raisr_bank_alloc(AieRaisrBank **out, int scale, int k, int nstrength, int ncoherence,
-                     const float *strength_thr, const float *coherence_thr);
+                         const float *strength_thr, const float *coherence_thr);
 
 /* The strength and coherence thresholds used when a training run gives none. */
 void aie_raisr_default_thresholds(int nstrength, int ncoherence, float *strength_thr, float *coherence_thr);
@@ -39,7 +39,7 @@ typedef struct RaisrRows {
 } RaisrRows;
 
 int aie_raisr_rows_init(RaisrRows *r, const uint8_t *data, ptrdiff_t stride, int w, int h, int depth, int k,
-                    const AieRaisrDSP *dsp, const AieRaisrHashParams *hp);
+                        const AieRaisrDSP *dsp, const AieRaisrHashParams *hp);
 /* Low-resolution row y (clamped to the plane) in 14-bit scale, padded. */
 const int16_t *aie_raisr_rows_lr(RaisrRows *r, int y);
 /* Make r->bucket the buckets of row y and src[0..k) the rows y - k/2 .. y + k/2. */

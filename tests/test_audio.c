@@ -248,23 +248,28 @@ static void check_span(const char *file, double want)
         fprintf(stderr, "\n  %s: video %.4f s, audio %.4f s, one audio frame %.4f s\n", file, v, a, fr);
 }
 
+/* Run TOOL_ARGS (tool and options) on IN into OUT; the note names the
+ * re-encoding, and OUT's audio is CODEC at RATE Hz spanning the video. */
+static void check_reencoded(const char *tool_args, const char *in, const char *outname, const char *note,
+                            const char *codec, int rate, double span)
+{
+    CU_ASSERT_EQUAL(sh("%s/%s -i %s -o %s 2>&1", bin, tool_args, in, outname), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, note));
+    CU_ASSERT_STRING_EQUAL(codecs(outname, "a"), codec);
+    CU_ASSERT_EQUAL(sh("ffprobe -v error -select_streams a -show_entries stream=sample_rate -of csv=p=0 %s", outname), 0);
+    CU_ASSERT_EQUAL(atoi(out), rate);
+    check_span(outname, span);
+}
+
 static void test_reencode(void)
 {
     NEED_MEDIA("audio/reencode");
     /* AC3 cannot go into WebM: Opus, with one line saying so */
-    CU_ASSERT_EQUAL(sh("%s/aie-upscale -s 1 -i ac3.mkv -o ac3.webm 2>&1", bin), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "cannot hold ac3 audio: re-encoded to libopus"));
-    CU_ASSERT_STRING_EQUAL(codecs("ac3.webm", "a"), "opus");
-    CU_ASSERT_EQUAL(sh("ffprobe -v error -select_streams a -show_entries stream=sample_rate -of csv=p=0 ac3.webm"), 0);
-    CU_ASSERT_EQUAL(atoi(out), 48000);
-    check_span("ac3.webm", 4.0);
+    check_reencoded("aie-upscale -s 1", "ac3.mkv", "ac3.webm", "cannot hold ac3 audio: re-encoded to libopus", "opus",
+                    48000, 4.0);
     /* Vorbis cannot go into MOV: AAC (44.1 kHz kept) */
-    CU_ASSERT_EQUAL(sh("%s/aie-style --look toon -i vorbis.mkv -o vorbis.mov 2>&1", bin), 0);
-    CU_ASSERT_PTR_NOT_NULL(strstr(out, "cannot hold vorbis audio: re-encoded to aac"));
-    CU_ASSERT_STRING_EQUAL(codecs("vorbis.mov", "a"), "aac");
-    CU_ASSERT_EQUAL(sh("ffprobe -v error -select_streams a -show_entries stream=sample_rate -of csv=p=0 vorbis.mov"), 0);
-    CU_ASSERT_EQUAL(atoi(out), 44100);
-    check_span("vorbis.mov", 3.0);
+    check_reencoded("aie-style --look toon", "vorbis.mkv", "vorbis.mov", "cannot hold vorbis audio: re-encoded to aac",
+                    "aac", 44100, 3.0);
     /* 5.1 (side) AC3: Opus takes the Vorbis order (5.1 with back channels),
      * which the resampler remaps to (ffmpeg itself refuses this one) */
     CU_ASSERT_EQUAL(sh("%s/aie-upscale -q -s 1 -i ac3_51.mkv -o ac3_51.webm 2>&1", bin), 0);

@@ -87,7 +87,7 @@ typedef struct Batch {
 
 static const CliOpt opts[] = {
     {'j', "jobs", "N", "run at most N jobs at once", "all cores"},
-    {OPT_CMD, "cmd", "TEMPLATE", "one job per FILE (or stdin line): {} {.} {/} {//} {/.} {#}", NULL},
+    {OPT_CMD, "cmd", "TEMPLATE", "one job per FILE (or stdin line, or ::: combination): {} {.} {/} {//} {/.} {#} {1} {2}...", NULL},
     {OPT_SHELL, "shell", NULL, "run each command through /bin/sh -c", NULL},
     {OPT_LOAD_MAX, "load-max", "L", "hold new jobs while the 1-minute load average is above L", "off"},
     {OPT_TIMEOUT, "timeout", "S", "stop a job after S seconds: TERM, then KILL after --grace", "none"},
@@ -673,27 +673,109 @@ static void print_dry_run(const AieBatchList *l, const unsigned char *skip, int 
     cli_print_json(a);
 }
 
+/* GNU parallel's input sources: "::: a b" (values), ":::: FILE..." (each
+ * file's lines are one source), and their linked forms :::+ and ::::+. */
+static int sep_kind(const char *a)
+{
+    if (strncmp(a, ":::", 3))
+        return 0;
+    a += 3;
+    int files = *a == ':';
+    a += files;
+    int linked = *a == '+';
+    a += linked;
+    return *a ? 0 : 1 + files + 2 * linked; /* 1 :::  2 ::::  3 :::+  4 ::::+ */
+}
+
+typedef struct Sources {
+    AieBatchSource src[AIE_BATCH_MAX_SOURCES];
+    const char **lines[AIE_BATCH_MAX_SOURCES]; /* owned value arrays of :::: sources */
+    char *text[AIE_BATCH_MAX_SOURCES];
+    int n;
+} Sources;
+
+static void sources_free(Sources *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->lines[i]);
+        free(s->text[i]);
+    }
+    s->n = 0;
+}
+
+/* Read tok[0..ntok) (tok[0] is a separator); exit status on a bad one. */
+static int read_sources(Cli *c, char **tok, int ntok, Sources *s)
+{
+    int kind = 0;
+    for (int i = 0; i < ntok; i++) {
+        int k = sep_kind(tok[i]);
+        if (k) {
+            kind = k;
+            if (i + 1 == ntok || sep_kind(tok[i + 1]))
+                cli_usage(c, "'%s' is followed by no %s", tok[i], k == 2 || k == 4 ? "file" : "value");
+            if (k == 1 || k == 3) {
+                if (s->n == AIE_BATCH_MAX_SOURCES)
+                    cli_usage(c, "more than %d input sources", AIE_BATCH_MAX_SOURCES);
+                s->src[s->n++] = (AieBatchSource){(const char *const *)tok + i + 1, 0, k == 3};
+            }
+            continue;
+        }
+        if (kind == 1 || kind == 3) {
+            s->src[s->n - 1].n++;
+            continue;
+        }
+        /* a :::: file: its lines are one source */
+        if (s->n == AIE_BATCH_MAX_SOURCES)
+            cli_usage(c, "more than %d input sources", AIE_BATCH_MAX_SOURCES);
+        size_t len;
+        int at = s->n;
+        if (read_file(c, tok[i], &s->text[at], &len) < 0)
+            return EXIT_ERROR;
+        s->n++;
+        int n = 0;
+        if (aie_batch_lines(s->text[at], len, &s->lines[at], &n)) {
+            cli_error(c, "%s", aie_strerror(AIE_ENOMEM));
+            return EXIT_ERROR;
+        }
+        if (n == 0) {
+            cli_error(c, "%s: no arguments in it (an input source after ::::)", tok[i]);
+            return EXIT_ERROR;
+        }
+        s->src[at] = (AieBatchSource){s->lines[at], n, kind == 4};
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static Cli cli;
     Batch b = {.cli = &cli, .grace = 5, .retries = 1, .retry_delay = 1};
     cli.tool = "aie-batch";
     cli.purpose = "Run many commands in parallel, resumably; or write them out for make or Slurm.";
-    cli.usage_args = "JOBFILE | --cmd TEMPLATE [FILE...]";
+    cli.usage_args = "JOBFILE | --cmd TEMPLATE [FILE...] | [COMMAND...] ::: ARG... [::: ARG...]";
     cli.features = CLI_PROGRESS | CLI_DRYRUN;
     cli.usage_exit = EXIT_ERROR;
     cli.opts = opts;
     cli.handle = handle;
     cli.tool_ctx = &b;
-    cli_parse(&cli, argc, argv);
+    /* GNU parallel's form: [OPTIONS] [COMMAND...] ::: ARGS... : the options
+     * end at the command, whose own options are not ours */
+    int sep = 1;
+    while (sep < argc && !sep_kind(argv[sep]))
+        sep++;
+    cli.stop_at_operand = sep < argc;
+    cli_parse(&cli, sep, argv);
     /* cli_parse applied AIE_METRICS to its own field */
     if (!b.metrics)
         b.metrics = cli.metrics_path;
     if (cli.json && !cli.dry_run)
         cli_usage(&cli, "--json goes with --dry-run");
 
-    int npos = argc - optind, rc = EXIT_ERROR, e = 0;
+    int npos = sep - optind, rc = EXIT_ERROR, e = 0;
     char **pos = argv + optind;
+    static Sources srcs;
+    char *cmd_words = NULL;
+    const char **combined = NULL;
     char msg[AIE_ERRBUF_SIZE * 2] = "", id[33];
     char *text = NULL, *self = NULL, *jobfile_abs = NULL, *script = NULL;
     const char **args = NULL;
@@ -713,6 +795,32 @@ int main(int argc, char **argv)
         cli_usage(&cli, "--emit conflicts with --dry-run and --job-index");
     if (b.nslurm_opts && b.emit != AIE_BATCH_EMIT_SLURM)
         cli_usage(&cli, "--slurm-opt goes with --emit slurm");
+    if (sep < argc) {
+        if (b.retry_failed || b.emit)
+            cli_usage(&cli, "::: gives the jobs' arguments: no --%s", b.emit ? "emit (write a job file with --dry-run first)" : "retry-failed");
+        if (npos && b.tmpl)
+            cli_usage(&cli, "give the command once: --cmd TEMPLATE or the words before %s", argv[sep]);
+        if (!npos && !b.tmpl)
+            cli_usage(&cli, "no command before %s (give it as words, or with --cmd)", argv[sep]);
+        if ((rc = read_sources(&cli, argv + sep, argc - sep, &srcs)))
+            goto fail;
+        rc = EXIT_ERROR;
+        if (npos) {
+            /* the words make one command line, as parallel joins them */
+            size_t len = 1;
+            for (int i = 0; i < npos; i++)
+                len += strlen(pos[i]) + 1;
+            if (!(cmd_words = malloc(len))) {
+                e = AIE_ENOMEM;
+                goto fail;
+            }
+            char *p = cmd_words;
+            for (int i = 0; i < npos; i++)
+                p += sprintf(p, "%s%s", i ? " " : "", pos[i]);
+            b.tmpl = cmd_words;
+            npos = 0;
+        }
+    }
     if (b.emit && (b.tmpl || b.retry_failed || (npos == 1 && !strcmp(pos[0], "-"))))
         cli_usage(&cli, "--emit needs a job file (write one with --dry-run > jobs.txt)");
     if (!b.tmpl && !b.retry_failed && npos != 1)
@@ -744,6 +852,11 @@ int main(int argc, char **argv)
         if ((e = aie_batch_joblog_read(b.joblog, &log, msg, sizeof(msg))) ||
             (e = aie_batch_retry_list(list, &log, msg, sizeof(msg))))
             goto fail;
+    } else if (srcs.n) {
+        int njobs;
+        if ((e = aie_batch_combine(srcs.src, srcs.n, &combined, &njobs, msg, sizeof(msg))) ||
+            (e = aie_batch_template_n(list, b.tmpl, combined, srcs.n, njobs, msg, sizeof(msg))))
+            goto fail;
     } else if (b.tmpl) {
         int nargs = npos;
         if (npos) {
@@ -758,25 +871,8 @@ int main(int argc, char **argv)
             size_t len = 0;
             if (read_file(&cli, "-", &text, &len) < 0)
                 goto fail;
-            nargs = 0;
-            for (size_t i = 0; i < len; i++)
-                nargs += text[i] == '\n';
-            args = calloc((size_t)nargs + 2, sizeof(*args));
-            if (!args) {
-                e = AIE_ENOMEM;
+            if ((e = aie_batch_lines(text, len, &args, &nargs)))
                 goto fail;
-            }
-            nargs = 0;
-            for (char *p = text, *nl; p < text + len; p = nl + 1) {
-                nl = memchr(p, '\n', (size_t)(text + len - p));
-                if (!nl)
-                    nl = text + len;
-                *nl = 0;
-                if (nl > p && nl[-1] == '\r')
-                    nl[-1] = 0;
-                if (*p)
-                    args[nargs++] = p;
-            }
         }
         if ((e = aie_batch_template(list, b.tmpl, args, nargs, msg, sizeof(msg))))
             goto fail;
@@ -955,6 +1051,9 @@ fail:
     free(skip);
     free(args);
     free(text);
+    free(combined);
+    free(cmd_words);
+    sources_free(&srcs);
     free(self);
     free(jobfile_abs);
     free(script);

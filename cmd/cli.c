@@ -365,6 +365,8 @@ void cli_parse(Cli *c, int argc, char **argv)
     char sopts[256];
     const CliOpt *all[128];
     int n = 0, sn = 0;
+    if (c->stop_at_operand)
+        sopts[sn++] = '+'; /* the command's own options are not ours */
     sopts[sn++] = ':'; /* report missing arguments distinctly */
     for (const CliOpt *o = c->opts; o && o->long_name; o++)
         all[n++] = o;

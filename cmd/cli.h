@@ -41,6 +41,7 @@ typedef struct Cli {
     const char *usage_args; /* e.g. "-i INPUT -o OUTPUT" */
     unsigned features;
     int usage_exit;         /* exit status for bad usage; 0 = 2 (aie-batch uses 255) */
+    int stop_at_operand;    /* options end at the first operand (a command line follows) */
     const CliOpt *opts;     /* the tool's own options, ended by {0} */
     /* Handle one of the tool's own options; return 0, or call cli_usage() */
     int (*handle)(void *tool, int code, const char *arg);

@@ -169,6 +169,109 @@ static void test_template(void)
     CU_ASSERT(exists_in(d, "out/x'y.z.copy"));
 }
 
+/* GNU parallel's ::: input sources: products, links, numbered
+ * replacement strings, the options ending at the command. */
+static void test_parallel_sources(void)
+{
+    char err[512];
+    const char *ab[] = {"a", "b"}, *nums[] = {"1", "2", "3"}, *paths[] = {"x/y.c", "z.d"};
+    AieBatchSource src[3] = {{ab, 2, 0}, {nums, 2, 0}};
+    const char **v = NULL;
+    int n = 0;
+    /* the product, first source slowest */
+    CU_ASSERT_EQUAL_FATAL(aie_batch_combine(src, 2, &v, &n, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    const char *want[] = {"a", "1", "a", "2", "b", "1", "b", "2"};
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_STRING_EQUAL(v[i], want[i]);
+    AieBatchList *l = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_batch_list_create(&l, 0), 0);
+    CU_ASSERT_EQUAL(aie_batch_template_n(l, "t {2}-{1} {}", v, 2, n, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(l->n, 4);
+    /* {} is every value, one word each */
+    CU_ASSERT_EQUAL(l->jobs[1].argc, 4);
+    CU_ASSERT_STRING_EQUAL(l->jobs[1].argv[1], "2-a");
+    CU_ASSERT_STRING_EQUAL(l->jobs[1].argv[2], "a");
+    CU_ASSERT_STRING_EQUAL(l->jobs[1].argv[3], "2");
+    /* no replacement string: every value appended */
+    CU_ASSERT_EQUAL(aie_batch_template_n(l, "echo", v, 2, 1, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL(l->jobs[4].argc, 3);
+    /* {N} beyond the sources is an error, not an empty string */
+    CU_ASSERT_EQUAL(aie_batch_template_n(l, "echo {3}", v, 2, 1, err, sizeof(err)), AIE_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "{3}"));
+    aie_batch_list_free(&l);
+    free(v);
+
+    /* :::+ pairs value by value, the shortest setting the length; the
+     * numbered forms of the path replacements */
+    src[0] = (AieBatchSource){paths, 2, 0};
+    src[1] = (AieBatchSource){nums, 3, 1};
+    src[2] = (AieBatchSource){ab, 2, 0};
+    CU_ASSERT_EQUAL_FATAL(aie_batch_combine(src, 3, &v, &n, err, sizeof(err)), 0);
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    CU_ASSERT_EQUAL_FATAL(aie_batch_list_create(&l, 0), 0);
+    CU_ASSERT_EQUAL(aie_batch_template_n(l, "t {1.} {1/} {1//} {1/.} {2} {3} {#}", v, 3, n, err, sizeof(err)), 0);
+    const char *j3[] = {"t", "z", "z.d", ".", "z", "2", "b", "4"};
+    CU_ASSERT_EQUAL_FATAL(l->jobs[3].argc, 8);
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_STRING_EQUAL(l->jobs[3].argv[i], j3[i]);
+    CU_ASSERT_STRING_EQUAL(l->jobs[0].argv[1], "x/y");
+    CU_ASSERT_STRING_EQUAL(l->jobs[0].argv[3], "x");
+    aie_batch_list_free(&l);
+    free(v);
+
+    /* a linked source first, and a product past the job limit */
+    src[0].linked = 1;
+    CU_ASSERT_EQUAL(aie_batch_combine(src, 3, &v, &n, err, sizeof(err)), AIE_EINVAL);
+    static const char *many[1001];
+    for (int i = 0; i < 1001; i++)
+        many[i] = "m";
+    AieBatchSource big[2] = {{many, 1001, 0}, {many, 1000, 0}};
+    CU_ASSERT_EQUAL(aie_batch_combine(big, 2, &v, &n, err, sizeof(err)), AIE_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "more than"));
+
+    /* the binary: options end at the command, whose -s and -j are its own */
+    const char *d = scratch("parallel_sources");
+    CU_ASSERT_EQUAL(RUN(d, B " --dry-run -j 2 echo -s {1} -j {2} ::: a b ::: 1", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "echo -s a -j 1\necho -s b -j 1\n");
+    /* a quoted command, :::: files (one source per file, ::::+ links each) */
+    put(d, "f1", "1\n2\n");
+    put(d, "f2", "x\ny\nextra\n");
+    CU_ASSERT_EQUAL(RUN(d, B " --dry-run 'echo {1}{2}' :::: f1 ::::+ f2", bin), 0);
+    CU_ASSERT_STRING_EQUAL(out, "echo 1x\necho 2y\n");
+    /* a real run with files to make */
+    CU_ASSERT_EQUAL(RUN(d, B " -q touch {1}_{2}.done ::: a b ::: 1 2", bin), 0);
+    CU_ASSERT(exists_in(d, "a_1.done") && exists_in(d, "a_2.done") && exists_in(d, "b_1.done") &&
+              exists_in(d, "b_2.done"));
+    /* usage errors: one line, exit 255, nothing run */
+    const char *bad[] = {"::: a", "echo ::: a :::", "--cmd 'echo {}' echo ::: a", "echo :::+ a",
+                         "echo {3} ::: a ::: b", "--emit make echo ::: a", "echo :::: missing-file"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CU_ASSERT_EQUAL(RUN(d, B " %s", bin, bad[i]), 255);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "aie-batch: "));
+        CU_ASSERT_PTR_NULL(strstr(out, "\necho"));
+    }
+
+    /* GNU parallel as the oracle, where it is installed */
+    if (tests_run(out, sizeof(out), "parallel --version") != 0) {
+        tests_skip("parallel_sources", "GNU parallel is not installed: not compared with it");
+        return;
+    }
+    const char *cases[] = {"echo {} ::: a b ::: 1 2", "echo {1} {2.} {2/} {2//} ::: a b ::: x/y.c z.d",
+                           "echo ::: a b c :::+ 1 2 3", "echo {1}-{2} ::: a b c :::+ 1 2",
+                           "echo {.} x{}y ::: a.b ::: c.d", "echo {#} {} ::: a b ::: 1 :::+ 2",
+                           "echo {} :::: f1 ::: q", "echo :::: f1 ::::+ f2 ::: p q"};
+    static char want_out[sizeof(out)];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CU_ASSERT_EQUAL(RUN(d, "parallel --will-cite -k --dry-run %s", cases[i]), 0);
+        memcpy(want_out, out, sizeof(out));
+        CU_ASSERT_EQUAL(RUN(d, B " --dry-run %s", bin, cases[i]), 0);
+        if (strcmp(out, want_out))
+            fprintf(stderr, "\n%s\nparallel:\n%saie-batch:\n%s", cases[i], want_out, out);
+        CU_ASSERT_STRING_EQUAL(out, want_out);
+    }
+}
+
 /* ---- running ---- */
 
 static int cmp_ll(const void *a, const void *b)
@@ -727,6 +830,7 @@ int test_batch_register(void)
     if (!s)
         return -1;
     if (!CU_add_test(s, "parse", test_parse) || !CU_add_test(s, "template", test_template) ||
+        !CU_add_test(s, "parallel_sources", test_parallel_sources) ||
         !CU_add_test(s, "bounded", test_bounded) || !CU_add_test(s, "timeout", test_timeout) ||
         !CU_add_test(s, "retries", test_retries) ||
         !CU_add_test(s, "resume_after_kill", test_resume_after_kill) ||

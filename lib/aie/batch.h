@@ -88,6 +88,37 @@ int aie_batch_parse(AieBatchList *l, const char *text, size_t len, const char *n
 int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *args, int nargs,
                        char *err, size_t errlen);
 
+/* The same over several input sources (GNU parallel's ::: groups): njobs
+ * jobs of width values each, vals[job * width + k] the value of source k+1.
+ * {N}, {N.}, {N/}, {N//} and {N/.} take source N ({N} beyond width is an
+ * error, not parallel's empty string); {} and the other unnumbered ones take
+ * every value, one word each (joined by spaces, each quoted, in shell mode);
+ * without any replacement string every value is appended as a word. */
+int aie_batch_template_n(AieBatchList *l, const char *tmpl, const char *const *vals, int width, int njobs,
+                         char *err, size_t errlen);
+
+/* One input source of the command line: the values after a ::: (or the
+ * lines of a :::: file); linked: it came after :::+ (or ::::+) and pairs
+ * with the source before it, value by value. */
+#define AIE_BATCH_MAX_SOURCES 64
+typedef struct AieBatchSource {
+    const char *const *vals;
+    int n;
+    int linked;
+} AieBatchSource;
+
+/* Combine input sources as GNU parallel does: linked sources pair up (the
+ * shortest one sets the length), the groups multiply, the last group
+ * changing fastest. *vals (njobs * nsrc pointers into the sources, free()
+ * it) feeds aie_batch_template_n with width nsrc. AIE_EINVAL with err when
+ * the product exceeds AIE_BATCH_MAX_JOBS or a :::+ comes first. */
+int aie_batch_combine(const AieBatchSource *src, int nsrc, const char ***vals, int *njobs, char *err,
+                      size_t errlen);
+
+/* Split text[0..len) (len+1 bytes, modified) into its non-empty lines, CRLF
+ * or LF; *lines (free() it) points into text. */
+int aie_batch_lines(char *text, size_t len, const char ***lines, int *n);
+
 /* Add one job from a command text with a given seq (--retry-failed). */
 int aie_batch_add_command(AieBatchList *l, const char *cmd, int seq, char *err, size_t errlen);
 

@@ -273,17 +273,55 @@ int aie_batch_add_command(AieBatchList *l, const char *cmd, int seq, char *err, 
 
 /* ---- templates ---- */
 
-static void rep_value(Buf *b, const char *rs, const char *arg, int seq)
+/* One replacement string: {}, {.}, {/}, {//}, {/.} (pos 0: all the job's
+ * values), {N}, {N.}, {N/}, {N//}, {N/.} (pos N: the Nth input source), {#}. */
+typedef struct Rep {
+    size_t len;   /* characters of the template it spans, 0 when none */
+    int pos;      /* 0 = every value, N >= 1 = source N */
+    int seq;      /* {#} */
+    char kind[4]; /* "", ".", "/", "//", "/." */
+} Rep;
+
+static Rep rep_at(const char *s)
+{
+    Rep r = {0};
+    if (*s != '{')
+        return r;
+    const char *p = s + 1;
+    if (!strncmp(p, "#}", 2)) {
+        r.len = 3;
+        r.seq = 1;
+        return r;
+    }
+    if (*p >= '1' && *p <= '9') {
+        long v = 0;
+        while (*p >= '0' && *p <= '9' && v < 100000)
+            v = v * 10 + (*p++ - '0');
+        r.pos = (int)v;
+    }
+    static const char *const kinds[] = {"/.", "//", ".", "/", ""};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        size_t n = strlen(kinds[k]);
+        if (!strncmp(p, kinds[k], n) && p[n] == '}') {
+            r.len = (size_t)(p + n + 1 - s);
+            memcpy(r.kind, kinds[k], n + 1);
+            return r;
+        }
+    }
+    r.len = 0;
+    return r;
+}
+
+/* The value of one argument under a replacement kind. */
+static void rep_value(Buf *b, const char *kind, const char *arg)
 {
     const char *slash = strrchr(arg, '/');
     const char *base = slash ? slash + 1 : arg;
-    if (!strcmp(rs, "{}")) {
+    if (!*kind) {
         aie_buf_puts(b, arg);
-    } else if (!strcmp(rs, "{#}")) {
-        aie_buf_printf(b, "%d", seq);
-    } else if (!strcmp(rs, "{/}")) {
+    } else if (!strcmp(kind, "/")) {
         aie_buf_puts(b, base);
-    } else if (!strcmp(rs, "{//}")) {
+    } else if (!strcmp(kind, "//")) {
         if (!slash)
             aie_buf_puts(b, ".");
         else if (slash == arg)
@@ -291,68 +329,114 @@ static void rep_value(Buf *b, const char *rs, const char *arg, int seq)
         else
             aie_buf_add(b, arg, (size_t)(slash - arg));
     } else {
-        /* {.} and {/.}: drop the extension of the last component (GNU: \.[^/.]*$) */
-        const char *from = !strcmp(rs, "{/.}") ? base : arg;
+        /* . and /.: drop the extension of the last component (GNU: \.[^/.]*$) */
+        const char *from = !strcmp(kind, "/.") ? base : arg;
         const char *dot = strrchr(base, '.');
         size_t n = dot ? (size_t)(dot - from) : strlen(from);
         aie_buf_add(b, from, n);
     }
 }
 
-static const char *const reps[] = {"{}", "{.}", "{/}", "{//}", "{/.}", "{#}"};
+/* Growing list of words. */
+typedef struct Words {
+    char **w;
+    int n, cap, oom;
+} Words;
 
-/* Length of the replacement string at s, 0 when none. */
-static size_t rep_at(const char *s, const char **which)
+static void words_push(Words *ws, Buf *cur)
 {
-    if (*s != '{')
-        return 0;
-    for (size_t k = 0; k < sizeof(reps) / sizeof(reps[0]); k++) {
-        size_t n = strlen(reps[k]);
-        if (!strncmp(s, reps[k], n)) {
-            *which = reps[k];
-            return n;
-        }
+    char *s = aie_buf_take(cur);
+    if (!s || ws->oom) {
+        free(s);
+        ws->oom = 1;
+        return;
     }
-    return 0;
+    if (ws->n + 2 > ws->cap) {
+        int nc = ws->cap ? ws->cap * 2 : 16;
+        char **p = realloc(ws->w, (size_t)nc * sizeof(*p));
+        if (!p) {
+            free(s);
+            ws->oom = 1;
+            return;
+        }
+        ws->w = p;
+        ws->cap = nc;
+    }
+    ws->w[ws->n++] = s;
+    ws->w[ws->n] = NULL;
 }
 
-/* Replace in s; quote: shell-quote the values. Sets *found. */
-static char *substitute(const char *s, const char *arg, int seq, int quote, int *found)
+/* Replace in one template word (words != NULL: a value list {} of several
+ * sources makes one word per value, as the shell would split parallel's
+ * line) or in the whole text (words == NULL: every value shell-quoted,
+ * several joined by spaces). */
+static void substitute(const char *s, const char *const *vals, int width, int seq, Words *words, Buf *text,
+                       int *found)
 {
-    Buf b = {0};
+    Buf cur = {0};
+    Buf *out = words ? &cur : text;
     while (*s) {
-        const char *which;
-        size_t n = rep_at(s, &which);
-        if (!n) {
-            aie_buf_putc(&b, *s++);
+        Rep r = rep_at(s);
+        if (!r.len) {
+            aie_buf_putc(out, *s++);
             continue;
         }
         *found = 1;
-        if (quote) {
-            Buf v = {0};
-            rep_value(&v, which, arg, seq);
-            char *val = aie_buf_take(&v), *q = val ? aie_words_shquote(val) : NULL;
-            if (q)
-                aie_buf_puts(&b, q);
-            else
-                b.oom = 1;
-            free(val);
-            free(q);
-        } else {
-            rep_value(&b, which, arg, seq);
+        s += r.len;
+        if (r.seq) {
+            aie_buf_printf(out, "%d", seq);
+            continue;
         }
-        s += n;
+        int from = r.pos ? r.pos - 1 : 0, to = r.pos ? r.pos : width;
+        for (int k = from; k < to; k++) {
+            if (k > from) {
+                if (words)
+                    words_push(words, &cur);
+                else
+                    aie_buf_putc(out, ' ');
+            }
+            if (words) {
+                rep_value(out, r.kind, vals[k]);
+            } else {
+                Buf v = {0};
+                rep_value(&v, r.kind, vals[k]);
+                char *val = aie_buf_take(&v), *q = val ? aie_words_shquote(val) : NULL;
+                if (q)
+                    aie_buf_puts(out, q);
+                else
+                    out->oom = 1;
+                free(val);
+                free(q);
+            }
+        }
     }
-    return aie_buf_take(&b);
+    if (words)
+        words_push(words, &cur);
 }
 
-int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *args, int nargs,
-                       char *err, size_t errlen)
+/* The highest {N} of a template, 0 when none. */
+static int max_pos(const char *s)
+{
+    int m = 0;
+    for (; *s; s++) {
+        Rep r = rep_at(s);
+        if (r.len && r.pos > m)
+            m = r.pos;
+    }
+    return m;
+}
+
+int aie_batch_template_n(AieBatchList *l, const char *tmpl, const char *const *vals, int width, int njobs,
+                         char *err, size_t errlen)
 {
     char **tw = NULL;
     int ntw, e = 0, special;
     size_t pos = 0;
     int line = 0;
+    if (width < 1) {
+        aie_errf(err, errlen, "--cmd: no input source");
+        return AIE_EINVAL;
+    }
     if ((e = aie_words_next(tmpl, strlen(tmpl), &pos, &line, &tw, &ntw, &special, err, errlen, "--cmd")))
         return e;
     if (ntw == 0) {
@@ -360,53 +444,147 @@ int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *arg
         e = AIE_EINVAL;
         goto done;
     }
-    for (int a = 0; a < nargs; a++) {
+    int mp = max_pos(tmpl);
+    if (mp > width) {
+        aie_errf(err, errlen, "--cmd: the template names {%d}, but there %s only %d input source%s", mp,
+                 width == 1 ? "is" : "are", width, width == 1 ? "" : "s");
+        e = AIE_EINVAL;
+        goto done;
+    }
+    for (int a = 0; a < njobs; a++) {
+        const char *const *v = vals + (size_t)a * (size_t)width;
         int seq = l->n + 1, found = 0;
-        char **w = calloc((size_t)ntw + 2, sizeof(*w)), *cmd = NULL;
-        int n = 0;
-        if (!w) {
-            e = AIE_ENOMEM;
-            goto done;
-        }
-        for (int k = 0; k < ntw; k++) {
-            if (!(w[n++] = substitute(tw[k], args[a], seq, 0, &found))) {
-                aie_batch_words_free(&w);
-                e = AIE_ENOMEM;
-                goto done;
+        Words w = {0};
+        char *cmd = NULL;
+        for (int k = 0; k < ntw; k++)
+            substitute(tw[k], v, width, seq, &w, NULL, &found);
+        if (!found) {
+            /* no replacement string: the values are appended (GNU parallel) */
+            for (int k = 0; k < width; k++) {
+                Buf one = {0};
+                aie_buf_puts(&one, v[k]);
+                words_push(&w, &one);
             }
         }
-        if (!found && !(w[n++] = strdup(args[a]))) {
-            aie_batch_words_free(&w);
+        if (w.oom) {
+            aie_batch_words_free(&w.w);
             e = AIE_ENOMEM;
             goto done;
         }
         if (l->shell) {
+            Buf t = {0};
             int f2 = 0;
-            cmd = substitute(tmpl, args[a], seq, 1, &f2);
-            if (cmd && !f2) {
-                char *q = aie_words_shquote(args[a]);
-                Buf b = {0};
-                aie_buf_puts(&b, cmd);
-                aie_buf_putc(&b, ' ');
-                aie_buf_puts(&b, q ? q : "");
-                free(q);
-                free(cmd);
-                cmd = aie_buf_take(&b);
+            substitute(tmpl, v, width, seq, NULL, &t, &f2);
+            if (!f2) {
+                for (int k = 0; k < width; k++) {
+                    char *q = aie_words_shquote(v[k]);
+                    aie_buf_putc(&t, ' ');
+                    if (q)
+                        aie_buf_puts(&t, q);
+                    else
+                        t.oom = 1;
+                    free(q);
+                }
             }
+            cmd = aie_buf_take(&t);
         } else {
-            cmd = aie_words_join(w);
+            cmd = aie_words_join(w.w);
         }
         if (!cmd) {
-            aie_batch_words_free(&w);
+            aie_batch_words_free(&w.w);
             e = AIE_ENOMEM;
             goto done;
         }
-        if ((e = aie_list_add(l, w, n, cmd, a + 1, special)))
+        if ((e = aie_list_add(l, w.w, w.n, cmd, a + 1, special)))
             goto done;
     }
 done:
     aie_batch_words_free(&tw);
     return e;
+}
+
+int aie_batch_template(AieBatchList *l, const char *tmpl, const char *const *args, int nargs,
+                       char *err, size_t errlen)
+{
+    return aie_batch_template_n(l, tmpl, args, 1, nargs, err, errlen);
+}
+
+int aie_batch_combine(const AieBatchSource *src, int nsrc, const char ***vals, int *njobs, char *err,
+                      size_t errlen)
+{
+    *vals = NULL;
+    *njobs = 0;
+    if (nsrc < 1) {
+        aie_errf(err, errlen, "no input source");
+        return AIE_EINVAL;
+    }
+    if (src[0].linked) {
+        aie_errf(err, errlen, ":::+ needs an input source before it to link to");
+        return AIE_EINVAL;
+    }
+    /* groups of linked sources: a group's length is its shortest member's */
+    int glen[AIE_BATCH_MAX_SOURCES], gfirst[AIE_BATCH_MAX_SOURCES + 1], ng = 0;
+    if (nsrc > AIE_BATCH_MAX_SOURCES) {
+        aie_errf(err, errlen, "more than %d input sources", AIE_BATCH_MAX_SOURCES);
+        return AIE_EINVAL;
+    }
+    for (int s = 0; s < nsrc; s++) {
+        if (!src[s].linked) {
+            gfirst[ng] = s;
+            glen[ng++] = src[s].n;
+        } else if (src[s].n < glen[ng - 1]) {
+            glen[ng - 1] = src[s].n;
+        }
+    }
+    gfirst[ng] = nsrc;
+    double total = 1;
+    for (int g = 0; g < ng; g++)
+        total *= glen[g];
+    if (total > AIE_BATCH_MAX_JOBS) {
+        aie_errf(err, errlen, "the input sources make %.0f jobs, more than %d", total, AIE_BATCH_MAX_JOBS);
+        return AIE_EINVAL;
+    }
+    int n = (int)total;
+    const char **v = calloc((size_t)n * (size_t)nsrc + 1, sizeof(*v));
+    if (!v)
+        return AIE_ENOMEM;
+    for (int j = 0; j < n; j++) {
+        /* the last group changes fastest, as in parallel */
+        int rest = j;
+        for (int g = ng - 1; g >= 0; g--) {
+            int i = rest % glen[g];
+            rest /= glen[g];
+            for (int s = gfirst[g]; s < gfirst[g + 1]; s++)
+                v[(size_t)j * (size_t)nsrc + (size_t)s] = src[s].vals[i];
+        }
+    }
+    *vals = v;
+    *njobs = n;
+    return 0;
+}
+
+int aie_batch_lines(char *text, size_t len, const char ***out, int *n)
+{
+    int cnt = 0;
+    for (size_t i = 0; i < len; i++)
+        cnt += text[i] == '\n';
+    const char **v = calloc((size_t)cnt + 2, sizeof(*v));
+    if (!v)
+        return AIE_ENOMEM;
+    cnt = 0;
+    for (char *p = text, *nl; p < text + len; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(text + len - p));
+        if (!nl)
+            nl = text + len;
+        *nl = 0;
+        if (nl > p && nl[-1] == '\r')
+            nl[-1] = 0;
+        if (*p)
+            v[cnt++] = p;
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
 }
 
 /* ---- paths ---- */

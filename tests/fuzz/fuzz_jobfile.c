@@ -6,7 +6,8 @@
  *     must survive aie_batch_quote + aie_batch_split, the commands must load
  *     again through aie_batch_add_command (--retry-failed), and the make and
  *     Slurm emitters must take the list;
- *   - and also a template and its arguments for aie_batch_template: the first
+ *   - and also a template and its arguments for aie_batch_template ({1} is
+ *     the argument, a higher {N} is refused): the first
  *     line is the --cmd template, each further line one argument. One job per
  *     argument; a template word "{}" becomes the argument, a word without
  *     replacement strings stays as it is, a template without any gets the
@@ -139,7 +140,19 @@ static int jobfile_template(const char *text, size_t len, int shell)
             p = q + 1;
         }
     }
-    /* the template's own words, for the checks */
+    /* the template's own words, for the checks; the highest {N} */
+    int maxn = 0;
+    for (const char *s = tmpl; *s; s++) {
+        const char *q = s + 1;
+        long v = 0;
+        if (*s != '{' || *q < '1' || *q > '9')
+            continue;
+        while (*q >= '0' && *q <= '9' && v < 100000)
+            v = v * 10 + (*q++ - '0');
+        if (!strncmp(q, "}", 1) || !strncmp(q, ".}", 2) || !strncmp(q, "/}", 2) || !strncmp(q, "//}", 3) ||
+            !strncmp(q, "/.}", 3))
+            maxn = v > maxn ? (int)v : maxn;
+    }
     char **tw = NULL, err[256];
     int ntw = 0;
     int te = aie_batch_split(tmpl, strlen(tmpl), &tw, &ntw, err, sizeof(err));
@@ -149,7 +162,7 @@ static int jobfile_template(const char *text, size_t len, int shell)
     int e = aie_batch_template(l, tmpl, args, nargs, err, sizeof(err));
     if (e == AIE_ENOMEM)
         goto done;
-    if ((e == 0) != (te == 0 && ntw > 0)) { /* the template splits the same way */
+    if ((e == 0) != (te == 0 && ntw > 0 && maxn <= 1)) { /* the template splits the same way */
         bad = 1;
         goto done;
     }
@@ -163,13 +176,15 @@ static int jobfile_template(const char *text, size_t len, int shell)
     for (int k = 0; k < ntw; k++)
         for (const char *s = tw[k]; *s; s++)
             any |= !strncmp(s, "{}", 2) || !strncmp(s, "{.}", 3) || !strncmp(s, "{/}", 3) ||
-                   !strncmp(s, "{//}", 4) || !strncmp(s, "{/.}", 4) || !strncmp(s, "{#}", 3);
+                   !strncmp(s, "{//}", 4) || !strncmp(s, "{/.}", 4) || !strncmp(s, "{#}", 3) ||
+                   !strncmp(s, "{1}", 3) || !strncmp(s, "{1.}", 4) || !strncmp(s, "{1/}", 4) ||
+                   !strncmp(s, "{1//}", 5) || !strncmp(s, "{1/.}", 5);
     for (int a = 0; a < nargs && !bad; a++) {
         const AieBatchJob *j = &l->jobs[a];
         if (j->line != a + 1 || j->argc != ntw + !any)
             bad = 1;
         for (int k = 0; k < ntw && !bad; k++) {
-            if (!strcmp(tw[k], "{}"))
+            if (!strcmp(tw[k], "{}") || !strcmp(tw[k], "{1}"))
                 bad = strcmp(j->argv[k], args[a]) != 0;
             else if (!strchr(tw[k], '{'))
                 bad = strcmp(j->argv[k], tw[k]) != 0;

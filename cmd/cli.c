@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -748,12 +749,61 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     return o;
 }
 
+/* The process's peak address-space size in bytes (VmPeak), 0 if unknown. */
+static unsigned long long vm_peak(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmPeak: %llu kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib << 10;
+}
+
+/* A failure under a finite address-space limit (ulimit -v) that the run came
+ * close to is memory running out, whatever the library called it (x264
+ * reports a failed malloc as "Generic error in an external library"): say
+ * so, with the limit and what would need less. */
+static void explain_memory(const Cli *c, int err, char *msg, size_t msglen)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    unsigned long long peak = vm_peak(), lim = rl.rlim_cur;
+    if (err != AIE_ENOMEM && peak < lim / 100 * 85)
+        return;
+    /* what needs less, most effective first (measured in aie.7, MEMORY) */
+    char less[160] = "";
+    int threads = c->threads ? c->threads : aie_cpu_count(), max_mem = 0;
+    for (const CliOpt *o = c->opts; o && o->long_name; o++)
+        max_mem |= !strcmp(o->long_name, "max-mem");
+    if (c->features & CLI_ENCODE)
+        snprintf(less + strlen(less), sizeof(less) - strlen(less), "%sa faster --preset (the encoder's lookahead)",
+                 less[0] ? ", " : "");
+    if (threads > 1)
+        snprintf(less + strlen(less), sizeof(less) - strlen(less), "%s-j 1 (this run had -j %d)",
+                 less[0] ? ", " : "", threads);
+    if (max_mem)
+        snprintf(less + strlen(less), sizeof(less) - strlen(less), "%s--max-mem (CNN tiles)", less[0] ? ", " : "");
+    size_t at = strlen(msg);
+    snprintf(msg + at, msglen - at,
+             " (%sthe run reached %llu MiB of its %llu MiB address-space limit, ulimit -v %llu: "
+             "raise the limit%s%s)",
+             err == AIE_ENOMEM ? "" : "memory ran out: ", peak >> 20, lim >> 20, lim >> 10,
+             less[0] ? "; needing less: " : "", less);
+}
+
 void cli_finish(Cli *c, AieMetrics *m, const AieRunInfo *ri, const AiePipelineStats *st, int err,
                 char *msg, size_t msglen, const char *quality_json)
 {
     if (err) {
         if (!msg[0])
             snprintf(msg, msglen, "%s: %s", c->input, aie_strerror(err));
+        if (err != AIE_ECANCELLED && err != AIE_EPIPE)
+            explain_memory(c, err, msg, msglen);
         /* a closed stdout pipe and a signal end the run quietly */
         if (err != AIE_ECANCELLED && err != AIE_EPIPE)
             cli_error(c, "%s", msg);

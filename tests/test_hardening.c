@@ -1018,6 +1018,44 @@ static void test_small_ulimit(void)
     }
 }
 
+/* A run that outgrows ulimit -v says memory ran out, with the limit and what
+ * needs less, whatever the library called it (x264 reports its failed
+ * malloc as "Generic error in an external library"). x264 prints a line of
+ * its own that no log callback reaches; ours is the last one. */
+static void test_ulimit_names_memory(void)
+{
+    NEED_MEDIA("hardening ulimit_names_memory");
+    if (sanitizer()) {
+        tests_skip("hardening ulimit_names_memory", "ulimit -v and a sanitizer's shadow memory do not mix");
+        return;
+    }
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "%s/aie-upscale -q -s 2 -m lanczos -j 2 -i small.y4m -o tiny.mp4", bin);
+    long base = min_vmem(cmd);
+    CU_ASSERT_FATAL(base > 0);
+    /* 1080p to 4K in x264 needs well over a GiB more than a tiny run */
+    int rc = sh("ulimit -v %ld; %s/aie-upscale -s 2 -m lanczos -j 2 --metrics lim.jsonl -i hd.y4m -o lim.mp4 "
+                "2>&1 >/dev/null", base + (300 << 10), bin);
+    CU_ASSERT_EQUAL(rc, 1);
+    const char *last = out + strlen(out);
+    while (last > out && last[-1] == '\n')
+        last--;
+    while (last > out && last[-1] != '\n')
+        last--;
+    if (!strstr(last, "address-space limit"))
+        fprintf(stderr, "\n  want the memory explained: %s", out);
+    CU_ASSERT(!strncmp(last, "aie-upscale: ", 13));
+    CU_ASSERT_PTR_NOT_NULL(strstr(last, "address-space limit, ulimit -v"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(last, "raise the limit; needing less: a faster --preset"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(last, "-j 1 (this run had -j 2)"));
+    for (const char *p = out; p < last; p = strchr(p, '\n') + 1) /* nothing else of ours */
+        CU_ASSERT(strncmp(p, "aie-", 4) != 0);
+    CU_ASSERT(!exists(P("lim.mp4")));
+    CU_ASSERT_EQUAL(temps_in(dir), 0);
+    /* the run record says the same */
+    CU_ASSERT_EQUAL(sh("grep '\"run_end\"' lim.jsonl | grep -q 'address-space limit'"), 0);
+}
+
 /* -m cnn: a tile that does not fit is halved until it does, and the output is
  * the same as with a small tile from the start. */
 static void test_cnn_halves_tiles(void)
@@ -1178,6 +1216,7 @@ int test_hardening_register(void)
         !CU_add_test(s, "stdout_closed", test_stdout_closed) || !CU_add_test(s, "eintr", test_eintr) ||
         !CU_add_test(s, "kill_tools", test_kill_tools) || !CU_add_test(s, "kill_batch", test_kill_batch) ||
         !CU_add_test(s, "bombs", test_bombs) || !CU_add_test(s, "small_ulimit", test_small_ulimit) ||
+        !CU_add_test(s, "ulimit_names_memory", test_ulimit_names_memory) ||
         !CU_add_test(s, "cnn_halves_tiles", test_cnn_halves_tiles) ||
         !CU_add_test(s, "metrics_writers", test_metrics_writers))
         return -1;

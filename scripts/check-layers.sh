@@ -36,7 +36,7 @@ owner() {
     cpu | filter)           echo dsp ;;
     fs)                     echo fs ;;
     io)                     echo io ;;
-    nn)                     echo nn ;;
+    nn | nn_train)          echo nn ;;
     scale | raisr | sr_cnn | upscale) echo sr ;;
     motion | interp)        echo motion ;;
     look | keyframe)        echo look ;;

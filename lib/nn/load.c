@@ -191,7 +191,9 @@ static int load_text(AieNnModel **out, const char *path, const char *text, size_
     const char *p = text;
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
-    if (ends_with(path, ".bin")) {
+    if (len >= 6 && !memcmp(text, "AIENET", 6)) {
+        e = aie_nn_load_aienet(&g, path, text, len, err, errlen);
+    } else if (ends_with(path, ".bin")) {
         e = AIE_EMODEL;
         snprintf(err, errlen, "%s: an ncnn weight file: give the .param next to it", path);
     } else if (ends_with(path, ".param") || !strncmp(p, "7767517", 7)) {

@@ -1,20 +1,41 @@
-/* aie-train: learn a RAISR filter bank for aie-upscale -m raisr from your own
- * images or videos. */
+/* aie-train: learn a RAISR filter bank for aie-upscale -m raisr, or (--net)
+ * a compact CNN upscaler for aie-upscale --model, from your own images or
+ * videos. */
 #include <getopt.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aie/cpu.h"
 #include "aie/fs.h"
 #include "aie/io.h"
+#include "aie/nn_train.h"
 #include "aie/raisr.h"
+#include "aie/sr_cnn.h"
 #include "cli.h"
 
 enum { OPT_LIST = 2000, OPT_BLUR, OPT_NOISE, OPT_SEED, OPT_KERNEL, OPT_STEP, OPT_EVERY, OPT_MAX_FRAMES,
-       OPT_LAMBDA, OPT_MIN_SAMPLES, OPT_DESC, OPT_BINS, OPT_STHR, OPT_CTHR, OPT_NOSYM, OPT_FITCLAMPED };
+       OPT_LAMBDA, OPT_MIN_SAMPLES, OPT_DESC, OPT_BINS, OPT_STHR, OPT_CTHR, OPT_NOSYM, OPT_FITCLAMPED,
+       OPT_NET, OPT_PATCH, OPT_BATCH, OPT_LR, OPT_ITERS, OPT_LOSS, OPT_BUDGET, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME,
+       OPT_VAL_EVERY, OPT_VAL_STEPS };
+
+/* --net: the CNN options */
+typedef struct NetOpts {
+    const char *arch;
+    int patch, batch, loss;
+    double lr;
+    int64_t iters;
+    double budget_min;        /* 0 = none */
+    const char *ckpt;         /* NULL: OUTPUT.ckpt */
+    double ckpt_every_min;    /* 0 = never */
+    const char *resume;
+    int val_every;            /* every Nth image is held out */
+    int val_steps;            /* validate every N steps */
+} NetOpts;
 
 typedef struct Train {
     Cli *cli;
@@ -24,6 +45,8 @@ typedef struct Train {
     int every, max_frames;
     int nsthr, ncthr;     /* thresholds given */
     AieFileList in; /* inputs, in order */
+    NetOpts net;
+    int seed_given;
 } Train;
 
 static const CliOpt opts[] = {
@@ -44,7 +67,19 @@ static const CliOpt opts[] = {
     {OPT_MAX_FRAMES, "max-frames", "N", "videos: at most N frames from each file (0 = no limit)", "0"},
     {OPT_LAMBDA, "lambda", "L", "ridge regularisation, relative to the data", "0.00001"},
     {OPT_MIN_SAMPLES, "min-samples", "N", "buckets with fewer samples use the per-phase filter", "20"},
-    {OPT_DESC, "desc", "TEXT", "description stored in the bank", "the inputs and degradation"},
+    {OPT_DESC, "desc", "TEXT", "description stored in the bank or network", "the inputs and degradation"},
+    {OPT_NET, "net", "ARCH", "train a CNN instead of a bank: c32x8 (quality), c16x4 (fast), any c<C>x<L>[r]", NULL},
+    {OPT_PATCH, "patch", "N", "--net: low-resolution patch side", "48"},
+    {OPT_BATCH, "batch", "N", "--net: patches per step", "16"},
+    {OPT_LR, "lr", "RATE", "--net: peak learning rate of Adam (cosine schedule down to 2% of it)", "0.001"},
+    {OPT_ITERS, "iters", "N", "--net: steps (the schedule's length)", "100000, or what --time-budget allows"},
+    {OPT_LOSS, "loss", "l1|l2", "--net: loss", "l1"},
+    {OPT_BUDGET, "time-budget", "MIN", "--net: stop after MIN minutes with the best weights", "none"},
+    {OPT_CKPT, "checkpoint", "FILE", "--net: checkpoint file", "OUTPUT.ckpt"},
+    {OPT_CKPT_EVERY, "checkpoint-every", "MIN", "--net: write the checkpoint every MIN minutes (0 = never)", "10"},
+    {OPT_RESUME, "resume", "CHECKPOINT", "--net: continue from a checkpoint (its architecture and settings)", NULL},
+    {OPT_VAL_EVERY, "val-every", "N", "--net: hold out every Nth image for validation", "10"},
+    {OPT_VAL_STEPS, "val-steps", "N", "--net: validate every N steps", "250"},
     {0},
 };
 
@@ -58,7 +93,23 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_LIST: t->list = arg; return 0;
     case OPT_BLUR: t->p.blur = cli_double(c, "--blur", arg, 0, 10); return 0;
     case OPT_NOISE: t->p.noise = cli_double(c, "--noise", arg, 0, 100); return 0;
-    case OPT_SEED: t->p.seed = (uint64_t)cli_int(c, "--seed", arg, 0, INT_MAX); return 0;
+    case OPT_SEED: t->p.seed = (uint64_t)cli_int(c, "--seed", arg, 0, INT_MAX); t->seed_given = 1; return 0;
+    case OPT_NET: t->net.arch = arg; return 0;
+    case OPT_PATCH: t->net.patch = cli_int(c, "--patch", arg, 8, 256); return 0;
+    case OPT_BATCH: t->net.batch = cli_int(c, "--batch", arg, 1, 256); return 0;
+    case OPT_LR: t->net.lr = cli_double(c, "--lr", arg, 1e-7, 1e12); return 0;
+    case OPT_ITERS: t->net.iters = cli_int(c, "--iters", arg, 1, INT_MAX); return 0;
+    case OPT_LOSS:
+        if (strcmp(arg, "l1") && strcmp(arg, "l2"))
+            cli_usage(c, "--loss: expected l1 or l2, not '%s'", arg);
+        t->net.loss = !strcmp(arg, "l2") ? AIE_NNT_L2 : AIE_NNT_L1;
+        return 0;
+    case OPT_BUDGET: t->net.budget_min = cli_double(c, "--time-budget", arg, 0.01, 1e6); return 0;
+    case OPT_CKPT: t->net.ckpt = arg; return 0;
+    case OPT_CKPT_EVERY: t->net.ckpt_every_min = cli_double(c, "--checkpoint-every", arg, 0, 1e6); return 0;
+    case OPT_RESUME: t->net.resume = arg; return 0;
+    case OPT_VAL_EVERY: t->net.val_every = cli_int(c, "--val-every", arg, 2, 1000000); return 0;
+    case OPT_VAL_STEPS: t->net.val_steps = cli_int(c, "--val-steps", arg, 1, INT_MAX); return 0;
     case OPT_KERNEL:
         t->p.k = cli_int(c, "--kernel", arg, 3, 7);
         if (!(t->p.k & 1))
@@ -151,6 +202,233 @@ static int read_list(Train *t, const char *list)
     return e;
 }
 
+static void hms(char *b, size_t n, double s)
+{
+    long v = s > 0 && s < 1e9 ? (long)(s + 0.5) : 0;
+    if (v >= 3600)
+        snprintf(b, n, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
+    else
+        snprintf(b, n, "%ld:%02ld", v / 60, v % 60);
+}
+
+/* Read the inputs (every Nth frame of videos) into the trainer. */
+static int net_inputs(Train *t, AieNnTrainer *tr, AiePool *pool, int64_t *images)
+{
+    Cli *cli = t->cli;
+    const AieNntParams *np = aie_nnt_params(tr);
+    AieCnnTrainDegrade d = {.blur = t->p.blur, .noise = t->p.noise, .seed = t->p.seed};
+    char err[AIE_ERRBUF_SIZE] = "";
+    int e = 0;
+    for (int i = 0; !e && i < t->in.n; i++) {
+        AieReaderOpts ro = {.last = -1, .no_audio = 1, .cancel = &cli->cancel};
+        AieReader *rd = NULL;
+        if ((e = aie_reader_open(&rd, t->in.files[i], &ro, err, sizeof(err)))) {
+            cli_error(cli, "%s", err);
+            break;
+        }
+        int64_t n = 0, used = 0;
+        for (;;) {
+            AieFrame *f = NULL;
+            int re = aie_reader_read(rd, &f);
+            if (re == AIE_EOF)
+                break;
+            if (re) {
+                cli_error(cli, "%s: %s", t->in.files[i], aie_strerror(re));
+                e = re;
+                break;
+            }
+            if (n++ % t->every == 0) {
+                const int val = *images % t->net.val_every == t->net.val_every - 1;
+                int ae = aie_cnn_train_add(tr, f, &d, *images, val, cli->cpu_flags, pool);
+                if (ae == AIE_EINVAL) {
+                    const int m = np->patch * np->arch.scale;
+                    cli_error(cli, "%s: %dx%d is smaller than one %dx%d training patch at %dx (--patch %d)",
+                              t->in.files[i], f->width, f->height, m, m, np->arch.scale, np->patch);
+                    e = ae;
+                } else if (ae) {
+                    cli_error(cli, "%s: %s", t->in.files[i], aie_strerror(ae));
+                    e = ae;
+                }
+                (*images)++;
+                used++;
+            }
+            aie_frame_unref(&f);
+            if (e || (t->max_frames && used >= t->max_frames) || cli_signal(cli))
+                break;
+        }
+        aie_reader_close(&rd);
+        if (!e && cli_signal(cli))
+            e = AIE_ECANCELLED;
+        if (!e && cli->verbose)
+            cli_info(cli, "%s: %lld frame%s", t->in.files[i], (long long)used, used == 1 ? "" : "s");
+    }
+    return e;
+}
+
+static int run_net(Train *t, AiePool *pool, int threads)
+{
+    Cli *cli = t->cli;
+    NetOpts *no = &t->net;
+    char err[AIE_ERRBUF_SIZE + 4096] = "", ckpath[4096];
+    AieNntParams p = {.patch = no->patch, .batch = no->batch, .loss = no->loss, .lr = no->lr, .iters = no->iters,
+                      .seed = t->p.seed, .cpu_flags = cli->cpu_flags, .threads = threads + 1};
+    if (aie_nnt_arch_parse(&p.arch, no->arch ? no->arch : "c32x8", t->p.scale))
+        cli_usage(cli, "--net: expected c<C>x<L> or c<C>x<L>r (C 4..128 channels, L 1..24 layers), such as c32x8, "
+                       "not '%s'", no->arch);
+    if (no->ckpt)
+        snprintf(ckpath, sizeof(ckpath), "%s", no->ckpt);
+    else
+        snprintf(ckpath, sizeof(ckpath), "%s.ckpt", t->output);
+    if (!strcmp(ckpath, t->output))
+        cli_usage(cli, "--checkpoint: the checkpoint cannot be the output");
+    const long long t0 = aie_time_us();
+    AieNnTrainer *tr = NULL;
+    int e = aie_nnt_create(&tr, &p, err, sizeof(err));
+    if (e) {
+        cli_error(cli, "cannot set up training: %s", err);
+        return e;
+    }
+    if (no->resume && (e = aie_nnt_resume(tr, no->resume, no->arch != NULL, err, sizeof(err)))) {
+        cli_error(cli, "%s", err);
+        goto done;
+    }
+    const AieNntParams *tp = aie_nnt_params(tr);
+    int64_t images = 0;
+    if ((e = net_inputs(t, tr, pool, &images)))
+        goto done;
+    int ntrain, nval;
+    aie_nnt_pairs(tr, &ntrain, &nval);
+    if (!nval && ntrain >= 2) {
+        aie_nnt_hold_out(tr, ntrain - 1);
+        aie_nnt_pairs(tr, &ntrain, &nval);
+    }
+    if (!ntrain || !nval) {
+        cli_error(cli, "%lld image%s: --net needs at least 2 (one is held out for validation)", (long long)images,
+                  images == 1 ? "" : "s");
+        e = AIE_EINVAL;
+        goto done;
+    }
+    const double budget_us = no->budget_min * 60e6;
+    const long long t_train = aie_time_us();
+    int64_t iters = tp->iters;
+    const int iters_given = no->iters || no->resume;
+    const int tty = cli->progress && isatty(STDERR_FILENO);
+    double loss = 0, loss_avg = 0, pn = 0, pb = 0, last_gain = NAN;
+    long long last_ck = aie_time_us();
+    if (cli->verbose)
+        cli_info(cli, "%s at %dx: %zu parameters, %.0f multiply-adds per output pixel; %d training and %d validation "
+                      "images; batch %d of %dx%d patches",
+                 tp->arch.name, tp->arch.scale, aie_nnt_arch_params(&tp->arch), aie_nnt_arch_macs(&tp->arch), ntrain,
+                 nval, tp->batch, tp->patch, tp->patch);
+    int64_t start = aie_nnt_iteration(tr), timed = 0;
+    while (aie_nnt_iteration(tr) < iters) {
+        if (cli_signal(cli)) {
+            e = AIE_ECANCELLED;
+            break;
+        }
+        const long long now = aie_time_us();
+        const int64_t it = aie_nnt_iteration(tr);
+        if (budget_us > 0 && it > start) {
+            /* keep room for the last validation and the save */
+            const double per = (double)(now - t_train) / (double)(it - start);
+            if ((double)(now - t0) + per * 2 + 2e6 >= budget_us)
+                break;
+            if (!iters_given && it - start == 20 && !timed) {
+                /* the schedule spans what the budget allows */
+                const double left = budget_us - (double)(now - t0);
+                iters = it + (int64_t)(left / per * 0.97);
+                if (iters < it + 1)
+                    iters = it + 1;
+                aie_nnt_set_iters(tr, iters);
+                timed = 1;
+            }
+        }
+        e = aie_nnt_step(tr, pool, &loss);
+        if (e == AIE_ENONFINITE) {
+            int ce = 0;
+            char cerr[AIE_ERRBUF_SIZE + 4096] = "";
+            if (no->ckpt_every_min > 0 && it > start)
+                ce = aie_nnt_save_checkpoint(tr, ckpath, cerr, sizeof(cerr));
+            if (tty)
+                fputc('\n', stderr);
+            cli_error(cli, "the loss or a gradient became NaN or infinite at step %lld (batch %lld); %s",
+                      (long long)it + 1, (long long)it + 1,
+                      no->ckpt_every_min > 0 && it > start && !ce ? "the last good weights are in the checkpoint"
+                                                                   : "nothing written (try a lower --lr)");
+            if (ce)
+                cli_error(cli, "%s", cerr);
+            goto done;
+        }
+        if (e) {
+            cli_error(cli, "training step: %s", aie_strerror(e));
+            goto done;
+        }
+        loss_avg = it == start ? loss : 0.98 * loss_avg + 0.02 * loss;
+        const int64_t done_it = aie_nnt_iteration(tr);
+        if (done_it % no->val_steps == 0 || done_it == iters) {
+            if ((e = aie_nnt_validate(tr, pool, &pn, &pb))) {
+                cli_error(cli, "validation: %s", aie_strerror(e));
+                goto done;
+            }
+            last_gain = pn - pb;
+            if (cli->verbose && !tty)
+                cli_info(cli, "step %lld  loss %.5f  validation %+.3f dB over bicubic (%.2f dB)  %.1f min",
+                         (long long)done_it, loss_avg, last_gain, pn, (double)(aie_time_us() - t0) / 60e6);
+        }
+        const long long now2 = aie_time_us();
+        if (no->ckpt_every_min > 0 && (double)(now2 - last_ck) >= no->ckpt_every_min * 60e6) {
+            if ((e = aie_nnt_save_checkpoint(tr, ckpath, err, sizeof(err)))) {
+                cli_error(cli, "%s", err);
+                goto done;
+            }
+            last_ck = now2;
+        }
+        if (tty && (done_it % 5 == 0 || done_it == iters)) {
+            const double el = (double)(now2 - t_train) / 1e6, rate = (double)(done_it - start) / (el > 0 ? el : 1);
+            char eta[32], g[32] = "  -";
+            hms(eta, sizeof(eta), (double)(iters - done_it) / (rate > 0 ? rate : 1));
+            if (!isnan(last_gain))
+                snprintf(g, sizeof(g), "%+.2f dB", last_gain);
+            fprintf(stderr, "\rstep %lld/%lld (%.1f%%)  loss %.5f  val %s  %.1f patches/s  eta %s   ", (long long)done_it,
+                    (long long)iters, 100.0 * (double)done_it / (double)iters, loss_avg, g, rate * tp->batch, eta);
+        }
+    }
+    if (tty)
+        fputc('\n', stderr);
+    if (e == AIE_ECANCELLED) {
+        if (no->ckpt_every_min > 0 && aie_nnt_iteration(tr) > start &&
+            !aie_nnt_save_checkpoint(tr, ckpath, err, sizeof(err)))
+            cli_info(cli, "stopped at step %lld: checkpoint %s", (long long)aie_nnt_iteration(tr), ckpath);
+        goto done;
+    }
+    if ((e = aie_nnt_validate(tr, pool, &pn, &pb))) {
+        cli_error(cli, "validation: %s", aie_strerror(e));
+        goto done;
+    }
+    int64_t best_it;
+    const double best = aie_nnt_best_gain(tr, &best_it);
+    if (!t->p.desc[0] || !strncmp(t->p.desc, "aie-train ", 10))
+        snprintf(t->p.desc, sizeof(t->p.desc), "aie-train %s --net %s: %lld images, blur %g, noise %g, seed %llu, "
+                 "%lld steps", AIE_VERSION, tp->arch.name, (long long)images, t->p.blur, t->p.noise,
+                 (unsigned long long)tp->seed, (long long)aie_nnt_iteration(tr));
+    if ((e = aie_nnt_save(tr, t->output, 1, t->p.desc, err, sizeof(err)))) {
+        cli_error(cli, "%s", err);
+        goto done;
+    }
+    if (no->ckpt_every_min > 0 && (e = aie_nnt_save_checkpoint(tr, ckpath, err, sizeof(err)))) {
+        cli_error(cli, "%s", err);
+        goto done;
+    }
+    if (!cli->quiet)
+        fprintf(stderr, "%s: %s: %s %dx network, %lld steps, validation %+.3f dB over bicubic (best, step %lld; "
+                        "now %+.3f), %.0f multiply-adds per output pixel, %.1f min\n",
+                cli->tool, t->output, tp->arch.name, tp->arch.scale, (long long)aie_nnt_iteration(tr), best,
+                (long long)best_it, pn - pb, aie_nnt_arch_macs(&tp->arch), (double)(aie_time_us() - t0) / 60e6);
+done:
+    aie_nnt_free(&tr);
+    return e;
+}
+
 int main(int argc, char **argv)
 {
     static Cli cli;
@@ -159,12 +437,22 @@ int main(int argc, char **argv)
     t.p.scale = 2;
     t.p.seed = 1;
     t.every = 10;
-    cli = (Cli){.tool = "aie-train", .usage_args = "-s SCALE -o BANK (DIR|FILE)... [--list FILE]", .features = CLI_THREADS | CLI_CPU,
-                .opts = opts, .handle = handle, .tool_ctx = &t,
-                .purpose = "Learn a RAISR filter bank (aie-upscale -m raisr) from images or videos."};
+    t.net.ckpt_every_min = 10;
+    t.net.val_every = 10;
+    t.net.val_steps = 250;
+    t.net.loss = AIE_NNT_L1;
+    cli = (Cli){.tool = "aie-train", .usage_args = "-s SCALE -o BANK|NET [--net ARCH] (DIR|FILE)... [--list FILE]",
+                .features = CLI_THREADS | CLI_CPU | CLI_PROGRESS, .opts = opts, .handle = handle, .tool_ctx = &t,
+                .purpose = "Learn a RAISR filter bank (aie-upscale -m raisr), or with --net a CNN upscaler "
+                           "(aie-upscale --model), from images or videos."};
     cli_parse(&cli, argc, argv);
     if (!t.output)
         cli_usage(&cli, "no output: give -o BANK");
+    const int net = t.net.arch || t.net.resume;
+    if (!net && (t.net.patch || t.net.batch || t.net.lr > 0 || t.net.iters || t.net.budget_min > 0 || t.net.ckpt))
+        cli_usage(&cli, "--patch, --batch, --lr, --iters, --time-budget and --checkpoint apply to --net");
+    if (t.net.resume && t.output && !strcmp(t.net.resume, t.output))
+        cli_usage(&cli, "--resume: the checkpoint cannot be the output");
     if ((t.nsthr || t.ncthr) && (t.nsthr + 1 != (t.p.nstrength ? t.p.nstrength : 3) ||
                                  t.ncthr + 1 != (t.p.ncoherence ? t.p.ncoherence : 3)))
         cli_usage(&cli, "--strength-thr and --coherence-thr: give both, one threshold fewer than the --bins");
@@ -200,6 +488,13 @@ int main(int argc, char **argv)
     int64_t images = 0;
     if (!e && (e = aie_pool_create(&pool, threads)))
         cli_error(&cli, "cannot start %d threads: %s", threads, aie_strerror(e));
+    if (net) {
+        if (!e)
+            e = run_net(&t, pool, threads);
+        aie_pool_destroy(&pool);
+        aie_file_list_free(&t.in);
+        return cli_exit_code(&cli, e);
+    }
     if (!e && (e = aie_raisr_train_create(&tr, &t.p, threads + 1, cli.cpu_flags, err, sizeof(err))))
         cli_error(&cli, "%s", err);
     for (int i = 0; !e && i < t.in.n; i++) {

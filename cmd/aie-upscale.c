@@ -108,13 +108,16 @@ static int list_models(const Cli *c)
         char g[32];
         snprintf(g, sizeof(g), e->bank ? "%13.2f" : "%13.1f", e->gflop_per_mpixel);
         if (e->bank && !e->damaged && (!found++ || !banks))
-            printf("%s%-24s %5s  %-9s  %13s  %-12s  %s\n", found > 1 ? "\n" : "", "NAME", "SCALE", "CONTENT",
-                   "GFLOP/MPIXEL", "LICENCE", "FILE");
+            printf("%s%-24s %5s  %-9s  %13s  %10s  %-12s  %s\n", found > 1 ? "\n" : "", "NAME", "SCALE", "CONTENT",
+                   "GFLOP/MPIXEL", "MACS/PIXEL", "LICENCE", "FILE");
         else if (!e->bank && !found++)
-            printf("%-24s %5s  %-9s  %13s  %-12s  %s\n", "NAME", "SCALE", "CONTENT", "GFLOP/MPIXEL", "LICENCE",
-                   "FILE");
+            printf("%-24s %5s  %-9s  %13s  %10s  %-12s  %s\n", "NAME", "SCALE", "CONTENT", "GFLOP/MPIXEL", "MACS/PIXEL",
+                   "LICENCE", "FILE");
         banks += e->bank && !e->damaged;
-        printf("%-24s %4dx  %-9s  %13s  %-12s  %s\n", e->name, e->scale, e->content, e->damaged ? "damaged" : g,
+        char macs[32];
+        snprintf(macs, sizeof(macs), "%10.0f", e->macs_per_pixel);
+        printf("%-24s %4dx  %-9s  %13s  %10s  %-12s  %s\n", e->name, e->scale, e->content, e->damaged ? "damaged" : g,
+               e->damaged ? "-" : macs,
                e->licence, e->file);
         if (e->damaged)
             cli_warn(c, "%s", e->error);
@@ -279,7 +282,7 @@ int main(int argc, char **argv)
     if (p->method != AIE_UPSCALE_CNN && p->method != AIE_UPSCALE_AUTO && (p->tile || p->max_mem))
         cli_usage(&cli, "--tile and --max-mem go with -m cnn (or -m auto)");
     const int model_is_path = u.model_arg && (strchr(u.model_arg, '/') || strstr(u.model_arg, ".json") ||
-                                              strstr(u.model_arg, ".param"));
+                                              strstr(u.model_arg, ".param") || strstr(u.model_arg, ".aienet"));
     if (u.model_arg && !model_is_path && !aie_cnn_model_desc(u.model_arg))
         cli_usage(&cli, "--model: unknown model '%s' (see --list-models, or give a file)", u.model_arg);
     model_path_init(&u.mp);

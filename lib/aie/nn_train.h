@@ -99,6 +99,8 @@ void aie_nnt_free(AieNnTrainer **t);
  * both planar RGB, plane after plane, rows packed. validation: hold it out
  * for aie_nnt_validate(). AIE_EINVAL when lr is smaller than a patch. */
 int aie_nnt_add_pair(AieNnTrainer *t, const uint8_t *lr, int lw, int lh, const uint8_t *hr, int validation);
+/* Make pair i (in the order added) a validation pair. */
+int aie_nnt_hold_out(AieNnTrainer *t, int i);
 /* Pairs added: for training, for validation. */
 void aie_nnt_pairs(const AieNnTrainer *t, int *train, int *val);
 
@@ -115,6 +117,8 @@ int aie_nnt_step(AieNnTrainer *t, AiePool *pool, double *loss);
 int aie_nnt_validate(AieNnTrainer *t, AiePool *pool, double *psnr_net, double *psnr_base);
 
 int64_t aie_nnt_iteration(const AieNnTrainer *t);
+/* Change the length of the cosine schedule (steps). */
+void aie_nnt_set_iters(AieNnTrainer *t, int64_t iters);
 /* Best validation gain (dB over the skip) so far, and its step; -1e9 and -1 before any. */
 double aie_nnt_best_gain(const AieNnTrainer *t, int64_t *iter);
 const AieNntParams *aie_nnt_params(const AieNnTrainer *t);

@@ -22,6 +22,7 @@
 
 #include "aie/frame.h"
 #include "aie/nn.h"
+#include "aie/nn_train.h"
 #include "aie/thread.h"
 
 /* ---- the catalogue ---- */
@@ -56,6 +57,7 @@ typedef struct AieModelEntry {
     const char *content;      /* "photo", "anime", ..., "filters" for a bank */
     const char *licence;      /* "-" for a bank file, "as aie" for a built-in one */
     double gflop_per_mpixel;  /* compute per output megapixel */
+    double macs_per_pixel;    /* multiply-adds per output pixel (convolutions; a bank's filter taps) */
     char file[4096];          /* the file, "(built-in)" for an embedded bank */
     char error[512];
 } AieModelEntry;
@@ -103,5 +105,21 @@ int aie_cnn_tile(const AieCnnUpscaler *u);
 int aie_cnn_halvings(const AieCnnUpscaler *u);
 
 void aie_cnn_free(AieCnnUpscaler **u);
+
+/* ---- training pairs for aie/nn_train.h (lib/sr/cnn_train.c) ---- */
+
+typedef struct AieCnnTrainDegrade {
+    double blur;    /* Gaussian sigma (HR pixels) before the bicubic downscale, 0 = none (at most 10) */
+    double noise;   /* Gaussian noise sigma (8-bit units) added to the LR image, 0 = none */
+    uint64_t seed;  /* of the noise (with index) */
+} AieCnnTrainDegrade;
+
+/* Add frame f (any layout and depth; cropped to a multiple of the scale) as
+ * a training or validation pair of t: its 8-bit RGB is the target, the
+ * degraded bicubic downscale the input. index numbers the frames in input
+ * order (it seeds the noise). AIE_EINVAL when the downscale is smaller
+ * than a patch. */
+int aie_cnn_train_add(AieNnTrainer *t, const AieFrame *f, const AieCnnTrainDegrade *d, int64_t index,
+                      int validation, unsigned cpu_flags, AiePool *pool);
 
 #endif /* AIE_SR_CNN_H */

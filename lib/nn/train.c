@@ -386,6 +386,7 @@ int aie_nnt_create(AieNnTrainer **out, const AieNntParams *p, char *err, size_t 
 
 const AieNntParams *aie_nnt_params(const AieNnTrainer *t) { return &t->p; }
 int64_t aie_nnt_iteration(const AieNnTrainer *t) { return t->iter; }
+void aie_nnt_set_iters(AieNnTrainer *t, int64_t iters) { t->p.iters = iters > 0 ? iters : 1; }
 double aie_nnt_best_gain(const AieNnTrainer *t, int64_t *iter)
 {
     if (iter)
@@ -426,6 +427,19 @@ int aie_nnt_add_pair(AieNnTrainer *t, const uint8_t *lr, int lw, int lh, const u
     else
         t->ntrain++;
     t->val_ready = 0;
+    return 0;
+}
+
+int aie_nnt_hold_out(AieNnTrainer *t, int i)
+{
+    if (i < 0 || i >= t->npairs)
+        return AIE_EINVAL;
+    if (!t->pairs[i].val) {
+        t->pairs[i].val = 1;
+        t->ntrain--;
+        t->nval++;
+        t->val_ready = 0;
+    }
     return 0;
 }
 

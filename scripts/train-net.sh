@@ -1,0 +1,47 @@
+#!/bin/sh
+# make net: train aie's default CNN upscalers (aie-train --net, aie-upscale
+# --model aie-ARCH-x2) on the development photos, the largest picture of
+# every wallpaper in plasma-workspace-wallpapers (scripts/fetch-devdata.sh,
+# pinned by sha256; every 10th is held out for validation). The benchmark
+# photos (mate-backgrounds) are never used here.
+#
+# Deterministic: a fixed seed and a fixed number of steps per network, so
+# the same inputs give the same bytes on any thread count; --time-budget is
+# only a safety stop (the script says when it cut a run short, which makes
+# that run depend on the machine's speed). Checkpoints every 5 minutes; a
+# run that finds its checkpoint resumes from it, bit for bit.
+#
+# usage: scripts/train-net.sh [ARCH:STEPS:MINUTES...]
+#   default: c32x8:20000:62 c16x4:30000:25
+#   AIE_BIN: the built tools; AIE_NET_OUT: output directory (.cache/net)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin=${AIE_BIN:-$top/build}
+out=${AIE_NET_OUT:-$top/.cache/net}
+data=$("$top/scripts/fetch-devdata.sh")
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+for d in "$data"/usr/share/wallpapers/*/; do
+    f=$(ls -S "$d"contents/images/* 2>/dev/null | head -1 || true)
+    [ -n "$f" ] && echo "$f"
+done | LC_ALL=C sort > "$list"
+echo "train-net: $(wc -l < "$list") wallpapers from plasma-workspace-wallpapers"
+mkdir -p "$out"
+for spec in ${*:-c32x8:20000:62 c16x4:30000:25}; do
+    arch=${spec%%:*}
+    rest=${spec#*:}
+    steps=${rest%%:*}
+    min=${rest#*:}
+    ck="$out/$arch-x2.ckpt"
+    set --
+    [ -f "$ck" ] && set -- --resume "$ck"
+    t0=$(date +%s)
+    nice "$bin/aie-train" --net "$arch" -s 2 --seed 1 --iters "$steps" --time-budget "$min" \
+        --checkpoint "$ck" --checkpoint-every 5 -v "$@" \
+        --desc "aie default 2x $arch: plasma-workspace-wallpapers 5.27.5 (largest picture of each), bicubic degradation, $steps steps" \
+        -o "$out/$arch-x2.aienet" --list "$list" 2>&1 | tee "$out/$arch-x2.log"
+    t1=$(date +%s)
+    grep -q " $steps steps," "$out/$arch-x2.log" ||
+        echo "train-net: $arch stopped by the time budget before step $steps: not reproducible"
+    echo "train-net: $arch trained in $((t1 - t0)) s -> $out/$arch-x2.aienet"
+done

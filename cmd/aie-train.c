@@ -73,7 +73,7 @@ static const CliOpt opts[] = {
     {OPT_BATCH, "batch", "N", "--net: patches per step", "16"},
     {OPT_LR, "lr", "RATE", "--net: peak learning rate of Adam (cosine schedule down to 2% of it)", "0.001"},
     {OPT_ITERS, "iters", "N", "--net: steps (the schedule's length)", "100000, or what --time-budget allows"},
-    {OPT_LOSS, "loss", "l1|l2", "--net: loss", "l1"},
+    {OPT_LOSS, "loss", "l1|l2", "--net: loss (L1 tends to stall at the skip alone on smooth pictures)", "l2"},
     {OPT_BUDGET, "time-budget", "MIN", "--net: stop after MIN minutes with the best weights", "none"},
     {OPT_CKPT, "checkpoint", "FILE", "--net: checkpoint file", "OUTPUT.ckpt"},
     {OPT_CKPT_EVERY, "checkpoint-every", "MIN", "--net: write the checkpoint every MIN minutes (0 = never)", "10"},
@@ -442,7 +442,7 @@ int main(int argc, char **argv)
     t.net.ckpt_every_min = 10;
     t.net.val_every = 10;
     t.net.val_steps = 250;
-    t.net.loss = AIE_NNT_L1;
+    t.net.loss = AIE_NNT_L2;
     cli = (Cli){.tool = "aie-train", .usage_args = "-s SCALE -o BANK|NET [--net ARCH] (DIR|FILE)... [--list FILE]",
                 .features = CLI_THREADS | CLI_CPU | CLI_PROGRESS, .opts = opts, .handle = handle, .tool_ctx = &t,
                 .purpose = "Learn a RAISR filter bank (aie-upscale -m raisr), or with --net a CNN upscaler "

@@ -12,7 +12,7 @@
 # run that finds its checkpoint resumes from it, bit for bit.
 #
 # usage: scripts/train-net.sh [ARCH:STEPS:MINUTES...]
-#   default: c32x8:20000:62 c16x4:30000:25
+#   default: c32x8:14000:55 c16x4:24000:20
 #   AIE_BIN: the built tools; AIE_NET_OUT: output directory (.cache/net)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +27,7 @@ for d in "$data"/usr/share/wallpapers/*/; do
 done | LC_ALL=C sort > "$list"
 echo "train-net: $(wc -l < "$list") wallpapers from plasma-workspace-wallpapers"
 mkdir -p "$out"
-for spec in ${*:-c32x8:20000:62 c16x4:30000:25}; do
+for spec in ${*:-c32x8:14000:55 c16x4:24000:20}; do
     arch=${spec%%:*}
     rest=${spec#*:}
     steps=${rest%%:*}

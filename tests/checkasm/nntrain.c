@@ -11,7 +11,11 @@
  *
  * --bench: GFLOP/s of the kernel on the default network's hidden layer
  * (32 -> 32 channels, 3x3, a 48x48 patch), one thread, and the fraction of
- * the FMA peak measured by the conv module's probe at the same level.
+ * the FMA peak measured by the conv module's probe at the same level; then
+ * whole training steps of c32x8 (48x48 patches, batch 16, one thread):
+ * patches per second and the convolution FLOPs of forward + backward
+ * (2 x (forward + weight-gradient + input-gradient multiply-adds)) as a
+ * fraction of that peak.
  */
 #include <math.h>
 #include <stdint.h>
@@ -24,6 +28,7 @@
 #include "checkasm.h"
 #include "dsp/conv.h"
 #include "dsp/nntrain.h"
+#include "aie/nn_train.h"
 
 #define ITERS 150
 #define B AIE_CONV_BLOCK
@@ -162,11 +167,72 @@ static void bench_wgrad(const AieNnTrainDSP *dsp)
     free(gw);
 }
 
+static void bench_step(void)
+{
+    static unsigned benched = ~0u;
+    if (checkasm_cpu_flags() == benched)
+        return;
+    benched = checkasm_cpu_flags();
+    const char *lvl = aie_cpu_name(checkasm_cpu_flags());
+    AieNntParams p = {.patch = 48, .batch = 16, .loss = AIE_NNT_L2, .seed = 1, .cpu_flags = checkasm_cpu_flags(),
+                      .threads = 1};
+    if (aie_nnt_arch_parse(&p.arch, "c32x8", 2))
+        return;
+    AieNnTrainer *t = NULL;
+    char err[256];
+    if (aie_nnt_create(&t, &p, err, sizeof(err)))
+        return;
+    const int lw = 256, lh = 256;
+    uint8_t *lr = malloc(3 * lw * lh), *hr = malloc(12 * lw * lh);
+    if (!lr || !hr)
+        abort();
+    for (int i = 0; i < 3 * lw * lh; i++)
+        lr[i] = (uint8_t)(checkasm_rand() & 255);
+    for (int i = 0; i < 12 * lw * lh; i++)
+        hr[i] = (uint8_t)(checkasm_rand() & 255);
+    aie_nnt_add_pair(t, lr, lw, lh, hr, 0);
+    /* multiply-adds per patch: forward, weight gradient, input gradient (not of the first layer) */
+    double fwd = 0, first = 0;
+    for (int j = 0; j < p.arch.n; j++) {
+        const int cin = j ? p.arch.l[j - 1].cout : 3;
+        const double m = (double)cin * p.arch.l[j].cout * 9 * 48 * 48;
+        fwd += m;
+        if (!j)
+            first = m;
+    }
+    const double flops = 2.0 * (fwd + fwd + fwd - first);
+    AieConvDSP cd;
+    aie_conv_dsp_init(&cd, checkasm_cpu_flags());
+    double loss, peak = 0;
+    aie_nnt_step(t, NULL, &loss); /* warm up */
+    enum { STEPS = 6 };
+    double t0 = cpu_s();
+    for (int i = 0; i < STEPS; i++)
+        aie_nnt_step(t, NULL, &loss);
+    const double sec = cpu_s() - t0, rate = STEPS * 16 / sec;
+    if (cd.fma_probe) {
+        static volatile float sink;
+        double t1 = cpu_s();
+        sink += cd.fma_probe(4000000);
+        peak = (double)cd.fma_flops * 4000000.0 / (cpu_s() - t1) * 1e-9;
+    }
+    printf("   bench %-8s train step c32x8 48x48 x16       %8.1f patches/s  %6.1f GFLOP/s", lvl, rate,
+           rate * flops * 1e-9);
+    if (peak > 0)
+        printf("  %5.1f%% of peak (%.1f GFLOP/s)", 100.0 * rate * flops * 1e-9 / peak, peak);
+    printf("\n");
+    free(lr);
+    free(hr);
+    aie_nnt_free(&t);
+}
+
 void checkasm_check_nntrain(void)
 {
     AieNnTrainDSP dsp;
     aie_nntrain_dsp_init(&dsp, checkasm_cpu_flags());
     check_wgrad(dsp.wgrad);
-    if (checkasm_benchmarking())
+    if (checkasm_benchmarking()) {
         bench_wgrad(&dsp);
+        bench_step();
+    }
 }

@@ -314,7 +314,7 @@ static int run_net(Train *t, AiePool *pool, int threads)
     const long long t_train = aie_time_us();
     int64_t iters = tp->iters;
     const int iters_given = no->iters || no->resume;
-    const int tty = cli->progress && isatty(STDERR_FILENO);
+    const int tty = cli->progress > 0;
     double loss = 0, loss_avg = 0, pn = 0, pb = 0, last_gain = NAN;
     long long last_ck = aie_time_us();
     if (cli->verbose)

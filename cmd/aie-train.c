@@ -21,7 +21,7 @@
 enum { OPT_LIST = 2000, OPT_BLUR, OPT_NOISE, OPT_SEED, OPT_KERNEL, OPT_STEP, OPT_EVERY, OPT_MAX_FRAMES,
        OPT_LAMBDA, OPT_MIN_SAMPLES, OPT_DESC, OPT_BINS, OPT_STHR, OPT_CTHR, OPT_NOSYM, OPT_FITCLAMPED,
        OPT_NET, OPT_PATCH, OPT_BATCH, OPT_LR, OPT_ITERS, OPT_LOSS, OPT_BUDGET, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME,
-       OPT_VAL_EVERY, OPT_VAL_STEPS };
+       OPT_VAL_EVERY, OPT_VAL_STEPS, OPT_VAL_PATCHES, OPT_LAST };
 
 /* --net: the CNN options */
 typedef struct NetOpts {
@@ -35,6 +35,8 @@ typedef struct NetOpts {
     const char *resume;
     int val_every;            /* every Nth image is held out */
     int val_steps;            /* validate every N steps */
+    int val_patches;          /* 0 = the trainer's (or the checkpoint's) */
+    int last;                 /* write the last weights, not the best validated */
 } NetOpts;
 
 typedef struct Train {
@@ -80,6 +82,8 @@ static const CliOpt opts[] = {
     {OPT_RESUME, "resume", "CHECKPOINT", "--net: continue from a checkpoint (its architecture and settings)", NULL},
     {OPT_VAL_EVERY, "val-every", "N", "--net: hold out every Nth image for validation", "10"},
     {OPT_VAL_STEPS, "val-steps", "N", "--net: validate every N steps", "250"},
+    {OPT_VAL_PATCHES, "val-patches", "N", "--net: validation patches (with --resume: a new set, the best so far forgotten)", "256"},
+    {OPT_LAST, "last", NULL, "--net: write the last weights, not the best validated ones", NULL},
     {0},
 };
 
@@ -110,6 +114,8 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_RESUME: t->net.resume = arg; return 0;
     case OPT_VAL_EVERY: t->net.val_every = cli_int(c, "--val-every", arg, 2, 1000000); return 0;
     case OPT_VAL_STEPS: t->net.val_steps = cli_int(c, "--val-steps", arg, 1, INT_MAX); return 0;
+    case OPT_VAL_PATCHES: t->net.val_patches = cli_int(c, "--val-patches", arg, 1, 4096); return 0;
+    case OPT_LAST: t->net.last = 1; return 0;
     case OPT_KERNEL:
         t->p.k = cli_int(c, "--kernel", arg, 3, 7);
         if (!(t->p.k & 1))
@@ -271,7 +277,8 @@ static int run_net(Train *t, AiePool *pool, int threads)
     NetOpts *no = &t->net;
     char err[AIE_ERRBUF_SIZE + 4096] = "", ckpath[4096];
     AieNntParams p = {.patch = no->patch, .batch = no->batch, .loss = no->loss, .lr = no->lr, .iters = no->iters,
-                      .seed = t->p.seed, .cpu_flags = cli->cpu_flags, .threads = threads + 1};
+                      .seed = t->p.seed, .val_patches = no->val_patches, .cpu_flags = cli->cpu_flags,
+                      .threads = threads + 1};
     if (aie_nnt_arch_parse(&p.arch, no->arch ? no->arch : "c32x8", t->p.scale))
         cli_usage(cli, "--net: expected c<C>x<L> or c<C>x<L>r (C 4..128 channels, L 1..24 layers), such as c32x8, "
                        "not '%s'", no->arch);
@@ -294,6 +301,10 @@ static int run_net(Train *t, AiePool *pool, int threads)
     }
     if (no->resume && no->iters) /* a longer (or shorter) schedule than the checkpoint's */
         aie_nnt_set_iters(tr, no->iters);
+    if (no->resume && no->val_patches && (e = aie_nnt_set_val_patches(tr, no->val_patches))) {
+        cli_error(cli, "--val-patches: %s", aie_strerror(e));
+        goto done;
+    }
     const AieNntParams *tp = aie_nnt_params(tr);
     int64_t images = 0;
     if ((e = net_inputs(t, tr, pool, &images)))
@@ -413,7 +424,7 @@ static int run_net(Train *t, AiePool *pool, int threads)
         snprintf(t->p.desc, sizeof(t->p.desc), "aie-train %s --net %s: %lld images, blur %g, noise %g, seed %llu, "
                  "%lld steps", AIE_VERSION, tp->arch.name, (long long)images, t->p.blur, t->p.noise,
                  (unsigned long long)tp->seed, (long long)aie_nnt_iteration(tr));
-    if ((e = aie_nnt_save(tr, t->output, 1, t->p.desc, err, sizeof(err)))) {
+    if ((e = aie_nnt_save(tr, t->output, !no->last, t->p.desc, err, sizeof(err)))) {
         cli_error(cli, "%s", err);
         goto done;
     }
@@ -423,9 +434,10 @@ static int run_net(Train *t, AiePool *pool, int threads)
     }
     if (!cli->quiet)
         fprintf(stderr, "%s: %s: %s %dx network, %lld steps, validation %+.3f dB over bicubic (best, step %lld; "
-                        "now %+.3f), %.0f multiply-adds per output pixel, %.1f min\n",
+                        "now %+.3f; written: the %s), %.0f multiply-adds per output pixel, %.1f min\n",
                 cli->tool, t->output, tp->arch.name, tp->arch.scale, (long long)aie_nnt_iteration(tr), best,
-                (long long)best_it, pn - pb, aie_nnt_arch_macs(&tp->arch), (double)(aie_time_us() - t0) / 60e6);
+                (long long)best_it, pn - pb, no->last ? "last" : "best", aie_nnt_arch_macs(&tp->arch),
+                (double)(aie_time_us() - t0) / 60e6);
 done:
     aie_nnt_free(&tr);
     return e;

@@ -85,7 +85,7 @@ typedef struct AieNntParams {
     double lr_min;      /* cosine floor, as a fraction of lr (0 = 0.02) */
     int64_t iters;      /* steps the cosine schedule spans (0 = 100000) */
     uint64_t seed;      /* initial weights and patch choice */
-    int val_patches;    /* validation patches (0 = 64) */
+    int val_patches;    /* validation patches, at most 4096 (0 = 256) */
     unsigned cpu_flags; /* aie_cpu_flags() masked by --cpu */
     int threads;        /* threads that may run samples at once (pool threads + 1) */
 } AieNntParams;
@@ -99,6 +99,10 @@ void aie_nnt_free(AieNnTrainer **t);
  * both planar RGB, plane after plane, rows packed. validation: hold it out
  * for aie_nnt_validate(). AIE_EINVAL when lr is smaller than a patch. */
 int aie_nnt_add_pair(AieNnTrainer *t, const uint8_t *lr, int lw, int lh, const uint8_t *hr, int validation);
+/* Change the number of validation patches (a resumed run); the best
+ * weights so far are forgotten (their gain was measured on another set).
+ * 0, AIE_EINVAL or AIE_ENOMEM. */
+int aie_nnt_set_val_patches(AieNnTrainer *t, int n);
 /* Make pair i (in the order added) a validation pair. */
 int aie_nnt_hold_out(AieNnTrainer *t, int i);
 /* Pairs added: for training, for validation. */

@@ -319,7 +319,7 @@ static void defaults(AieNntParams *p)
     if (p->iters <= 0)
         p->iters = 100000;
     if (!p->val_patches)
-        p->val_patches = 64;
+        p->val_patches = 256;
     if (p->threads < 1)
         p->threads = 1;
 }
@@ -362,7 +362,7 @@ int aie_nnt_create(AieNnTrainer **out, const AieNntParams *p, char *err, size_t 
     t->p = *p;
     defaults(&t->p);
     if (aie_nnt_arch_check(&t->p.arch) || t->p.patch < 4 || t->p.patch > 512 || t->p.batch < 1 ||
-        t->p.batch > 1024 || t->p.val_patches < 1 || (t->p.loss != AIE_NNT_L1 && t->p.loss != AIE_NNT_L2)) {
+        t->p.batch > 1024 || t->p.val_patches < 1 || t->p.val_patches > 4096 || (t->p.loss != AIE_NNT_L1 && t->p.loss != AIE_NNT_L2)) {
         aie_errf(err, errlen, "invalid training parameters");
         free(t);
         return AIE_EINVAL;
@@ -427,6 +427,27 @@ int aie_nnt_add_pair(AieNnTrainer *t, const uint8_t *lr, int lw, int lh, const u
     else
         t->ntrain++;
     t->val_ready = 0;
+    return 0;
+}
+
+int aie_nnt_set_val_patches(AieNnTrainer *t, int n)
+{
+    if (n < 1 || n > 4096)
+        return AIE_EINVAL;
+    if (n == t->p.val_patches)
+        return 0;
+    const int need = t->p.batch > n ? t->p.batch : n;
+    double *sl = calloc((size_t)need, sizeof(double) * 2);
+    if (!sl)
+        return AIE_ENOMEM;
+    free(t->sloss);
+    t->sloss = sl;
+    t->p.val_patches = n;
+    t->val_ready = 0;
+    /* gains on another set do not compare */
+    t->best_gain = -1e9;
+    t->best_iter = -1;
+    memcpy(t->best, t->theta, sizeof(float) * t->np);
     return 0;
 }
 

@@ -168,7 +168,7 @@ int aie_nnt_save(const AieNnTrainer *t, const char *path, int best, const char *
 int aie_nnt_save_checkpoint(const AieNnTrainer *t, const char *path, char *err, size_t errlen)
 {
     Buf b = {0};
-    int e = serialize(t, AIE_NNT_FILE_CHECKPOINT, 1, "checkpoint", &b);
+    int e = serialize(t, AIE_NNT_FILE_CHECKPOINT, 0, "checkpoint", &b);
     if (e)
         aie_errf(err, errlen, "%s: %s", path, aie_strerror(e));
     else

@@ -172,16 +172,8 @@ static int handle(void *ctx, int code, const char *arg)
         u->method = arg;
         u->method_given = 1;
         return 0;
-    case OPT_MODEL:
-        if (!*arg)
-            cli_usage(c, "--model: expected a model name or file");
-        u->model_arg = arg;
-        return 0;
-    case OPT_BANK:
-        if (!*arg)
-            cli_usage(c, "--bank: expected a filter bank file");
-        u->bank_arg = arg;
-        return 0;
+    case OPT_MODEL: u->model_arg = cli_nonempty(c, "--model", arg, "a model name or file"); return 0;
+    case OPT_BANK: u->bank_arg = cli_nonempty(c, "--bank", arg, "a filter bank file"); return 0;
     case OPT_BUDGET: u->p.budget_fps = cli_double(c, "--budget-fps", arg, 0.001, 100000); return 0;
     case OPT_LIST_MODELS: exit(list_models(c) ? EXIT_FAIL : EXIT_OK);
     case OPT_TILE: u->p.tile = cli_int(c, "--tile", arg, AIE_NN_MIN_TILE, 4096); return 0;

@@ -21,54 +21,6 @@ enum { OPT_SIZE = 2000, OPT_WIDTH, OPT_HEIGHT, OPT_MODEL, OPT_LIST_MODELS, OPT_T
 
 #define MODELS_HINT "run 'make models' (scripts/fetch-models.sh) to download the pretrained models"
 
-/* The model search path: $AIE_MODEL_DIR, $XDG_CACHE_HOME/aie/models,
- * ~/.cache/aie/models, then the data directory next to the installed tool
- * (BINDIR/../share/aie, which is $PREFIX/share/aie after make install). */
-typedef struct ModelPath {
-    char buf[4][PATH_MAX];
-    const char *dirs[4];
-    int n;
-} ModelPath;
-
-static void model_path_init(ModelPath *mp)
-{
-    mp->n = 0;
-    const char *e = getenv("AIE_MODEL_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (e && *e)
-        snprintf(mp->buf[mp->n++], PATH_MAX, "%s", e);
-    if (x && *x)
-        snprintf(mp->buf[mp->n++], PATH_MAX, "%s/aie/models", x);
-    if (h && *h)
-        snprintf(mp->buf[mp->n++], PATH_MAX, "%s/.cache/aie/models", h);
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            slash = strrchr(exe, '/');
-            if (slash)
-                *slash = 0;
-            else
-                strcpy(exe, ".");
-            if (snprintf(mp->buf[mp->n], PATH_MAX, "%s/share/aie", exe) < PATH_MAX)
-                mp->n++;
-        }
-    }
-    for (int i = 0; i < mp->n; i++)
-        mp->dirs[i] = mp->buf[i];
-}
-
-static void model_path_text(const ModelPath *mp, char *out, size_t n)
-{
-    out[0] = 0;
-    for (int i = 0; i < mp->n; i++) {
-        size_t l = strlen(out);
-        snprintf(out + l, n - l, "%s%s", i ? ":" : "", mp->dirs[i]);
-    }
-}
-
 typedef struct Upscale {
     Cli *cli;
     AieUpscaleParams p;
@@ -76,7 +28,7 @@ typedef struct Upscale {
     int method_given;
     const char *model_arg; /* --model NAME|PATH */
     const char *bank_arg;  /* --bank FILE */
-    ModelPath mp;
+    AieModelPath mp;
 } Upscale;
 
 static const CliOpt opts[] = {
@@ -97,8 +49,8 @@ static const CliOpt opts[] = {
 /* --list-models: what is installed, one model a line, on stdout. */
 static int list_models(const Cli *c)
 {
-    ModelPath mp;
-    model_path_init(&mp);
+    static AieModelPath mp;
+    aie_model_path_init(&mp);
     AieModelEntry *v;
     int n, found = 0, banks = 0;
     if (aie_models_list(mp.dirs, mp.n, &v, &n))
@@ -121,8 +73,7 @@ static int list_models(const Cli *c)
     }
     free(v);
     fflush(stdout);
-    char sp[4 * PATH_MAX + 4];
-    model_path_text(&mp, sp, sizeof(sp));
+    const char *sp = mp.text;
     if (found == banks)
         cli_warn(c, "no CNN models installed (search path %s); " MODELS_HINT, sp);
     else if (!c->quiet)
@@ -274,7 +225,7 @@ int main(int argc, char **argv)
                                               strstr(u.model_arg, ".param"));
     if (u.model_arg && !model_is_path && !aie_cnn_model_desc(u.model_arg))
         cli_usage(&cli, "--model: unknown model '%s' (see --list-models, or give a file)", u.model_arg);
-    model_path_init(&u.mp);
+    aie_model_path_init(&u.mp);
     p->model = u.model_arg;
     p->bank = u.bank_arg;
     p->dirs = u.mp.dirs;

@@ -1,5 +1,6 @@
 /* Shared command line: options, messages, signals, progress, exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "aie/cpu.h"
+#include "aie/util.h"
 #include "aie/version.h"
 #include "cli.h"
 
@@ -91,33 +92,20 @@ static void vmsg(const Cli *c, const char *kind, const char *fmt, va_list ap)
     fprintf(stderr, "%s: %s%s\n", c->tool, kind, buf);
 }
 
-void cli_error(const Cli *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(c, "", fmt, ap);
-    va_end(ap);
-}
-
-void cli_warn(const Cli *c, const char *fmt, ...)
-{
-    if (c->quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(c, "warning: ", fmt, ap);
-    va_end(ap);
-}
-
-void cli_info(const Cli *c, const char *fmt, ...)
-{
-    if (c->quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(c, "", fmt, ap);
-    va_end(ap);
-}
+/* cli_error, cli_warn and cli_info: one line each; -q keeps the errors only */
+#define CLI_MESSAGE(name, kind, quiet_too)                                                                   \
+    void name(const Cli *c, const char *fmt, ...)                                                            \
+    {                                                                                                        \
+        va_list ap;                                                                                          \
+        if (quiet_too && c->quiet)                                                                           \
+            return;                                                                                          \
+        va_start(ap, fmt);                                                                                   \
+        vmsg(c, kind, fmt, ap);                                                                              \
+        va_end(ap);                                                                                          \
+    }
+CLI_MESSAGE(cli_error, "", 0)
+CLI_MESSAGE(cli_warn, "warning: ", 1)
+CLI_MESSAGE(cli_info, "", 1)
 
 void cli_warn_cb(void *cli, const char *msg) { cli_warn(cli, "%s", msg); }
 
@@ -207,6 +195,22 @@ int cli_rational(const char *arg, AieRational *out)
     return 0;
 }
 
+const char *cli_nonempty(const Cli *c, const char *opt, const char *arg, const char *what)
+{
+    if (!*arg)
+        cli_usage(c, "%s: expected %s", opt, what);
+    return arg;
+}
+
+void cli_add_tag(Cli *c, const char *arg)
+{
+    if (!strchr(arg, '=') || arg[0] == '=')
+        cli_usage(c, "--tag: expected KEY=VALUE, not '%s'", arg);
+    if (c->ntags >= (int)(sizeof(c->tags) / sizeof(c->tags[0])))
+        cli_usage(c, "--tag: too many tags");
+    c->tags[c->ntags++] = arg;
+}
+
 static void parse_frames(Cli *c, const char *arg)
 {
     char *end;
@@ -273,13 +277,7 @@ static int handle_shared(Cli *c, int code, const char *arg)
     case OPT_PROGRESS: c->progress = 1; return 1;
     case OPT_NO_PROGRESS: c->progress = 0; return 1;
     case OPT_FRAMES: parse_frames(c, arg); return 1;
-    case OPT_TAG:
-        if (!strchr(arg, '=') || arg[0] == '=')
-            cli_usage(c, "--tag: expected KEY=VALUE, not '%s'", arg);
-        if (c->ntags >= (int)(sizeof(c->tags) / sizeof(c->tags[0])))
-            cli_usage(c, "--tag: too many tags");
-        c->tags[c->ntags++] = arg;
-        return 1;
+    case OPT_TAG: cli_add_tag(c, arg); return 1;
     case OPT_DRY_RUN: c->dry_run = 1; return 1;
     case OPT_JSON: c->json = 1; return 1;
     case OPT_IGNORE_ERRORS: c->ignore_errors = 1; return 1;
@@ -450,9 +448,12 @@ typedef struct SigState {
     AieWriter **writer;
     sigset_t set;
     atomic_int signo;
+    int jobs;             /* aie-batch: a second signal kills the jobs (or exits before they run) */
+    atomic_int running;   /* aie-batch: the scheduler has the jobs */
+    int wake[2];          /* written on every signal, for poll() */
 } SigState;
 
-static SigState sigstate;
+static SigState sigstate = {.wake = {-1, -1}};
 
 static void last_resort_exit(int signo)
 {
@@ -463,14 +464,34 @@ static void last_resort_exit(int signo)
     _exit(128 + signo);
 }
 
+static void wake(void)
+{
+    if (sigstate.wake[1] >= 0) {
+        ssize_t w = write(sigstate.wake[1], "x", 1);
+        (void)w;
+    }
+}
+
 static void *signal_main(void *arg)
 {
     (void)arg;
-    int sig;
+    int sig, again;
     if (sigwait(&sigstate.set, &sig) != 0)
         return NULL;
     atomic_store(&sigstate.signo, sig);
     aie_cancel_request(&sigstate.cli->cancel, sig);
+    wake();
+    if (sigstate.jobs) {
+        /* aie-batch: the jobs get TERM and the grace; a second signal KILLs
+         * them at once, or ends aie-batch while it is still preparing */
+        while (sigwait(&sigstate.set, &again) == 0) {
+            if (!atomic_load(&sigstate.running))
+                _exit(128 + sig);
+            aie_cancel_request(&sigstate.cli->kill_now, again);
+            wake();
+        }
+        return NULL;
+    }
     /* Grace period. Every stage stops within a second of the cancel (reads
      * of pipes poll, jobs and the encoder drain check the token), and the
      * run then writes its run_end record and exits 128+signal, or 0 when the
@@ -491,12 +512,13 @@ static void *signal_main(void *arg)
     return NULL;
 }
 
-void cli_signals_start(Cli *c, AieWriter **writer_slot)
+static void signals_start(Cli *c, AieWriter **writer_slot, int jobs)
 {
     c->t_open_us = aie_time_us();
     signal(SIGPIPE, SIG_IGN);
     sigstate.cli = c;
     sigstate.writer = writer_slot;
+    sigstate.jobs = jobs;
     sigemptyset(&sigstate.set);
     /* SIGHUP that the parent set to be ignored stays ignored (nohup). SIGINT and
      * SIGTERM are always caught, as ffmpeg does: a shell without job control
@@ -508,9 +530,22 @@ void cli_signals_start(Cli *c, AieWriter **writer_slot)
     if (!(sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN))
         sigaddset(&sigstate.set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigstate.set, NULL);
+    if (jobs && pipe2(sigstate.wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        sigstate.wake[0] = sigstate.wake[1] = -1;
+    c->wake_fd = sigstate.wake[0];
     pthread_t t;
     if (pthread_create(&t, NULL, signal_main, NULL) == 0)
         pthread_detach(t);
+}
+
+void cli_signals_start(Cli *c, AieWriter **writer_slot) { signals_start(c, writer_slot, 0); }
+void cli_signals_jobs(Cli *c) { signals_start(c, NULL, 1); }
+void cli_signals_running(Cli *c)
+{
+    atomic_store(&sigstate.running, 1);
+    /* a signal that came during the preparations still counts */
+    if (atomic_load(&sigstate.signo))
+        aie_cancel_request(&c->cancel, atomic_load(&sigstate.signo));
 }
 
 int cli_signal(const Cli *c)
@@ -533,27 +568,58 @@ int cli_exit_code(const Cli *c, int err)
 
 /* ---- finishing the output ---- */
 
+/* ---- status lines: progress, finishing, aie-batch's jobs ---- */
+
+static int status_shown; /* a status line is on the terminal, to be ended */
+
+void cli_eta(char *buf, size_t n, double eta_s)
+{
+    long s = eta_s >= 0 ? lround(eta_s) : -1;
+    if (s >= 0)
+        snprintf(buf, n, "  eta %ld:%02ld", s / 60, s % 60);
+    else if (n)
+        buf[0] = 0;
+}
+
+int cli_status(long long *last, long long tty_us, int force, const char *fmt, ...)
+{
+    int tty = isatty(STDERR_FILENO);
+    long long now = aie_time_us();
+    if (!force && now - *last < (tty ? tty_us : 5000000))
+        return 0;
+    *last = now;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s%s%s", tty ? "\r" : "", buf, tty ? "\033[K" : "\n");
+    status_shown = tty;
+    return 1;
+}
+
+void cli_status_end(int keep)
+{
+    if (status_shown)
+        fputs(keep ? "\n" : "\r\033[K", stderr);
+    status_shown = 0;
+}
+
 static void finishing(void *arg, int64_t pending)
 {
     Cli *c = arg;
-    if (!c->progress)
-        return;
     static long long last_line;
     static int64_t last_pending = -1;
-    int tty = isatty(STDERR_FILENO);
-    long long now = aie_time_us();
-    if (pending == last_pending || (pending > 0 && now - last_line < (tty ? 100000 : 5000000)))
+    if (!c->progress || pending == last_pending || (pending <= 0 && !status_shown))
         return;
-    if (pending <= 0 && !c->finishing_shown)
-        return;
-    last_line = now;
-    last_pending = pending;
+    int shown = 1;
     if (pending > 0)
-        fprintf(stderr, "%sfinishing: %lld frame%s still in the encoder%s", tty ? "\r" : "", (long long)pending,
-                pending == 1 ? "" : "s", tty ? "\033[K" : "\n");
-    else if (tty)
-        fprintf(stderr, "\rfinishing: writing the trailer\033[K");
-    c->finishing_shown = tty;
+        shown = cli_status(&last_line, 100000, 0, "finishing: %lld frame%s still in the encoder",
+                           (long long)pending, pending == 1 ? "" : "s");
+    else if (isatty(STDERR_FILENO))
+        cli_status(&last_line, 0, 1, "finishing: writing the trailer");
+    if (shown)
+        last_pending = pending;
 }
 
 int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, size_t msglen)
@@ -561,10 +627,7 @@ int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, siz
     long long t0 = aie_time_us();
     int err = aie_writer_finish(w);
     long long t1 = aie_time_us();
-    if (c->finishing_shown) {
-        fputc('\n', stderr);
-        c->finishing_shown = 0;
-    }
+    cli_status_end(1);
     st->finish_ms = (double)(t1 - t0) / 1000.0;
     if (c->t_open_us)
         st->wall_ms = (double)(t1 - c->t_open_us) / 1000.0;
@@ -575,81 +638,46 @@ int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, siz
 
 /* ---- progress ---- */
 
-static int progress_shown;
-
 void cli_progress(void *arg, const AieProgress *p)
 {
     Cli *c = arg;
+    static long long last_line;
     if (!c->progress)
         return;
-    static long long last_line;
-    int tty = isatty(STDERR_FILENO);
-    long long now = aie_time_us();
-    if (!tty && !p->final && now - last_line < 5000000)
-        return; /* not a terminal: a plain line every 5 s, and the last one */
-    last_line = now;
-    char total[64] = "", eta[32] = "";
+    char total[64] = "", eta[32];
     /* an estimate of the total can be short (a header's frame count, a
      * rate change's rounding): the count never runs past it */
     int64_t shown = p->shown, tot = p->shown_total;
     if (tot > 0)
         snprintf(total, sizeof(total), "/%lld (%.1f%%)", (long long)(shown > tot ? shown : tot),
                  shown >= tot ? 100.0 : 100.0 * (double)shown / (double)tot);
-    if (p->eta_s >= 0) {
-        long s = lround(p->eta_s);
-        snprintf(eta, sizeof(eta), "  eta %ld:%02ld", s / 60, s % 60);
-    }
-    fprintf(stderr, "%sframe %lld%s  %.1f fps%s%s", tty ? "\r" : "", (long long)shown, total, p->shown_fps, eta,
-            tty ? "\033[K" : "\n");
-    progress_shown = tty;
+    cli_eta(eta, sizeof(eta), p->eta_s);
+    /* on a terminal every update; elsewhere a plain line every 5 s, and the last one */
+    cli_status(&last_line, 0, p->final, "frame %lld%s  %.1f fps%s", (long long)shown, total, p->shown_fps, eta);
 }
 
 void cli_progress_end(Cli *c)
 {
     (void)c;
-    if (progress_shown)
-        fputc('\n', stderr);
-    progress_shown = 0;
+    cli_status_end(1);
 }
 
 /* ---- options for the library ---- */
 
 AieReaderOpts cli_reader_opts(Cli *c)
 {
-    AieReaderOpts o = {0};
-    o.threads = 0;
-    o.first = c->first;
-    o.last = c->last;
-    o.ignore_errors = c->ignore_errors;
-    o.strict = c->strict;
-    o.no_audio = c->no_audio;
-    o.seq_fps = c->input_fps;
-    o.cancel = &c->cancel;
-    o.warn = cli_warn_cb;
-    o.warn_opaque = c;
-    return o;
+    return (AieReaderOpts){.first = c->first, .last = c->last, .ignore_errors = c->ignore_errors,
+                           .strict = c->strict, .no_audio = c->no_audio, .seq_fps = c->input_fps,
+                           .cancel = &c->cancel, .warn = cli_warn_cb, .warn_opaque = c};
 }
 
 AieWriterOpts cli_writer_opts(Cli *c)
 {
-    AieWriterOpts o = {0};
-    o.codec = c->codec;
-    o.crf = c->crf;
-    o.preset = c->preset;
-    o.lossless = c->lossless;
-    o.encoder_opts = c->enc_opts;
-    o.n_encoder_opts = c->n_enc_opts;
-    o.depth = c->depth;
-    o.no_clobber = c->no_clobber;
-    o.no_audio = c->no_audio;
-    o.audio = c->audio;
-    o.png_compression = -1;
-    o.warn = cli_warn_cb;
-    o.warn_opaque = c;
-    o.cancel = &c->cancel;
-    o.finishing = finishing;
-    o.finishing_opaque = c;
-    return o;
+    return (AieWriterOpts){.codec = c->codec, .crf = c->crf, .preset = c->preset, .lossless = c->lossless,
+                           .encoder_opts = c->enc_opts, .n_encoder_opts = c->n_enc_opts, .depth = c->depth,
+                           .no_clobber = c->no_clobber, .no_audio = c->no_audio, .audio = c->audio,
+                           .png_compression = -1, .warn = cli_warn_cb, .warn_opaque = c, .cancel = &c->cancel,
+                           .finishing = finishing, .finishing_opaque = c};
 }
 
 AieMetrics *cli_metrics_open(Cli *c)
@@ -749,51 +777,21 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     return o;
 }
 
-/* The process's peak address-space size in bytes (VmPeak), 0 if unknown. */
-static unsigned long long vm_peak(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    unsigned long long kib = 0;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmPeak: %llu kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib << 10;
-}
-
-/* A failure under a finite address-space limit (ulimit -v) that the run came
- * close to is memory running out, whatever the library called it (x264
- * reports a failed malloc as "Generic error in an external library"): say
- * so, with the limit and what would need less. */
+/* Out of memory under ulimit -v is named as such, with this tool's levers
+ * (most effective first, measured in aie.7, MEMORY). */
 static void explain_memory(const Cli *c, int err, char *msg, size_t msglen)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY)
-        return;
-    unsigned long long peak = vm_peak(), lim = rl.rlim_cur;
-    if (err != AIE_ENOMEM && peak < lim / 100 * 85)
-        return;
-    /* what needs less, most effective first (measured in aie.7, MEMORY) */
     char less[160] = "";
     int threads = c->threads ? c->threads : aie_cpu_count(), max_mem = 0;
     for (const CliOpt *o = c->opts; o && o->long_name; o++)
         max_mem |= !strcmp(o->long_name, "max-mem");
-    if (c->features & CLI_ENCODE)
-        snprintf(less + strlen(less), sizeof(less) - strlen(less), "%sa faster --preset (the encoder's lookahead)",
-                 less[0] ? ", " : "");
+    snprintf(less, sizeof(less), "%s", c->features & CLI_ENCODE ? "a faster --preset (the encoder's lookahead)" : "");
     if (threads > 1)
         snprintf(less + strlen(less), sizeof(less) - strlen(less), "%s-j 1 (this run had -j %d)",
                  less[0] ? ", " : "", threads);
     if (max_mem)
         snprintf(less + strlen(less), sizeof(less) - strlen(less), "%s--max-mem (CNN tiles)", less[0] ? ", " : "");
-    size_t at = strlen(msg);
-    snprintf(msg + at, msglen - at,
-             " (%sthe run reached %llu MiB of its %llu MiB address-space limit, ulimit -v %llu: "
-             "raise the limit%s%s)",
-             err == AIE_ENOMEM ? "" : "memory ran out: ", peak >> 20, lim >> 20, lim >> 10,
-             less[0] ? "; needing less: " : "", less);
+    aie_explain_memory(err, less, msg, msglen);
 }
 
 void cli_finish(Cli *c, AieMetrics *m, const AieRunInfo *ri, const AiePipelineStats *st, int err,

@@ -37,7 +37,7 @@ for spec in ${*:-c32x8:14000:55 c16x4:24000:20}; do
     [ -f "$ck" ] && set -- --resume "$ck"
     t0=$(date +%s)
     nice "$bin/aie-train" --net "$arch" -s 2 --seed 1 --iters "$steps" --time-budget "$min" \
-        --checkpoint "$ck" --checkpoint-every 5 -v "$@" \
+        --checkpoint "$ck" --checkpoint-every 5 --val-patches 256 -v "$@" \
         --desc "aie default 2x $arch: plasma-workspace-wallpapers 5.27.5 (largest picture of each), bicubic degradation, $steps steps" \
         -o "$out/$arch-x2.aienet" --list "$list" 2>&1 | tee "$out/$arch-x2.log"
     t1=$(date +%s)

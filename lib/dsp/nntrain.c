@@ -35,9 +35,36 @@ static AIE_WGRAD_FN(wgrad_c)
         }
 }
 
+static AIE_ACTF_FN(act_fwd_c)
+{
+    for (int x = 0; x < n; x++, a += AIE_CONV_BLOCK, z += AIE_CONV_BLOCK)
+        for (int q = 0; q < AIE_CONV_BLOCK; q++)
+            a[q] = z[q] >= 0.0f ? z[q] : z[q] * sl[q];
+}
+
+static AIE_ACTB_FN(act_bwd_c)
+{
+    float sb[AIE_CONV_BLOCK] = {0}, ss[AIE_CONV_BLOCK] = {0};
+    for (int x = 0; x < n; x++, g += AIE_CONV_BLOCK, z += AIE_CONV_BLOCK)
+        for (int q = 0; q < AIE_CONV_BLOCK; q++) {
+            const float gv = g[q];
+            if (z[q] < 0.0f) {
+                ss[q] += gv * z[q];
+                g[q] = gv * sl[q];
+            }
+            sb[q] += g[q];
+        }
+    for (int q = 0; q < AIE_CONV_BLOCK; q++) {
+        ab[q] += sb[q];
+        as[q] += ss[q];
+    }
+}
+
 void aie_nntrain_dsp_init(AieNnTrainDSP *dsp, unsigned cpu_flags)
 {
     dsp->wgrad = wgrad_c;
+    dsp->act_fwd = act_fwd_c;
+    dsp->act_bwd = act_bwd_c;
     if (!(cpu_flags & AIE_CPU_AVX2))
         return;
     aie_nntrain_dsp_init_avx2(dsp);

@@ -39,10 +39,25 @@ typedef struct AieWgradArgs {
 
 #define AIE_WGRAD_FN(name) void name(float *gw, const float *gz, const float *src, const AieWgradArgs *a)
 
+/* Activations over n pixels of one 16-lane block (lane q of pixel x at
+ * [x * 16 + q]); sl[q] is lane q's factor for negative inputs (0 ReLU, the
+ * slope for LeakyReLU and PReLU, 1 for none).
+ *   forward:  a = z >= 0 ? z : z * sl
+ *   backward: g = z < 0 ? g * sl : g (in place), then ab[q] += g and
+ *             as[q] += (z < 0 ? g_in * z : 0) summed over the pixels (the
+ *             bias and slope gradients; the sums start at zero and are
+ *             added to ab, as at the end). */
+#define AIE_ACTF_FN(name) void name(float *a, const float *z, const float *sl, int n)
+#define AIE_ACTB_FN(name) void name(float *g, const float *z, const float *sl, float *ab, float *as, int n)
+
 typedef AIE_WGRAD_FN((*AieWgradFn));
+typedef AIE_ACTF_FN((*AieActFwdFn));
+typedef AIE_ACTB_FN((*AieActBwdFn));
 
 typedef struct AieNnTrainDSP {
     AieWgradFn wgrad;
+    AieActFwdFn act_fwd;
+    AieActBwdFn act_bwd;
 } AieNnTrainDSP;
 
 void aie_nntrain_dsp_init(AieNnTrainDSP *dsp, unsigned cpu_flags);

@@ -66,4 +66,40 @@ static AIE_WGRAD_FN(wgrad_avx2)
         }
 }
 
-void aie_nntrain_dsp_init_avx2(AieNnTrainDSP *dsp) { dsp->wgrad = wgrad_avx2; }
+static AIE_ACTF_FN(act_fwd_avx2)
+{
+    const __m256 s0 = _mm256_loadu_ps(sl), s1 = _mm256_loadu_ps(sl + 8), zero = _mm256_setzero_ps();
+    for (int x = 0; x < n; x++, a += AIE_CONV_BLOCK, z += AIE_CONV_BLOCK) {
+        const __m256 z0 = _mm256_loadu_ps(z), z1 = _mm256_loadu_ps(z + 8);
+        _mm256_storeu_ps(a, _mm256_blendv_ps(z0, _mm256_mul_ps(z0, s0), _mm256_cmp_ps(z0, zero, _CMP_LT_OQ)));
+        _mm256_storeu_ps(a + 8, _mm256_blendv_ps(z1, _mm256_mul_ps(z1, s1), _mm256_cmp_ps(z1, zero, _CMP_LT_OQ)));
+    }
+}
+
+static AIE_ACTB_FN(act_bwd_avx2)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    for (int h = 0; h < 2; h++) {
+        const __m256 s = _mm256_loadu_ps(sl + 8 * h);
+        __m256 sb = zero, ss = zero;
+        float *gp = g + 8 * h;
+        const float *zp = z + 8 * h;
+        for (int x = 0; x < n; x++, gp += AIE_CONV_BLOCK, zp += AIE_CONV_BLOCK) {
+            const __m256 gv = _mm256_loadu_ps(gp), zv = _mm256_loadu_ps(zp);
+            const __m256 neg = _mm256_cmp_ps(zv, zero, _CMP_LT_OQ);
+            ss = _mm256_add_ps(ss, _mm256_and_ps(neg, _mm256_mul_ps(gv, zv)));
+            const __m256 go = _mm256_blendv_ps(gv, _mm256_mul_ps(gv, s), neg);
+            _mm256_storeu_ps(gp, go);
+            sb = _mm256_add_ps(sb, go);
+        }
+        _mm256_storeu_ps(ab + 8 * h, _mm256_add_ps(_mm256_loadu_ps(ab + 8 * h), sb));
+        _mm256_storeu_ps(as + 8 * h, _mm256_add_ps(_mm256_loadu_ps(as + 8 * h), ss));
+    }
+}
+
+void aie_nntrain_dsp_init_avx2(AieNnTrainDSP *dsp)
+{
+    dsp->wgrad = wgrad_avx2;
+    dsp->act_fwd = act_fwd_avx2;
+    dsp->act_bwd = act_bwd_avx2;
+}

@@ -60,4 +60,35 @@ static AIE_WGRAD_FN(wgrad_avx512)
         }
 }
 
-void aie_nntrain_dsp_init_avx512(AieNnTrainDSP *dsp) { dsp->wgrad = wgrad_avx512; }
+static AIE_ACTF_FN(act_fwd_avx512)
+{
+    const __m512 s = _mm512_loadu_ps(sl), zero = _mm512_setzero_ps();
+    for (int x = 0; x < n; x++, a += AIE_CONV_BLOCK, z += AIE_CONV_BLOCK) {
+        const __m512 zv = _mm512_loadu_ps(z);
+        const __mmask16 neg = _mm512_cmp_ps_mask(zv, zero, _CMP_LT_OQ);
+        _mm512_storeu_ps(a, _mm512_mask_mul_ps(zv, neg, zv, s));
+    }
+}
+
+static AIE_ACTB_FN(act_bwd_avx512)
+{
+    const __m512 s = _mm512_loadu_ps(sl), zero = _mm512_setzero_ps();
+    __m512 sb = zero, ss = zero;
+    for (int x = 0; x < n; x++, g += AIE_CONV_BLOCK, z += AIE_CONV_BLOCK) {
+        const __m512 gv = _mm512_loadu_ps(g), zv = _mm512_loadu_ps(z);
+        const __mmask16 neg = _mm512_cmp_ps_mask(zv, zero, _CMP_LT_OQ);
+        ss = _mm512_mask_add_ps(ss, neg, ss, _mm512_mul_ps(gv, zv));
+        const __m512 go = _mm512_mask_mul_ps(gv, neg, gv, s);
+        _mm512_storeu_ps(g, go);
+        sb = _mm512_add_ps(sb, go);
+    }
+    _mm512_storeu_ps(ab, _mm512_add_ps(_mm512_loadu_ps(ab), sb));
+    _mm512_storeu_ps(as, _mm512_add_ps(_mm512_loadu_ps(as), ss));
+}
+
+void aie_nntrain_dsp_init_avx512(AieNnTrainDSP *dsp)
+{
+    dsp->wgrad = wgrad_avx512;
+    dsp->act_fwd = act_fwd_avx512;
+    dsp->act_bwd = act_bwd_avx512;
+}

@@ -295,6 +295,8 @@ void aie_nnt_free(AieNnTrainer **pt)
     free(t->sloss);
     free(t->bad);
     free(t->zero);
+    free(t->cidx);
+    free(t->cwt);
     for (int i = 0; i < t->npairs; i++) {
         free(t->pairs[i].lr);
         free(t->pairs[i].hr);
@@ -342,6 +344,14 @@ static int build(AieNnTrainer *t)
     t->bad = calloc((size_t)p->batch, sizeof(int));
     t->work = calloc((size_t)t->nwork, sizeof(Work));
     t->zero = falloc(AIE_NNT_MAX_CHANNELS + B);
+    free(t->cidx);
+    free(t->cwt);
+    t->cidx = malloc(sizeof(int) * 4 * (size_t)t->hp);
+    t->cwt = malloc(sizeof(float) * 4 * (size_t)t->hp);
+    if (!t->cidx || !t->cwt)
+        return AIE_ENOMEM;
+    for (int u = 0; u < t->hp; u++)
+        aie_nn_cubic_src(u, p->patch, t->hp, t->cidx + 4 * u, t->cwt + 4 * u);
     if (!t->zero || !t->theta || !t->best || !t->m || !t->v || !t->grad || !t->gbuf || !t->sloss || !t->work || !t->bad)
         return AIE_ENOMEM;
     for (int j = 0; j < p->arch.n; j++)
@@ -515,43 +525,48 @@ static void draw(const AieNnTrainer *t, int64_t it, int s, float *lr, float *hr)
 
 /* ---- one patch, forward and backward ---- */
 
-static void skip_up(const AieNnTrainer *t, const float *lr, float *skip)
+static void skip_up(const AieNnTrainer *t, Work *w, const float *lr, float *skip)
 {
     const int P = t->p.patch, r = t->p.arch.scale, H = P * r;
     if (t->p.arch.skip == AIE_NNT_SKIP_NONE) {
         memset(skip, 0, sizeof(float) * 3 * H * H);
         return;
     }
-    for (int c = 0; c < 3; c++)
-        for (int y = 0; y < H; y++)
+    for (int c = 0; c < 3; c++) {
+        const float *pl = lr + (size_t)c * P * P;
+        float *o = skip + (size_t)c * H * H;
+        if (t->p.arch.skip == AIE_NNT_SKIP_NEAREST) {
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < H; x++)
+                    o[y * H + x] = pl[(y / r) * P + x / r];
+            continue;
+        }
+        /* across into tmp [P][H], then down (the weights are the same on both axes) */
+        float *tmp = w->tmp;
+        for (int y = 0; y < P; y++)
             for (int x = 0; x < H; x++) {
-                const float *pl = lr + (size_t)c * P * P;
-                double v = 0;
-                if (t->p.arch.skip == AIE_NNT_SKIP_NEAREST) {
-                    v = pl[(y / r) * P + x / r];
-                } else {
-                    int ix[4], iy[4];
-                    float wx[4], wy[4];
-                    aie_nn_cubic_src(x, P, H, ix, wx);
-                    aie_nn_cubic_src(y, P, H, iy, wy);
-                    for (int i = 0; i < 4; i++)
-                        for (int j = 0; j < 4; j++)
-                            v += (double)wy[i] * wx[j] * pl[iy[i] * P + ix[j]];
-                }
-                skip[((size_t)c * H + y) * H + x] = (float)v;
+                const int *ix = t->cidx + 4 * x;
+                const float *wx = t->cwt + 4 * x;
+                const float *s0 = pl + y * P;
+                tmp[y * H + x] = wx[0] * s0[ix[0]] + wx[1] * s0[ix[1]] + wx[2] * s0[ix[2]] + wx[3] * s0[ix[3]];
             }
+        for (int y = 0; y < H; y++) {
+            const int *iy = t->cidx + 4 * y;
+            const float *wy = t->cwt + 4 * y;
+            const float *r0 = tmp + iy[0] * H, *r1 = tmp + iy[1] * H, *r2 = tmp + iy[2] * H, *r3 = tmp + iy[3] * H;
+            for (int x = 0; x < H; x++)
+                o[y * H + x] = wy[0] * r0[x] + wy[1] * r1[x] + wy[2] * r2[x] + wy[3] * r3[x];
+        }
+    }
 }
 
-static inline float act_fwd(float z, int act, float slope, float ps)
+/* The factor of negative inputs of convolution c's activation, lanes of block b. */
+static void neg_slopes(const AieNnTrainer *t, const Conv *c, int b, float *sl)
 {
-    if (z >= 0.0f)
-        return z;
-    switch (act) {
-    case AIE_NNT_ACT_RELU: return 0.0f;
-    case AIE_NNT_ACT_LEAKY: return z * slope;
-    case AIE_NNT_ACT_PRELU: return z * ps;
-    default: return z;
-    }
+    for (int q = 0; q < B; q++)
+        sl[q] = c->act == AIE_NNT_ACT_PRELU ? t->theta[c->s_off + b * B + q]
+              : c->act == AIE_NNT_ACT_LEAKY ? c->slope
+              : c->act == AIE_NNT_ACT_RELU  ? 0.0f : 1.0f;
 }
 
 /* Forward: w->out = network(lr) for lr [3][P][P]. */
@@ -577,16 +592,16 @@ static void forward(const AieNnTrainer *t, Work *w, const float *lr)
                               .dst_plane = plane, .act = AIE_CONV_ACT_NONE};
             t->conv.conv(w->z[j] + row + B, src + off * (srow + c->lanes), t->theta + c->w_off,
                          t->theta + c->b_off, &ca);
-            if (c->act != AIE_NNT_ACT_NONE) {
-                const float *sl = t->theta + c->s_off;
-                for (int b = 0; b < nb; b++)
+            if (c->act != AIE_NNT_ACT_NONE)
+                for (int b = 0; b < nb; b++) {
+                    float sl[B];
+                    neg_slopes(t, c, b, sl);
                     for (int y = 1; y <= P; y++) {
                         const float *z = w->z[j] + b * plane + y * row + B;
                         float *o = w->a[j] + b * plane + y * row + B;
-                        for (int x = 0; x < P * B; x++)
-                            o[x] = act_fwd(z[x], c->act, c->slope, c->act == AIE_NNT_ACT_PRELU ? sl[b * B + x % B] : 0);
+                        t->dsp.act_fwd(o, z, sl, P);
                     }
-            }
+                }
         } else {
             for (int b = 0; b < nb; b++)
                 for (int y = 1; y <= P; y++) {
@@ -679,30 +694,17 @@ static void backward(const AieNnTrainer *t, Work *w, float *g)
         const Conv *c = &t->cv[j];
         /* gz in place; bias and slope gradients */
         float *gb = g + c->b_off, *gs = g + c->s_off;
-        const float *sl = t->theta + c->s_off;
-        for (int b = 0; b < nb; b++)
-            for (int y = 1; y <= P; y++) {
-                float *o = ga + b * plane + y * row + B;
-                const float *z = w->z[j] + b * plane + y * row + B;
-                for (int x = 0; x < P; x++)
-                    for (int q = 0; q < B; q++) {
-                        float gv = o[x * B + q];
-                        const float zv = z[x * B + q];
-                        if (zv < 0.0f) {
-                            switch (c->act) {
-                            case AIE_NNT_ACT_RELU: gv = 0.0f; break;
-                            case AIE_NNT_ACT_LEAKY: gv *= c->slope; break;
-                            case AIE_NNT_ACT_PRELU:
-                                gs[b * B + q] += gv * zv;
-                                gv *= sl[b * B + q];
-                                break;
-                            default: break;
-                            }
-                        }
-                        o[x * B + q] = gv;
-                        gb[b * B + q] += gv;
-                    }
+        for (int b = 0; b < nb; b++) {
+            float sl[B], ab[B] = {0}, as[B] = {0};
+            neg_slopes(t, c, b, sl);
+            for (int y = 1; y <= P; y++)
+                t->dsp.act_bwd(ga + b * plane + y * row + B, w->z[j] + b * plane + y * row + B, sl, ab, as, P);
+            for (int q = 0; q < B; q++) {
+                gb[b * B + q] += ab[q];
+                if (c->act == AIE_NNT_ACT_PRELU)
+                    gs[b * B + q] += as[q];
             }
+        }
         /* weight gradient */
         const float *src = j ? w->a[j - 1] : w->in;
         const ptrdiff_t srow = j ? row : row4, spl = j ? plane : row4 * pp;
@@ -758,7 +760,7 @@ static void sample_task(void *ctx, int s, int worker)
         draw(t, t->iter, s, w->lr, w->hr);
     float *g = t->gbuf + t->np * (size_t)s;
     memset(g, 0, sizeof(float) * t->np);
-    skip_up(t, lr, w->skip);
+    skip_up(t, w, lr, w->skip);
     forward(t, w, lr);
     t->sloss[s] = loss_of(t, w, hr, j->gscale);
     backward(t, w, g);
@@ -885,7 +887,7 @@ static void val_task(void *ctx, int s, int worker)
     Work *w = &t->work[worker];
     const size_t ln = 3 * (size_t)t->p.patch * t->p.patch, hn = (size_t)t->hp * t->hp;
     const float *lr = t->val_lr + ln * (size_t)s, *hr = t->val_hr + 3 * hn * (size_t)s;
-    skip_up(t, lr, w->skip);
+    skip_up(t, w, lr, w->skip);
     forward(t, w, lr);
     double en = 0, eb = 0;
     for (size_t i = 0; i < hn; i++) {

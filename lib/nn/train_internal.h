@@ -40,6 +40,8 @@ struct AieNnTrainer {
     float *theta, *best, *m, *v, *grad, *gbuf;
     float *wt[AIE_NNT_MAX_LAYERS];
     float *zero;             /* zero biases for the input gradient */
+    int *cidx;               /* bicubic skip: taps and weights of output u (both axes) */
+    float *cwt;
     double *sloss;
     int *bad;
     int pp, hp;              /* padded patch side, output patch side */

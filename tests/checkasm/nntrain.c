@@ -9,6 +9,10 @@
  * Tolerance (float sums in a different order and with FMA):
  * |simd - c| <= 2e-5 * (|initial| + sum of |terms|) + 1e-30 per entry.
  *
+ * The activation kernels: the forward result and the backward gradient
+ * bit for bit (one multiply each), the bias and slope sums within 1e-5 of
+ * the sum of |terms| (AVX2 keeps them in a different order of additions).
+ *
  * --bench: GFLOP/s of the kernel on the default network's hidden layer
  * (32 -> 32 channels, 3x3, a 48x48 patch), one thread, and the fraction of
  * the FMA peak measured by the conv module's probe at the same level; then
@@ -104,6 +108,63 @@ static void check_wgrad(AieWgradFn fn)
         free(init);
     }
     checkasm_report("wgrad");
+}
+
+/* The activations: forward bit-exact (one multiply), backward gradient
+ * bit-exact and the sums within 1e-5 of the sum of |terms|. */
+static void check_act(const AieNnTrainDSP *dsp)
+{
+    AieActFwdFn rf = (AieActFwdFn)checkasm_check_func((void *)dsp->act_fwd, "act_fwd");
+    AieActBwdFn rb = (AieActBwdFn)checkasm_check_func((void *)dsp->act_bwd, "act_bwd");
+    for (int it = 0; it < ITERS; it++) {
+        const int n = checkasm_rand_range(1, 70);
+        const size_t m = (size_t)n * B, g = CHECKASM_GUARD;
+        float *z = alloc_floats(m), *zc = alloc_floats(m), *g0 = alloc_floats(m + 2 * g), *g1 = alloc_floats(m + 2 * g);
+        float sl[B], ab0[B], ab1[B], as0[B], as1[B], mb[B] = {0}, ms[B] = {0};
+        for (int q = 0; q < B; q++) {
+            sl[q] = (float[]){0.0f, 0.1f, 1.0f, 0.25f}[checkasm_rand() % 4] * (checkasm_rand() % 2 ? 1.0f : frand());
+            ab0[q] = ab1[q] = frand();
+            as0[q] = as1[q] = frand();
+        }
+        for (size_t i = 0; i < m; i++)
+            z[i] = checkasm_rand() % 17 ? frand() : 0.0f;
+        memcpy(zc, z, sizeof(float) * m);
+        memset(g0, CHECKASM_CANARY, sizeof(float) * (m + 2 * g));
+        memset(g1, CHECKASM_CANARY, sizeof(float) * (m + 2 * g));
+        if (rf) {
+            rf(g0 + g, z, sl, n);
+            dsp->act_fwd(g1 + g, z, sl, n);
+            if (memcmp(g0, g1, sizeof(float) * (m + 2 * g)))
+                checkasm_fail("act_fwd: %d pixels differ (or wrote outside)", n);
+        }
+        if (rb) {
+            for (size_t i = 0; i < m; i++)
+                g0[g + i] = g1[g + i] = frand();
+            for (size_t i = 0; i < m; i++) {
+                mb[i % B] += fabsf(g0[g + i]);
+                ms[i % B] += fabsf(g0[g + i] * z[i]);
+            }
+            rb(g0 + g, z, sl, ab0, as0, n);
+            dsp->act_bwd(g1 + g, z, sl, ab1, as1, n);
+            if (memcmp(g0, g1, sizeof(float) * (m + 2 * g)))
+                checkasm_fail("act_bwd: %d pixels: gradient differs (or wrote outside)", n);
+            for (int q = 0; q < B; q++)
+                if (!(fabsf(ab0[q] - ab1[q]) <= 1e-5f * (mb[q] * fmaxf(1.0f, fabsf(sl[q])) + 1.0f)) ||
+                    !(fabsf(as0[q] - as1[q]) <= 1e-5f * (ms[q] + 1.0f)))
+                    checkasm_fail("act_bwd: %d pixels: lane %d sums %.9g %.9g vs c %.9g %.9g", n, q, ab1[q], as1[q],
+                                  ab0[q], as0[q]);
+        }
+        if (memcmp(z, zc, sizeof(float) * m))
+            checkasm_fail("clobbered z");
+        free(z);
+        free(zc);
+        free(g0);
+        free(g1);
+    }
+    if (rf)
+        checkasm_report("act_fwd");
+    if (rb)
+        checkasm_report("act_bwd");
 }
 
 static double cpu_s(void)
@@ -231,6 +292,7 @@ void checkasm_check_nntrain(void)
     AieNnTrainDSP dsp;
     aie_nntrain_dsp_init(&dsp, checkasm_cpu_flags());
     check_wgrad(dsp.wgrad);
+    check_act(&dsp);
     if (checkasm_benchmarking()) {
         bench_wgrad(&dsp);
         bench_step();

@@ -527,6 +527,15 @@ static void test_cli(void)
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "40 steps"));
 
+    /* a time budget stops cleanly with the best weights, long before the schedule's end */
+    long long t0 = aie_time_us();
+    rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --iters 1000000 --time-budget 0.05 -o b.aienet %s", bin, net,
+                  in);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT(tests_exists(tests_path(dir, "b.aienet")));
+    CU_ASSERT_PTR_NULL(strstr(out, "1000000 steps"));
+    CU_ASSERT((aie_time_us() - t0) / 1e6 < 30);
+
     /* bad input: one line, exit 1, no output */
     struct {
         const char *cmd, *want;

@@ -527,6 +527,19 @@ static void test_cli(void)
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "40 steps"));
 
+    /* a video: every Nth frame (YUV 4:2:0 converted to RGB), with blur and noise */
+    if (tests_have_ffmpeg()) {
+        CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "ffmpeg -v error -f lavfi -i testsrc2=s=160x128:r=10 -frames:v 6 "
+                                 "-pix_fmt yuv420p clip.y4m"), 0);
+        rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --every 2 --blur 0.5 --noise 2 --iters 5 -v -o v.aienet "
+                      "clip.y4m", bin, net);
+        CU_ASSERT_EQUAL(rc, 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "clip.y4m: 3 frames"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(out, "2 training and 1 validation"));
+    } else {
+        tests_skip("nn_train/cli video", "no ffmpeg");
+    }
+
     /* a time budget stops cleanly with the best weights, long before the schedule's end */
     long long t0 = aie_time_us();
     rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --iters 1000000 --time-budget 0.05 -o b.aienet %s", bin, net,

@@ -25,6 +25,7 @@ allowed() {
     pipeline) echo "core io metrics" ;;
     stats)    echo "core fs metrics" ;;
     batch)    echo "core fs io motion metrics" ;;
+    preview)  echo "core fs io motion quality sr look" ;;
     cmd)      echo "*" ;;
     *)        echo "?" ;;
     esac
@@ -45,6 +46,7 @@ owner() {
     pipeline)               echo pipeline ;;
     stats)                  echo stats ;;
     batch)                  echo batch ;;
+    preview)                echo preview ;;
     *)                      echo "" ;;
     esac
 }

@@ -56,6 +56,20 @@ const AieVideoInfo *aie_reader_info(const AieReader *r);
  * (see aie_reader_frames_lost) and ignore_errors is off, or another error. */
 int aie_reader_read(AieReader *r, AieFrame **out);
 
+/* Can the reader seek (a regular file libavformat can seek in, or a PNG
+ * sequence; not a pipe, a FIFO or a single picture)? */
+int aie_reader_seekable(const AieReader *r);
+
+/* Keyframe seeking, for drivers that sample a clip (a preview): move to the
+ * keyframe at or before t_us microseconds from the first frame; the next
+ * aie_reader_read() returns that keyframe (its pts and index tell where it
+ * is: index is the frame number its time gives at the nominal rate), then
+ * the frames after it. After a seek the reader carries no other streams,
+ * ignores the --frames range and does not count lost frames at the end.
+ * Returns 0, AIE_EUNSUP (not seekable) or AIE_EIO, with the reason in
+ * aie_reader_error(). */
+int aie_reader_seek(AieReader *r, int64_t t_us);
+
 /* Frames that could not be decoded (damaged or truncated input). */
 int64_t aie_reader_frames_lost(const AieReader *r);
 

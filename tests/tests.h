@@ -18,7 +18,7 @@
     X(core) X(scale) X(png) X(io) X(metrics) X(cli) X(pipeline) X(metricsq) X(stats) \
     X(motion) X(interp) X(nn) X(cnn) X(lut) X(look) X(style) X(raisr) X(batch)      \
     X(hardening) X(fuzz) X(faults) X(outputs) X(damage) X(build) X(keyframe) X(media) \
-    X(audio)
+    X(audio) X(preview)
 #define TESTS_DECLARE(name) int test_##name##_register(void) __attribute__((weak));
 TESTS_SUITES(TESTS_DECLARE)
 #undef TESTS_DECLARE

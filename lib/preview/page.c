@@ -174,7 +174,9 @@ static void write_json_body(const PvRun *r, FILE *f)
         fputs("null", f);
     fprintf(f, ",\n  \"input_info\": {\"width\": %d, \"height\": %d, \"fps\": ", vi->width, vi->height);
     jnum(f, fps, 3);
-    fprintf(f, ", \"frames\": %lld, \"duration_s\": ", (long long)r->total);
+    fprintf(f, ", \"frames\": ");
+    jnum(f, r->total >= 0 ? (double)r->total : NAN, 0);
+    fprintf(f, ", \"duration_s\": ");
     jnum(f, r->total > 0 ? r->total / fps : NAN, 3);
     fprintf(f, ", \"pix_fmt\": ");
     jstr(f, vi->pix_fmt);
@@ -208,9 +210,12 @@ static void write_json_body(const PvRun *r, FILE *f)
         jnum(f, e.fps, 2);
         fprintf(f, ", \"quality\": ");
         jnum(f, e.quality, 4);
-        fprintf(f, ", \"quality_samples\": %d, \"frames_processed\": %d,\n     \"estimate\": {\"frames_in\": %lld, "
-                   "\"frames_out\": %lld, \"wall_s\": ", e.nq, m->frames_done, (long long)e.frames_in,
-                (long long)e.frames_out);
+        fprintf(f, ", \"quality_samples\": %d, \"frames_processed\": %d,\n     \"estimate\": {\"frames_in\": ", e.nq,
+                m->frames_done);
+        jnum(f, e.frames_in >= 0 ? (double)e.frames_in : NAN, 0);
+        fprintf(f, ", \"frames_out\": ");
+        jnum(f, e.frames_out >= 0 ? (double)e.frames_out : NAN, 0);
+        fprintf(f, ", \"wall_s\": ");
         jnum(f, e.wall_s, 1);
         fprintf(f, ", \"serial_wall_s\": ");
         jnum(f, e.serial_s, 1);
@@ -361,7 +366,7 @@ static const char page_script[] =
     "function head() {\n"
     " const h = document.getElementById('head'), ii = DATA.input_info;\n"
     " h.appendChild(el('div', {}, DATA.tool + ' \\u2014 ' + DATA.input + ': ' + ii.width + 'x' + ii.height + ' ' +"
-    " ii.pix_fmt + ', ' + fmt(ii.fps, 3) + ' fps, ' + (ii.frames >= 0 ? ii.frames + ' frames (' + hms(ii.duration_s) +"
+    " ii.pix_fmt + ', ' + fmt(ii.fps, 3) + ' fps, ' + (ii.frames !== null ? ii.frames + ' frames (' + hms(ii.duration_s) +"
     " ')' : 'length unknown') + '; ' + DATA.sampling.samples + ' samples (' + DATA.sampling.mode + '), ' +"
     " DATA.sampling.shots_found + ' shots found; -j ' + DATA.threads));\n"
     " if (DATA.sampling.note) h.appendChild(el('div', {class: 'note'}, DATA.sampling.note));\n"
@@ -371,7 +376,7 @@ static const char page_script[] =
     " t.appendChild(hr);\n"
     " for (const m of DATA.methods) { const r = el('tr'), e = m.estimate;\n"
     "  [m.name, m.output_width + 'x' + m.output_height + ' @ ' + fmt(m.output_fps, 2), fmt(m.ms_per_frame, 1),"
-    " fmt(m.fps, 1), fmt(m.quality, qd), e.frames_in + ' \\u2192 ' + e.frames_out, hms(e.wall_s), bytes(e.output_bytes),"
+    " fmt(m.fps, 1), fmt(m.quality, qd), fmt(e.frames_in, 0) + ' \\u2192 ' + fmt(e.frames_out, 0), hms(e.wall_s), bytes(e.output_bytes),"
     " fmt(e.peak_memory_mib, 0) + ' MiB'].forEach(x => r.appendChild(el('td', {}, x)));\n"
     "  t.appendChild(r); }\n"
     " h.appendChild(t);\n"

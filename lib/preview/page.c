@@ -323,7 +323,7 @@ static const char page_head[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:0;padding:16px 24px;background:#16181c;color:#e6e6e6}\n"
     "h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:0 0 6px}\n"
     "table{border-collapse:collapse;margin:6px 0 12px}td,th{padding:3px 10px;border-bottom:1px solid #333;"
-    "text-align:right}th{color:#9aa}td:first-child,th:first-child{text-align:left}\n"
+    "text-align:right}th{color:#9aa;white-space:nowrap}td:first-child,th:first-child{text-align:left}\n"
     ".rec{background:#223a2a;border-left:4px solid #4c9;padding:8px 12px;margin:10px 0}\n"
     ".note{color:#db8}.dim{color:#9aa}\n"
     ".sample{margin:22px 0;padding-top:12px;border-top:1px solid #333}\n"
@@ -342,7 +342,8 @@ static const char page_head[] =
     "<script>\n\"use strict\";\nconst DATA = ";
 
 /* The page's script: builds the tables and one wipe viewer per sample.
- * The hash (#wipe=30&left=input&right=raisr&zoom=2) sets every viewer, so a
+ * The hash (#wipe=30&left=input&right=raisr&zoom=2&sample=3) sets every
+ * viewer (and scrolls to a sample), so a
  * test (or a link) can show a given state; #status tells whether every
  * picture loaded. */
 static const char page_script[] =
@@ -371,7 +372,7 @@ static const char page_script[] =
     " DATA.sampling.shots_found + ' shots found; -j ' + DATA.threads));\n"
     " if (DATA.sampling.note) h.appendChild(el('div', {class: 'note'}, DATA.sampling.note));\n"
     " const t = el('table'), hr = el('tr');\n"
-    " ['method', 'output', 'ms/frame', 'fps', mname + ' (' + DATA.measure.better + ' is better)', 'frames',"
+    " ['method', 'output', 'ms/frame', 'fps', mname + (DATA.measure.better === 'higher' ? ' \\u2191' : ' \\u2193'), 'frames',"
     " 'predicted time', 'predicted size', 'peak memory'].forEach(x => hr.appendChild(el('th', {}, x)));\n"
     " t.appendChild(hr);\n"
     " for (const m of DATA.methods) { const r = el('tr'), e = m.estimate;\n"
@@ -434,6 +435,8 @@ static const char page_script[] =
     " document.getElementById('samples').appendChild(box);\n"
     "}\n"
     "try { head(); DATA.samples.forEach(viewer); } catch (e) { errors.push(String(e)); }\n"
+    "if (params.get('sample') && document.getElementById('sample' + params.get('sample')))"
+    " document.getElementById('sample' + params.get('sample')).scrollIntoView();\n"
     "window.addEventListener('load', () => {\n"
     " const imgs = Array.from(document.images), bad = imgs.filter(i => !i.complete || !i.naturalWidth);\n"
     " document.getElementById('status').textContent = (errors.length || bad.length ? 'status: failed' :"

@@ -177,7 +177,7 @@ static void window_cut(PvSample *s, double threshold)
 /* Seekable input: candidates at evenly spaced times (one keyframe decoded
  * each), shots told apart by the scene detector between neighbouring
  * candidates, then a window decoded after each chosen keyframe. */
-static int sample_seek(PvRun *r, AieReader *rd, double duration_s)
+static int sample_seek(PvRun *r, AieReader *rd, double t0, double duration_s)
 {
     int m = r->want * 4;
     if (m > AIE_PREVIEW_MAX_SAMPLES * 4)
@@ -192,7 +192,7 @@ static int sample_seek(PvRun *r, AieReader *rd, double duration_s)
         goto done;
     }
     for (int i = 0; i < m; i++) {
-        double t = (i + 0.5) * duration_s / m;
+        double t = t0 + (i + 0.5) * duration_s / m;
         AieFrame *f = NULL;
         if ((err = aie_reader_seek(rd, (int64_t)(t * 1e6))))
             goto done;
@@ -327,8 +327,8 @@ static int sample_sequential(PvRun *r, AieReader *rd, int64_t limit)
         PvSample *s = &r->s[r->ns++];
         int at = pick[i];
         s->shot = shot[at];
-        s->index = all[at]->index;
-        s->t = frame_time(all[at]);
+        s->index = all[at]->index + r->seq_offset;
+        s->t = frame_time(all[at]) + r->seq_offset / fps_of(&r->vi);
         for (int j = at; j < n && s->nwin < PV_WINDOW && shot[j] == shot[at]; j++)
             s->win[s->nwin++] = aie_frame_ref(all[j]);
         s->cut_in_window = at + s->nwin < n && shot[at + s->nwin] != shot[at] && s->nwin < PV_WINDOW;
@@ -725,9 +725,13 @@ int aie_preview_run(const AiePreviewParams *p, char *err, size_t errlen)
     if (mem_cap < 2)
         mem_cap = 2;
     const int seekable = aie_reader_seekable(rd) && total > 0 && !vi->still;
-    if (seekable && total > (int64_t)r->want * PV_WINDOW * 2) {
+    if (seekable && (r->job_frames > 0 ? r->job_frames : total) > (int64_t)r->want * PV_WINDOW * 2) {
         snprintf(r->mode, sizeof(r->mode), "seek");
-        e = sample_seek(r, rd, duration);
+        /* a --frames range: the samples come from within it */
+        double t0 = p->reader.first > 0 ? (double)p->reader.first / fps : 0, span = duration - t0;
+        if (r->job_frames > 0 && r->job_frames < total)
+            span = (double)r->job_frames / fps;
+        e = sample_seek(r, rd, t0, span > 0 ? span : duration);
         if (!e && r->ns < r->want && total <= mem_cap) {
             /* fewer keyframes than samples in a short clip: read it whole */
             r->ns = 0;
@@ -745,7 +749,17 @@ int aie_preview_run(const AiePreviewParams *p, char *err, size_t errlen)
         }
     } else {
     sequential:;
-        int64_t limit = seekable ? total : (int64_t)llround((p->pipe_seconds > 0 ? p->pipe_seconds : 10) * fps);
+        if (p->reader.first > 0 || p->reader.last >= 0) { /* the --frames range, read by the reader */
+            AieReaderOpts rr = ro;
+            rr.first = p->reader.first;
+            rr.last = p->reader.last;
+            aie_reader_close(&rd);
+            if ((e = aie_reader_open(&rd, p->input, &rr, err, errlen)))
+                goto out;
+            r->seq_offset = p->reader.first; /* the reader counts from the range's start */
+        }
+        int64_t limit = seekable ? (r->job_frames > 0 ? r->job_frames : total)
+                                 : (int64_t)llround((p->pipe_seconds > 0 ? p->pipe_seconds : 10) * fps);
         if (limit > mem_cap)
             limit = mem_cap;
         snprintf(r->mode, sizeof(r->mode), seekable ? "all" : "first-seconds");

@@ -67,6 +67,7 @@ typedef struct PvRun {
     char mode[32];          /* "seek", "all", "first-seconds" */
     char sampling_note[512];
     int seq_frames, input_ended;
+    int64_t seq_offset;     /* frame number of the first frame read sequentially */
     long long decode_us;
     int64_t decoded;
     double decode_ms;

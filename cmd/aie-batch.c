@@ -21,6 +21,7 @@
 #include "aie/error.h"
 #include "aie/metrics.h"
 #include "aie/thread.h"
+#include "aie/util.h"
 #include "cli.h"
 
 extern char **environ;
@@ -58,21 +59,14 @@ enum {
 
 typedef struct Batch {
     Cli *cli;
+    AieBatchFlags f; /* what emitted tasks repeat; the rest of the run options beside */
     int jobs;
     const char *tmpl;
-    int shell;
-    double load_max, timeout, grace, retry_delay;
-    int retries;
+    double load_max;
     int halt, halt_fail;
-    const char *halt_arg;
-    const char *joblog;
     int joblog_append;
     int resume; /* AIE_BATCH_RESUME, AIE_BATCH_RESUME_FAILED */
     int retry_failed, skip_existing;
-    const char *cache, *results;
-    int chunks, join, no_snap;
-    const char *metrics;
-    const char *batch_id;
     int emit;
     const char *emit_dir;
     int job_index;
@@ -116,36 +110,6 @@ static const CliOpt opts[] = {
     {0},
 };
 
-static int parse_halt(Batch *b, const char *arg)
-{
-    char when[16];
-    const char *comma = strchr(arg, ',');
-    size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
-    if (n >= sizeof(when))
-        return -1;
-    memcpy(when, arg, n);
-    when[n] = 0;
-    b->halt_fail = 1;
-    if (!strcmp(when, "never") || !strcmp(when, "0"))
-        b->halt = AIE_BATCH_HALT_NEVER;
-    else if (!strcmp(when, "soon") || !strcmp(when, "1"))
-        b->halt = AIE_BATCH_HALT_SOON;
-    else if (!strcmp(when, "now") || !strcmp(when, "2"))
-        b->halt = AIE_BATCH_HALT_NOW;
-    else
-        return -1;
-    if (comma) {
-        char *end;
-        if (strncmp(comma + 1, "fail=", 5))
-            return -1;
-        long v = strtol(comma + 6, &end, 10);
-        if (end == comma + 6 || *end || v < 1 || v > 1000000000)
-            return -1;
-        b->halt_fail = (int)v;
-    }
-    return 0;
-}
-
 static int handle(void *ctx, int code, const char *arg)
 {
     Batch *b = ctx;
@@ -153,21 +117,20 @@ static int handle(void *ctx, int code, const char *arg)
     switch (code) {
     case 'j': b->jobs = cli_int(c, "--jobs", arg, 1, 100000); return 0;
     case OPT_CMD: b->tmpl = arg; return 0;
-    case OPT_SHELL: b->shell = 1; return 0;
+    case OPT_SHELL: b->f.shell = 1; return 0;
     case OPT_LOAD_MAX: b->load_max = cli_double(c, "--load-max", arg, 0.01, 1e6); return 0;
-    case OPT_TIMEOUT: b->timeout = cli_double(c, "--timeout", arg, 0.001, 1e9); return 0;
-    case OPT_GRACE: b->grace = cli_double(c, "--grace", arg, 0, 86400); return 0;
-    case OPT_RETRIES: b->retries = cli_int(c, "--retries", arg, 0, 1000000); return 0;
-    case OPT_RETRY_DELAY: b->retry_delay = cli_double(c, "--retry-delay", arg, 0, 300); return 0;
+    case OPT_TIMEOUT: b->f.timeout_s = cli_double(c, "--timeout", arg, 0.001, 1e9); return 0;
+    case OPT_GRACE: b->f.grace_s = cli_double(c, "--grace", arg, 0, 86400); return 0;
+    case OPT_RETRIES: b->f.retries = cli_int(c, "--retries", arg, 0, 1000000); return 0;
+    case OPT_RETRY_DELAY: b->f.retry_delay_s = cli_double(c, "--retry-delay", arg, 0, 300); return 0;
     case OPT_HALT:
-        if (parse_halt(b, arg) < 0)
+        if (aie_batch_parse_halt(arg, &b->halt, &b->halt_fail))
             cli_usage(c, "--halt: expected never, soon or now, optionally with ,fail=N, not '%s'", arg);
-        b->halt_arg = arg;
         return 0;
     case OPT_JOBLOG:
         b->joblog_append = arg[0] == '+';
-        b->joblog = arg + b->joblog_append;
-        if (!*b->joblog)
+        b->f.joblog = arg + b->joblog_append;
+        if (!*b->f.joblog)
             cli_usage(c, "--joblog: no file name");
         return 0;
     case OPT_RESUME:
@@ -180,12 +143,12 @@ static int handle(void *ctx, int code, const char *arg)
     }
     case OPT_RETRY_FAILED: b->retry_failed = 1; return 0;
     case OPT_SKIP_EXISTING: b->skip_existing = 1; return 0;
-    case OPT_CACHE: b->cache = arg; return 0;
-    case OPT_RESULTS: b->results = arg; return 0;
-    case OPT_CHUNKS: b->chunks = cli_int(c, "--chunks", arg, 1, 100000); return 0;
-    case OPT_JOIN: b->join = 1; return 0;
-    case OPT_NO_SNAP: b->no_snap = 1; return 0;
-    case OPT_METRICS: b->metrics = arg; return 0;
+    case OPT_CACHE: b->f.cache_dir = arg; return 0;
+    case OPT_RESULTS: b->f.results_dir = arg; return 0;
+    case OPT_CHUNKS: b->f.chunks = cli_int(c, "--chunks", arg, 1, 100000); return 0;
+    case OPT_JOIN: b->f.join = 1; return 0;
+    case OPT_NO_SNAP: b->f.no_snap = 1; return 0;
+    case OPT_METRICS: b->f.metrics = arg; return 0;
     case OPT_TAG:
         if (!strchr(arg, '=') || arg[0] == '=')
             cli_usage(c, "--tag: expected KEY=VALUE, not '%s'", arg);
@@ -196,7 +159,7 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_BATCH_ID:
         if (!*arg || strlen(arg) > 128)
             cli_usage(c, "--batch-id: expected 1 to 128 characters");
-        b->batch_id = arg;
+        b->f.batch_id = arg;
         return 0;
     case OPT_EMIT:
         if (!strcmp(arg, "make"))
@@ -225,54 +188,6 @@ static int handle(void *ctx, int code, const char *arg)
         return 0;
     }
     return -1;
-}
-
-/* ---- signals: a thread waits for them; the scheduler is told through the
- * cancel tokens and a pipe that wakes its poll ---- */
-
-typedef struct Sig {
-    sigset_t set;
-    AieCancel cancel, kill_now;
-    int wake[2];
-    atomic_int signo;
-    atomic_int running; /* the scheduler is running (else a 2nd signal exits) */
-} Sig;
-
-static Sig sig;
-
-static void *signal_main(void *arg)
-{
-    (void)arg;
-    int s, n = 0;
-    while (sigwait(&sig.set, &s) == 0) {
-        n++;
-        if (n == 1) {
-            atomic_store(&sig.signo, s);
-            aie_cancel_request(&sig.cancel, s);
-        } else {
-            if (!atomic_load(&sig.running))
-                _exit(128 + atomic_load(&sig.signo));
-            aie_cancel_request(&sig.kill_now, s);
-        }
-        ssize_t w = write(sig.wake[1], "x", 1);
-        (void)w;
-    }
-    return NULL;
-}
-
-static void signals_start(void)
-{
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&sig.set);
-    sigaddset(&sig.set, SIGINT);
-    sigaddset(&sig.set, SIGTERM);
-    sigaddset(&sig.set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sig.set, NULL);
-    if (pipe2(sig.wake, O_CLOEXEC | O_NONBLOCK) < 0)
-        sig.wake[0] = sig.wake[1] = -1;
-    pthread_t t;
-    if (pthread_create(&t, NULL, signal_main, NULL) == 0)
-        pthread_detach(t);
 }
 
 /* ---- output ---- */
@@ -338,11 +253,11 @@ static void on_job_end(void *opaque, const AieBatchJob *j, const AieBatchResult 
     Cli *c = b->cli;
     if (r->not_found) {
         progress_clear(b);
-        cli_error(c, "job %d: %s: %s", j->seq, b->shell ? "/bin/sh" : j->argv[0],
+        cli_error(c, "job %d: %s: %s", j->seq, b->f.shell ? "/bin/sh" : j->argv[0],
                   r->exit_code == 127 ? "command not found" : "cannot execute");
     } else if (r->timed_out) {
         progress_clear(b);
-        cli_warn(c, "job %d timed out after %g s (killed by %s): %s", j->seq, b->timeout,
+        cli_warn(c, "job %d timed out after %g s (killed by %s): %s", j->seq, b->f.timeout_s,
                  r->signal == SIGKILL ? "KILL" : "TERM", j->cmd);
     } else if (!r->ok && !r->interrupted && c->verbose) {
         progress_clear(b);
@@ -353,8 +268,8 @@ static void on_job_end(void *opaque, const AieBatchJob *j, const AieBatchResult 
     }
     if (!r->final && c->verbose) {
         char of[32] = "";
-        if (b->retries)
-            snprintf(of, sizeof(of), " of %d", b->retries);
+        if (b->f.retries)
+            snprintf(of, sizeof(of), " of %d", b->f.retries);
         cli_info(c, "job %d: retrying (attempt %d%s)", j->seq, r->attempt + 1, of);
     }
     if (r->error) {
@@ -401,355 +316,22 @@ static void warn_cb(void *opaque, const char *msg)
 
 /* ---- inputs ---- */
 
-/* Job files are read in chunks, bounded (a line of at most
- * AIE_BATCH_MAX_LINE bytes, at most AIE_BATCH_MAX_JOBS lines that start a
- * command), and stay interruptible: the read waits on the file and on the
- * signal thread's wake pipe. Returns 0, an errno value, or -1 with why set. */
-static int read_all(int fd, const char *name, char **out, size_t *len, char *why, size_t whylen)
-{
-    size_t cap = 65536, n = 0, line_start = 0, lines = 0, jobs = 0;
-    int line_has = 0, cont = 0, e = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return ENOMEM;
-    for (;;) {
-        if (atomic_load(&sig.signo)) {
-            e = EINTR;
-            goto fail;
-        }
-        if (n + 65536 + 1 > cap) {
-            char *p = realloc(buf, cap * 2);
-            if (!p) {
-                e = ENOMEM;
-                goto fail;
-            }
-            buf = p;
-            cap *= 2;
-        }
-        struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN}, {.fd = sig.wake[0], .events = POLLIN}};
-        if (poll(pfd, sig.wake[0] >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) {
-            e = errno;
-            goto fail;
-        }
-        if (atomic_load(&sig.signo)) {
-            e = EINTR;
-            goto fail;
-        }
-        if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        ssize_t r = read(fd, buf + n, 65536);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r < 0) {
-            e = errno;
-            goto fail;
-        }
-        if (r == 0)
-            break;
-        for (size_t i = n; i < n + (size_t)r; i++) {
-            char ch = buf[i];
-            if (ch == '\n') {
-                lines++;
-                if (line_has > 0 && !cont)
-                    jobs++;
-                cont = i > line_start && buf[i - 1] == '\\';
-                line_start = i + 1;
-                line_has = 0;
-                if (jobs > AIE_BATCH_MAX_JOBS) {
-                    snprintf(why, whylen, "%s: more than %d jobs", name, AIE_BATCH_MAX_JOBS);
-                    e = -1;
-                    goto fail;
-                }
-            } else if (!line_has && ch != ' ' && ch != '\t' && ch != '\r') {
-                line_has = ch == '#' && !cont ? -1 : 1; /* -1: a comment line */
-            }
-            if (ch != '\n' && i - line_start >= AIE_BATCH_MAX_LINE) {
-                snprintf(why, whylen, "%s:%zu: a line over %d MiB", name, lines + 1,
-                         AIE_BATCH_MAX_LINE >> 20);
-                e = -1;
-                goto fail;
-            }
-        }
-        n += (size_t)r;
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return 0;
-fail:
-    free(buf);
-    return e;
-}
-
+/* Read a job file or standard input; exit 128+signal when a signal came. */
 static int read_file(Cli *c, const char *name, char **text, size_t *len)
 {
-    int std = !strcmp(name, "-");
-    const char *shown = std ? "standard input" : name;
-    int fd = std ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
-    char why[PATH_MAX + 64] = "";
-    int e = fd < 0 ? errno : 0;
-    if (!e && fstat(fd, &st) != 0)
-        e = errno;
-    if (!e && S_ISDIR(st.st_mode))
-        e = EISDIR;
-    if (!e && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-        snprintf(why, sizeof(why), "%s: not a regular file or a pipe", shown);
-        e = -1;
-    }
-    if (!e)
-        e = read_all(fd, shown, text, len, why, sizeof(why));
-    if (fd > STDIN_FILENO)
-        close(fd);
-    if (e == EINTR) {
-        int s = atomic_load(&sig.signo);
-        exit(128 + (s ? s : SIGINT));
-    }
-    if (e) {
-        if (e > 0)
-            cli_error(c, "%s: %s", shown, strerror(e));
-        else
-            cli_error(c, "%s", why);
-        return -1;
-    }
-    return 0;
-}
-
-static void random_id(char out[33])
-{
-    unsigned char r[16];
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, r, sizeof(r)) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n != (ssize_t)sizeof(r)) {
-        unsigned long long x = (unsigned long long)aie_time_us() ^ ((unsigned long long)getpid() << 32);
-        for (int i = 0; i < 16; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
-            r[i] = (unsigned char)(x >> 56);
-    }
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-}
-
-static char *absolute(const char *p)
-{
-    if (p[0] == '/')
-        return strdup(p);
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof(cwd)))
-        return strdup(p);
-    size_t n = strlen(cwd) + strlen(p) + 2;
-    char *s = malloc(n);
-    if (s)
-        snprintf(s, n, "%s/%s", cwd, p);
-    return s;
-}
-
-static void add_flag(char *buf, size_t n, const char *name, const char *value)
-{
-    size_t at = strlen(buf);
-    if (!value) {
-        snprintf(buf + at, n - at, "%s%s", at ? " " : "", name);
-        return;
-    }
-    char *q = aie_batch_quote(value);
-    snprintf(buf + at, n - at, "%s%s %s", at ? " " : "", name, q ? q : value);
-    free(q);
-}
-
-static char *self_path(const char *argv0)
-{
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n > 0) {
-        buf[n] = 0;
-        return strdup(buf);
-    }
-    return absolute(argv0);
-}
-
-/* The options every emitted task repeats. */
-static void emit_flags(const Batch *b, char *flags, size_t n, int make)
-{
-    char num[64], *abs = NULL;
-    flags[0] = 0;
-    if (b->shell)
-        add_flag(flags, n, "--shell", NULL);
-    if (b->chunks) {
-        snprintf(num, sizeof(num), "%d", b->chunks);
-        add_flag(flags, n, "--chunks", num);
-    }
-    if (b->join)
-        add_flag(flags, n, "--join", NULL);
-    if (b->no_snap)
-        add_flag(flags, n, "--no-snap", NULL);
-    if (b->timeout > 0) {
-        snprintf(num, sizeof(num), "%g", b->timeout);
-        add_flag(flags, n, "--timeout", num);
-    }
-    if (b->grace != 5) {
-        snprintf(num, sizeof(num), "%g", b->grace);
-        add_flag(flags, n, "--grace", num);
-    }
-    if (b->retries != 1) {
-        snprintf(num, sizeof(num), "%d", b->retries);
-        add_flag(flags, n, "--retries", num);
-    }
-    if (b->retry_delay != 1) {
-        snprintf(num, sizeof(num), "%g", b->retry_delay);
-        add_flag(flags, n, "--retry-delay", num);
-    }
-    if (b->cache) {
-        abs = absolute(b->cache);
-        add_flag(flags, n, "--cache", abs ? abs : b->cache);
-        free(abs);
-    }
-    if (b->results) {
-        abs = absolute(b->results);
-        add_flag(flags, n, "--results", abs ? abs : b->results);
-        free(abs);
-    }
-    if (make && b->metrics) {
-        abs = absolute(b->metrics);
-        add_flag(flags, n, "--metrics", abs ? abs : b->metrics);
-        free(abs);
-    }
-    if (make && b->joblog) {
-        abs = absolute(b->joblog);
-        char plus[PATH_MAX + 2];
-        snprintf(plus, sizeof(plus), "+%s", abs ? abs : b->joblog);
-        add_flag(flags, n, "--joblog", plus);
-        free(abs);
-    }
-    for (int i = 0; i < b->cli->ntags; i++)
-        add_flag(flags, n, "--tag", b->cli->tags[i]);
-    add_flag(flags, n, "--batch-id", b->batch_id);
-    add_flag(flags, n, "--no-progress", NULL);
-    if (b->cli->quiet)
-        add_flag(flags, n, "-q", NULL);
-}
-
-static void print_dry_run(const AieBatchList *l, const unsigned char *skip, int json)
-{
-    if (!json) {
-        for (int i = 0; i < l->n; i++)
-            if (!skip || !skip[i])
-                printf("%s\n", l->jobs[i].cmd);
-        return;
-    }
-    json_object *a = json_object_new_array();
-    for (int i = 0; i < l->n; i++) {
-        const AieBatchJob *j = &l->jobs[i];
-        if (skip && skip[i])
-            continue;
-        json_object *o = json_object_new_object(), *v;
-        json_object_object_add(o, "seq", json_object_new_int(j->seq));
-        json_object_object_add(o, "line", json_object_new_int(j->line));
-        json_object_object_add(o, "cmd", json_object_new_string(j->cmd));
-        v = json_object_new_array();
-        for (int k = 0; k < j->argc; k++)
-            json_object_array_add(v, json_object_new_string(j->argv[k]));
-        json_object_object_add(o, "argv", v);
-        v = json_object_new_array();
-        for (int k = 0; k < j->ninputs; k++)
-            json_object_array_add(v, json_object_new_string(j->inputs[k]));
-        json_object_object_add(o, "inputs", v);
-        v = json_object_new_array();
-        for (int k = 0; k < j->noutputs; k++)
-            json_object_array_add(v, json_object_new_string(j->outputs[k]));
-        json_object_object_add(o, "outputs", v);
-        if (j->nchunks) {
-            json_object_object_add(o, "chunk", json_object_new_int(j->chunk));
-            json_object_object_add(o, "chunks", json_object_new_int(j->nchunks));
-            json_object_object_add(o, "frames_first", json_object_new_int64(j->first));
-            json_object_object_add(o, "frames_last", json_object_new_int64(j->last));
-        }
-        if (j->group >= 0)
-            json_object_object_add(o, "join_output", json_object_new_string(l->groups[j->group].output));
-        if (j->cache_key)
-            json_object_object_add(o, "cache_key", json_object_new_string(j->cache_key));
-        json_object_array_add(a, o);
-    }
-    cli_print_json(a);
-}
-
-/* GNU parallel's input sources: "::: a b" (values), ":::: FILE..." (each
- * file's lines are one source), and their linked forms :::+ and ::::+. */
-static int sep_kind(const char *a)
-{
-    if (strncmp(a, ":::", 3))
-        return 0;
-    a += 3;
-    int files = *a == ':';
-    a += files;
-    int linked = *a == '+';
-    a += linked;
-    return *a ? 0 : 1 + files + 2 * linked; /* 1 :::  2 ::::  3 :::+  4 ::::+ */
-}
-
-typedef struct Sources {
-    AieBatchSource src[AIE_BATCH_MAX_SOURCES];
-    const char **lines[AIE_BATCH_MAX_SOURCES]; /* owned value arrays of :::: sources */
-    char *text[AIE_BATCH_MAX_SOURCES];
-    int n;
-} Sources;
-
-static void sources_free(Sources *s)
-{
-    for (int i = 0; i < s->n; i++) {
-        free(s->lines[i]);
-        free(s->text[i]);
-    }
-    s->n = 0;
-}
-
-/* Read tok[0..ntok) (tok[0] is a separator); exit status on a bad one. */
-static int read_sources(Cli *c, char **tok, int ntok, Sources *s)
-{
-    int kind = 0;
-    for (int i = 0; i < ntok; i++) {
-        int k = sep_kind(tok[i]);
-        if (k) {
-            kind = k;
-            if (i + 1 == ntok || sep_kind(tok[i + 1]))
-                cli_usage(c, "'%s' is followed by no %s", tok[i], k == 2 || k == 4 ? "file" : "value");
-            if (k == 1 || k == 3) {
-                if (s->n == AIE_BATCH_MAX_SOURCES)
-                    cli_usage(c, "more than %d input sources", AIE_BATCH_MAX_SOURCES);
-                s->src[s->n++] = (AieBatchSource){(const char *const *)tok + i + 1, 0, k == 3};
-            }
-            continue;
-        }
-        if (kind == 1 || kind == 3) {
-            s->src[s->n - 1].n++;
-            continue;
-        }
-        /* a :::: file: its lines are one source */
-        if (s->n == AIE_BATCH_MAX_SOURCES)
-            cli_usage(c, "more than %d input sources", AIE_BATCH_MAX_SOURCES);
-        size_t len;
-        int at = s->n;
-        if (read_file(c, tok[i], &s->text[at], &len) < 0)
-            return EXIT_ERROR;
-        s->n++;
-        int n = 0;
-        if (aie_batch_lines(s->text[at], len, &s->lines[at], &n)) {
-            cli_error(c, "%s", aie_strerror(AIE_ENOMEM));
-            return EXIT_ERROR;
-        }
-        if (n == 0) {
-            cli_error(c, "%s: no arguments in it (an input source after ::::)", tok[i]);
-            return EXIT_ERROR;
-        }
-        s->src[at] = (AieBatchSource){s->lines[at], n, kind == 4};
-    }
-    return 0;
+    char msg[PATH_MAX + 64] = "";
+    int e = aie_batch_read_input(name, &c->cancel, c->wake_fd, text, len, msg, sizeof(msg));
+    if (e == AIE_ECANCELLED)
+        exit(128 + cli_signal(c));
+    if (e)
+        cli_error(c, "%s", msg[0] ? msg : aie_strerror(e));
+    return e ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
     static Cli cli;
-    Batch b = {.cli = &cli, .grace = 5, .retries = 1, .retry_delay = 1};
+    Batch b = {.cli = &cli, .f = {.grace_s = 5, .retries = 1, .retry_delay_s = 1}};
     cli.tool = "aie-batch";
     cli.purpose = "Run many commands in parallel, resumably; or write them out for make or Slurm.";
     cli.usage_args = "JOBFILE | --cmd TEMPLATE [FILE...] | [COMMAND...] ::: ARG... [::: ARG...]";
@@ -761,23 +343,23 @@ int main(int argc, char **argv)
     /* GNU parallel's form: [OPTIONS] [COMMAND...] ::: ARGS... : the options
      * end at the command, whose own options are not ours */
     int sep = 1;
-    while (sep < argc && !sep_kind(argv[sep]))
+    while (sep < argc && !aie_batch_separator(argv[sep]))
         sep++;
     cli.stop_at_operand = sep < argc;
     cli_parse(&cli, sep, argv);
     /* cli_parse applied AIE_METRICS to its own field */
-    if (!b.metrics)
-        b.metrics = cli.metrics_path;
+    if (!b.f.metrics)
+        b.f.metrics = cli.metrics_path;
     if (cli.json && !cli.dry_run)
         cli_usage(&cli, "--json goes with --dry-run");
 
     int npos = sep - optind, rc = EXIT_ERROR, e = 0;
     char **pos = argv + optind;
-    static Sources srcs;
+    static AieBatchSources srcs;
     char *cmd_words = NULL;
     const char **combined = NULL;
     char msg[AIE_ERRBUF_SIZE * 2] = "", id[33];
-    char *text = NULL, *self = NULL, *jobfile_abs = NULL, *script = NULL;
+    char *text = NULL, *script = NULL;
     const char **args = NULL;
     AieBatchList *list = NULL;
     unsigned char *skip = NULL;
@@ -785,9 +367,9 @@ int main(int argc, char **argv)
     AieMetrics *metrics = NULL;
     AieBatchLog log = {0};
 
-    if ((b.join || b.no_snap) && !b.chunks)
-        cli_usage(&cli, "--%s goes with --chunks", b.join ? "join" : "no-snap");
-    if ((b.resume || b.retry_failed) && !b.joblog)
+    if ((b.f.join || b.f.no_snap) && !b.f.chunks)
+        cli_usage(&cli, "--%s goes with --chunks", b.f.join ? "join" : "no-snap");
+    if ((b.resume || b.retry_failed) && !b.f.joblog)
         cli_usage(&cli, "--%s needs --joblog", b.retry_failed ? "retry-failed" : b.resume == AIE_BATCH_RESUME ? "resume" : "resume-failed");
     if (b.retry_failed && (b.resume || b.tmpl))
         cli_usage(&cli, "--retry-failed takes its jobs from the joblog: no --resume, --resume-failed or --cmd");
@@ -802,9 +384,14 @@ int main(int argc, char **argv)
             cli_usage(&cli, "give the command once: --cmd TEMPLATE or the words before %s", argv[sep]);
         if (!npos && !b.tmpl)
             cli_usage(&cli, "no command before %s (give it as words, or with --cmd)", argv[sep]);
-        if ((rc = read_sources(&cli, argv + sep, argc - sep, &srcs)))
+        if ((e = aie_batch_sources_read(&srcs, argv + sep, argc - sep, &cli.cancel, cli.wake_fd, msg,
+                                        sizeof(msg)))) {
+            if (e == AIE_ECANCELLED)
+                exit(128 + cli_signal(&cli));
+            if (e == AIE_EINVAL)
+                cli_usage(&cli, "%s", msg);
             goto fail;
-        rc = EXIT_ERROR;
+        }
         if (npos) {
             /* the words make one command line, as parallel joins them */
             size_t len = 1;
@@ -826,30 +413,30 @@ int main(int argc, char **argv)
     if (!b.tmpl && !b.retry_failed && npos != 1)
         cli_usage(&cli, npos ? "one JOBFILE, or --cmd TEMPLATE FILE..." : "no jobs: give a JOBFILE (- for stdin) or --cmd TEMPLATE");
     if (b.retry_failed && npos && cli.verbose)
-        cli_info(&cli, "--retry-failed: the jobs come from %s; %s is not read", b.joblog, pos[0]);
+        cli_info(&cli, "--retry-failed: the jobs come from %s; %s is not read", b.f.joblog, pos[0]);
 
-    if (!b.batch_id) {
+    if (!b.f.batch_id) {
         const char *env = getenv("AIE_BATCH_ID");
         if (env && *env && strlen(env) <= 128) {
-            b.batch_id = env;
+            b.f.batch_id = env;
         } else {
-            random_id(id);
-            b.batch_id = id;
+            aie_random_hex(id, 16);
+            b.f.batch_id = id;
         }
     }
     if (!b.jobs)
         b.jobs = aie_cpu_count();
-    signals_start();
+    cli_signals_jobs(&cli);
 
     const char *tmpdir = getenv("TMPDIR");
     AieBatchExec ex = {.path = getenv("PATH"), .env = (const char *const *)environ,
                        .tmpdir = tmpdir && *tmpdir ? tmpdir : "/tmp"};
 
     /* ---- the jobs ---- */
-    if ((e = aie_batch_list_create(&list, b.shell)))
+    if ((e = aie_batch_list_create(&list, b.f.shell)))
         goto fail;
     if (b.retry_failed) {
-        if ((e = aie_batch_joblog_read(b.joblog, &log, msg, sizeof(msg))) ||
+        if ((e = aie_batch_joblog_read(b.f.joblog, &log, msg, sizeof(msg))) ||
             (e = aie_batch_retry_list(list, &log, msg, sizeof(msg))))
             goto fail;
     } else if (srcs.n) {
@@ -889,7 +476,7 @@ int main(int argc, char **argv)
         snprintf(msg + at, sizeof(msg) - at, "; nothing was started");
         goto fail;
     }
-    if (b.chunks > 1 && (e = aie_batch_chunk(list, b.chunks, b.join, !b.no_snap, &ex, b.jobs, warn_cb, &b,
+    if (b.f.chunks > 1 && (e = aie_batch_chunk(list, b.f.chunks, b.f.join, !b.f.no_snap, &ex, b.jobs, warn_cb, &b,
                                              msg, sizeof(msg))))
         goto fail;
     if (b.expect) {
@@ -909,39 +496,12 @@ int main(int argc, char **argv)
 
     /* ---- emit ---- */
     if (b.emit) {
-        char flags[8192], cwd[PATH_MAX];
-        self = self_path(argv[0]);
-        jobfile_abs = absolute(pos[0]);
-        if (!self || !jobfile_abs || !getcwd(cwd, sizeof(cwd))) {
-            e = AIE_ENOMEM;
-            goto fail;
-        }
-        emit_flags(&b, flags, sizeof(flags), b.emit == AIE_BATCH_EMIT_MAKE);
-        const char *edir = b.emit_dir ? b.emit_dir : ".aie-batch";
-        char stamps[PATH_MAX + 16], logs[PATH_MAX + 16];
-        snprintf(stamps, sizeof(stamps), "%s/stamps", edir);
-        char *edir_abs = absolute(edir);
-        snprintf(logs, sizeof(logs), "%s/logs", edir_abs ? edir_abs : edir);
-        free(edir_abs);
-        if (b.emit == AIE_BATCH_EMIT_SLURM) {
-            /* sbatch opens the tasks' output files before they run */
-            char mk[PATH_MAX + 32];
-            snprintf(mk, sizeof(mk), "%s", logs);
-            for (char *p = mk + 1; *p; p++)
-                if (*p == '/') {
-                    *p = 0;
-                    mkdir(mk, 0755);
-                    *p = '/';
-                }
-            if (mkdir(mk, 0755) != 0 && errno != EEXIST) {
-                cli_error(&cli, "%s: %s", mk, strerror(errno));
-                goto fail;
-            }
-        }
-        AieBatchEmit em = {.self = self, .jobfile = jobfile_abs, .cwd = cwd, .flags = flags,
-                           .stamp_dir = stamps, .log_dir = logs, .metrics_name = "metrics",
-                           .joblog_name = "joblog", .jobs = b.jobs, .job_name = "aie-batch",
-                           .slurm_opts = b.slurm_opts, .nslurm_opts = b.nslurm_opts};
+        b.f.tags = cli.tags;
+        b.f.ntags = cli.ntags;
+        b.f.quiet = cli.quiet;
+        AieBatchEmit em = {.argv0 = argv[0], .jobfile = pos[0], .emit_dir = b.emit_dir, .flags = &b.f,
+                           .jobs = b.jobs, .slurm_opts = b.slurm_opts, .nslurm_opts = b.nslurm_opts,
+                           .create_log_dir = 1};
         if ((e = aie_batch_emit(list, b.emit, &em, &script, msg, sizeof(msg))))
             goto fail;
         fputs(script, stdout);
@@ -960,7 +520,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < list->n; i++)
             skip[i] = i + 1 != b.job_index;
     if (b.resume) {
-        if ((e = aie_batch_joblog_read(b.joblog, &log, msg, sizeof(msg))))
+        if ((e = aie_batch_joblog_read(b.f.joblog, &log, msg, sizeof(msg))))
             goto fail;
         int n = aie_batch_resume(list, &log, b.resume, skip);
         if (n < 0) {
@@ -976,46 +536,53 @@ int main(int argc, char **argv)
             cli_info(&cli, "--skip-existing: %d job%s up to date", n, n == 1 ? "" : "s");
     }
     if (cli.dry_run) {
-        if (b.cache && (e = aie_batch_cache_keys(list, skip, &ex, b.jobs, msg, sizeof(msg))))
+        if (b.f.cache_dir && (e = aie_batch_cache_keys(list, skip, &ex, b.jobs, msg, sizeof(msg))))
             goto fail;
-        print_dry_run(list, skip, cli.json);
+        char *j = NULL;
+        for (int i = 0; i < list->n && !cli.json; i++)
+            if (!skip[i])
+                printf("%s\n", list->jobs[i].cmd);
+        if (cli.json && !(j = aie_batch_list_json(list, skip))) {
+            e = AIE_ENOMEM;
+            goto fail;
+        }
+        if (j)
+            printf("%s\n", j);
+        free(j);
         rc = EXIT_OK;
         goto fail;
     }
-    if (b.cache && (e = aie_batch_cache_keys(list, skip, &ex, b.jobs, msg, sizeof(msg))))
+    if (b.f.cache_dir && (e = aie_batch_cache_keys(list, skip, &ex, b.jobs, msg, sizeof(msg))))
         goto fail;
 
     /* ---- logs ---- */
-    if (b.joblog) {
+    if (b.f.joblog) {
         int append = b.joblog_append || b.resume || b.retry_failed || b.job_index;
-        if ((e = aie_batch_joblog_open(&joblog, b.joblog, append, msg, sizeof(msg))))
+        if ((e = aie_batch_joblog_open(&joblog, b.f.joblog, append, msg, sizeof(msg))))
             goto fail;
     }
     char *metrics_abs = NULL;
-    if (b.metrics) {
-        AieMetricsConfig mc = {.path = b.metrics, .tool = "aie-batch", .version = AIE_VERSION,
-                               .tags = cli.tags, .ntags = cli.ntags, .batch_id = b.batch_id};
+    if (b.f.metrics) {
+        AieMetricsConfig mc = {.path = b.f.metrics, .tool = "aie-batch", .version = AIE_VERSION,
+                               .tags = cli.tags, .ntags = cli.ntags, .batch_id = b.f.batch_id};
         char merr[AIE_ERRBUF_SIZE] = "";
         if (aie_metrics_open(&metrics, &mc, merr, sizeof(merr)) < 0)
             cli_warn(&cli, "metrics: %s", *merr ? merr : "cannot start the log");
-        metrics_abs = absolute(b.metrics);
+        metrics_abs = aie_path_absolute(b.f.metrics);
     }
 
     /* ---- run ---- */
     AieBatchOpts o = {
-        .jobs = b.jobs, .load_max = b.load_max, .timeout_s = b.timeout, .grace_s = b.grace,
-        .retries = b.retries, .retry_delay_s = b.retry_delay, .halt = b.halt,
-        .halt_fail = b.halt_fail, .skip = skip, .exec = ex, .results_dir = b.results,
-        .cache_dir = b.cache, .join = b.join, .joblog = joblog, .metrics = metrics,
-        .metrics_path = metrics_abs, .batch_id = b.batch_id, .cancel = &sig.cancel,
-        .kill_now = &sig.kill_now, .wake_fd = sig.wake[0], .opaque = &b, .output = on_output,
+        .jobs = b.jobs, .load_max = b.load_max, .timeout_s = b.f.timeout_s, .grace_s = b.f.grace_s,
+        .retries = b.f.retries, .retry_delay_s = b.f.retry_delay_s, .halt = b.halt,
+        .halt_fail = b.halt_fail, .skip = skip, .exec = ex, .results_dir = b.f.results_dir,
+        .cache_dir = b.f.cache_dir, .join = b.f.join, .joblog = joblog, .metrics = metrics,
+        .metrics_path = metrics_abs, .batch_id = b.f.batch_id, .cancel = &cli.cancel,
+        .kill_now = &cli.kill_now, .wake_fd = cli.wake_fd, .opaque = &b, .output = on_output,
         .job_end = on_job_end, .progress = on_progress,
     };
     AieBatchSummary sum;
-    atomic_store(&sig.running, 1);
-    /* a signal that came during the preparations still counts */
-    if (atomic_load(&sig.signo))
-        aie_cancel_request(&sig.cancel, atomic_load(&sig.signo));
+    cli_signals_running(&cli);
     e = aie_batch_run(list, &o, &sum, msg, sizeof(msg));
     if (b.progress_shown) /* keep the last progress line */
         fputc('\n', stderr);
@@ -1028,7 +595,7 @@ int main(int argc, char **argv)
                  sum.cache_hits, sum.cache_hits == 1 ? "" : "s", sum.cache_misses,
                  sum.cache_misses == 1 ? "" : "es");
     if (e == AIE_ECANCELLED) {
-        int s = atomic_load(&sig.signo);
+        int s = cli_signal(&cli);
         rc = 128 + (s ? s : SIGINT);
         if (!cli.quiet)
             cli_info(&cli, "stopped by signal %d: %d job%s interrupted, %d not started", s,
@@ -1053,9 +620,7 @@ fail:
     free(text);
     free(combined);
     free(cmd_words);
-    sources_free(&srcs);
-    free(self);
-    free(jobfile_abs);
+    aie_batch_sources_free(&srcs);
     free(script);
     fflush(stdout);
     return rc;

@@ -1,5 +1,6 @@
 /* Shared command line: options, messages, signals, progress, exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@
 
 #include "aie/cpu.h"
 #include "aie/preview.h"
+#include "aie/util.h"
 #include "aie/version.h"
 #include "cli.h"
 
@@ -473,9 +474,12 @@ typedef struct SigState {
     AieWriter **writer;
     sigset_t set;
     atomic_int signo;
+    int jobs;             /* aie-batch: a second signal kills the jobs (or exits before they run) */
+    atomic_int running;   /* aie-batch: the scheduler has the jobs */
+    int wake[2];          /* written on every signal, for poll() */
 } SigState;
 
-static SigState sigstate;
+static SigState sigstate = {.wake = {-1, -1}};
 
 static void last_resort_exit(int signo)
 {
@@ -486,14 +490,34 @@ static void last_resort_exit(int signo)
     _exit(128 + signo);
 }
 
+static void wake(void)
+{
+    if (sigstate.wake[1] >= 0) {
+        ssize_t w = write(sigstate.wake[1], "x", 1);
+        (void)w;
+    }
+}
+
 static void *signal_main(void *arg)
 {
     (void)arg;
-    int sig;
+    int sig, again;
     if (sigwait(&sigstate.set, &sig) != 0)
         return NULL;
     atomic_store(&sigstate.signo, sig);
     aie_cancel_request(&sigstate.cli->cancel, sig);
+    wake();
+    if (sigstate.jobs) {
+        /* aie-batch: the jobs get TERM and the grace; a second signal KILLs
+         * them at once, or ends aie-batch while it is still preparing */
+        while (sigwait(&sigstate.set, &again) == 0) {
+            if (!atomic_load(&sigstate.running))
+                _exit(128 + sig);
+            aie_cancel_request(&sigstate.cli->kill_now, again);
+            wake();
+        }
+        return NULL;
+    }
     /* Grace period. Every stage stops within a second of the cancel (reads
      * of pipes poll, jobs and the encoder drain check the token), and the
      * run then writes its run_end record and exits 128+signal, or 0 when the
@@ -514,12 +538,13 @@ static void *signal_main(void *arg)
     return NULL;
 }
 
-void cli_signals_start(Cli *c, AieWriter **writer_slot)
+static void signals_start(Cli *c, AieWriter **writer_slot, int jobs)
 {
     c->t_open_us = aie_time_us();
     signal(SIGPIPE, SIG_IGN);
     sigstate.cli = c;
     sigstate.writer = writer_slot;
+    sigstate.jobs = jobs;
     sigemptyset(&sigstate.set);
     /* SIGHUP that the parent set to be ignored stays ignored (nohup). SIGINT and
      * SIGTERM are always caught, as ffmpeg does: a shell without job control
@@ -531,9 +556,22 @@ void cli_signals_start(Cli *c, AieWriter **writer_slot)
     if (!(sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN))
         sigaddset(&sigstate.set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigstate.set, NULL);
+    if (jobs && pipe2(sigstate.wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        sigstate.wake[0] = sigstate.wake[1] = -1;
+    c->wake_fd = sigstate.wake[0];
     pthread_t t;
     if (pthread_create(&t, NULL, signal_main, NULL) == 0)
         pthread_detach(t);
+}
+
+void cli_signals_start(Cli *c, AieWriter **writer_slot) { signals_start(c, writer_slot, 0); }
+void cli_signals_jobs(Cli *c) { signals_start(c, NULL, 1); }
+void cli_signals_running(Cli *c)
+{
+    atomic_store(&sigstate.running, 1);
+    /* a signal that came during the preparations still counts */
+    if (atomic_load(&sigstate.signo))
+        aie_cancel_request(&c->cancel, atomic_load(&sigstate.signo));
 }
 
 int cli_signal(const Cli *c)
@@ -772,51 +810,21 @@ void *cli_job_json(const Cli *c, const AieVideoInfo *vi, int out_w, int out_h, v
     return o;
 }
 
-/* The process's peak address-space size in bytes (VmPeak), 0 if unknown. */
-static unsigned long long vm_peak(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    unsigned long long kib = 0;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmPeak: %llu kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib << 10;
-}
-
-/* A failure under a finite address-space limit (ulimit -v) that the run came
- * close to is memory running out, whatever the library called it (x264
- * reports a failed malloc as "Generic error in an external library"): say
- * so, with the limit and what would need less. */
+/* Out of memory under ulimit -v is named as such, with this tool's levers
+ * (most effective first, measured in aie.7, MEMORY). */
 static void explain_memory(const Cli *c, int err, char *msg, size_t msglen)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY)
-        return;
-    unsigned long long peak = vm_peak(), lim = rl.rlim_cur;
-    if (err != AIE_ENOMEM && peak < lim / 100 * 85)
-        return;
-    /* what needs less, most effective first (measured in aie.7, MEMORY) */
     char less[160] = "";
     int threads = c->threads ? c->threads : aie_cpu_count(), max_mem = 0;
     for (const CliOpt *o = c->opts; o && o->long_name; o++)
         max_mem |= !strcmp(o->long_name, "max-mem");
-    if (c->features & CLI_ENCODE)
-        snprintf(less + strlen(less), sizeof(less) - strlen(less), "%sa faster --preset (the encoder's lookahead)",
-                 less[0] ? ", " : "");
+    snprintf(less, sizeof(less), "%s", c->features & CLI_ENCODE ? "a faster --preset (the encoder's lookahead)" : "");
     if (threads > 1)
         snprintf(less + strlen(less), sizeof(less) - strlen(less), "%s-j 1 (this run had -j %d)",
                  less[0] ? ", " : "", threads);
     if (max_mem)
         snprintf(less + strlen(less), sizeof(less) - strlen(less), "%s--max-mem (CNN tiles)", less[0] ? ", " : "");
-    size_t at = strlen(msg);
-    snprintf(msg + at, msglen - at,
-             " (%sthe run reached %llu MiB of its %llu MiB address-space limit, ulimit -v %llu: "
-             "raise the limit%s%s)",
-             err == AIE_ENOMEM ? "" : "memory ran out: ", peak >> 20, lim >> 20, lim >> 10,
-             less[0] ? "; needing less: " : "", less);
+    aie_explain_memory(err, less, msg, msglen);
 }
 
 void cli_finish(Cli *c, AieMetrics *m, const AieRunInfo *ri, const AiePipelineStats *st, int err,

@@ -75,7 +75,9 @@ typedef struct Cli {
     const char *enc_opts[64];
     int n_enc_opts;
 
-    AieCancel cancel;
+    AieCancel cancel;       /* the first SIGINT/SIGTERM/SIGHUP */
+    AieCancel kill_now;     /* cli_signals_jobs: the second */
+    int wake_fd;            /* cli_signals_jobs: readable after each signal (-1: none) */
     long long t_open_us;    /* when the run started opening its input (cli_signals_start) */
     int finishing_shown;    /* the "finishing" line is on the terminal */
     int metrics_on;         /* cli_run_media: a metrics log is open (quality scores are worth computing) */
@@ -109,6 +111,12 @@ int cli_rational(const char *arg, AieRational *out); /* "30", "30000/1001", "29.
  * ended `grace` seconds later (or on a second signal), the temporary output
  * is removed and the process exits 130/143. Call before creating threads. */
 void cli_signals_start(Cli *c, AieWriter **writer_slot);
+/* The same thread for aie-batch: the first signal sets c->cancel (the jobs
+ * get TERM and their grace), a second sets c->kill_now once
+ * cli_signals_running() has been called, and ends the process at once
+ * before; c->wake_fd becomes readable on each. */
+void cli_signals_jobs(Cli *c);
+void cli_signals_running(Cli *c);
 
 /* Finish the output (encoder drain, trailer, rename: the commit point) and
  * close the run's timings: st->finish_ms, and st->wall_ms from the start of

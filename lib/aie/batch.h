@@ -115,6 +115,42 @@ typedef struct AieBatchSource {
 int aie_batch_combine(const AieBatchSource *src, int nsrc, const char ***vals, int *njobs, char *err,
                       size_t errlen);
 
+/* The kind of a command-line word: 0 not a separator, 1 :::, 2 ::::, 3 :::+,
+ * 4 ::::+. */
+int aie_batch_separator(const char *word);
+
+/* The input sources of a command line, with the texts of its :::: files. */
+typedef struct AieBatchSources {
+    AieBatchSource src[AIE_BATCH_MAX_SOURCES];
+    const char **lines[AIE_BATCH_MAX_SOURCES]; /* owned value arrays of :::: sources */
+    char *text[AIE_BATCH_MAX_SOURCES];
+    int n;
+} AieBatchSources;
+
+/* Read tok[0..ntok) (tok[0] is a separator) into s: the values of ::: and
+ * :::+ point into tok, the lines of :::: files are read (as
+ * aie_batch_read_input). AIE_EINVAL with err for bad usage (a separator
+ * followed by nothing, too many sources); other codes for a file that cannot
+ * be read or is empty. */
+int aie_batch_sources_read(AieBatchSources *s, char *const *tok, int ntok, const AieCancel *cancel,
+                           int wake_fd, char *err, size_t errlen);
+void aie_batch_sources_free(AieBatchSources *s);
+
+/* Read a job file or :::: source whole into *text (NUL-terminated, free() it):
+ * name "-" is standard input; a regular file or a pipe, bounded (a line of at
+ * most AIE_BATCH_MAX_LINE bytes, at most AIE_BATCH_MAX_JOBS commands:
+ * AIE_ETOOBIG), and interruptible: the wait polls wake_fd too (-1: none) and
+ * returns AIE_ECANCELLED once cancel is requested. */
+int aie_batch_read_input(const char *name, const AieCancel *cancel, int wake_fd, char **text, size_t *len,
+                         char *err, size_t errlen);
+
+/* --halt WHEN[,fail=N]: WHEN never/0, soon/1 or now/2 into *halt
+ * (AIE_BATCH_HALT_*), N (default 1) into *halt_fail; AIE_EINVAL otherwise. */
+int aie_batch_parse_halt(const char *arg, int *halt, int *halt_fail);
+
+/* The jobs not skipped as the JSON array of --dry-run --json (malloc'd text). */
+char *aie_batch_list_json(const AieBatchList *l, const unsigned char *skip);
+
 /* Split text[0..len) (len+1 bytes, modified) into its non-empty lines, CRLF
  * or LF; *lines (free() it) points into text. */
 int aie_batch_lines(char *text, size_t len, const char ***lines, int *n);
@@ -333,22 +369,33 @@ int aie_batch_run(AieBatchList *l, const AieBatchOpts *o, AieBatchSummary *sum, 
 
 enum { AIE_BATCH_EMIT_MAKE = 1, AIE_BATCH_EMIT_SLURM };
 
+/* The aie-batch options every emitted task repeats. */
+typedef struct AieBatchFlags {
+    int shell, chunks, join, no_snap;
+    double timeout_s, grace_s, retry_delay_s; /* as AieBatchOpts; grace 5 and delay 1 are not repeated */
+    int retries;
+    const char *cache_dir, *results_dir;
+    const char *metrics, *joblog;  /* make only (Slurm's are per host in the log directory) */
+    const char *const *tags;
+    int ntags;
+    const char *batch_id;
+    int quiet;
+} AieBatchFlags;
+
 typedef struct AieBatchEmit {
-    const char *self;          /* absolute path of aie-batch */
-    const char *jobfile;       /* absolute path of the job file */
-    const char *cwd;           /* directory the jobs run in */
-    const char *flags;         /* aie-batch options for every task, shell-quoted */
-    const char *stamp_dir;     /* make: stamps of jobs without an output */
-    const char *log_dir;       /* slurm: per-host logs and slurm-%A_%a.out */
-    const char *metrics_name;  /* slurm: per-host metrics log name in log_dir, NULL = none */
-    const char *joblog_name;   /* slurm: per-host joblog name in log_dir, NULL = none */
+    const char *argv0;         /* how aie-batch was run (/proc/self/exe wins when readable) */
+    const char *jobfile;       /* the job file, as given */
+    const char *emit_dir;      /* make's stamps and Slurm's logs, NULL = .aie-batch */
+    const AieBatchFlags *flags;
     int jobs;                  /* slurm: array tasks at once (%M) */
-    const char *job_name;      /* slurm --job-name */
+    const char *job_name;      /* slurm --job-name, NULL = aie-batch */
     const char *const *slurm_opts; /* slurm: extra #SBATCH lines (--slurm-opt) */
     int nslurm_opts;
+    int create_log_dir;        /* slurm: mkdir -p the log directory (sbatch opens the tasks' output there) */
 } AieBatchEmit;
 
-/* Write the Makefile or sbatch script into *out (malloc'd text). Both create
+/* Write the Makefile or sbatch script into *out (malloc'd text); paths in it
+ * are absolute and the working directory is this one. Both create
  * the directories of the jobs' declared outputs (make: an order-only
  * prerequisite per directory; Slurm: mkdir -p before the task). The Slurm
  * script asks for --cpus-per-task of the largest -j/--threads among the jobs

@@ -2,6 +2,7 @@
 #ifndef AIE_UTIL_H
 #define AIE_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "aie/frame.h"
@@ -15,5 +16,20 @@ AieRational aie_rational_reduce(int64_t n, int64_t d);
 
 /* The value of a hexadecimal digit (0-9, a-f, A-F), -1 for anything else. */
 int aie_hexval(int c);
+
+/* 2*nbytes lowercase hex digits of random bytes (getrandom, else the time and
+ * pid) and a NUL into out: run ids, batch ids. nbytes <= 64. */
+void aie_random_hex(char *out, int nbytes);
+
+/* p made absolute against the working directory (malloc'd; a copy of p when
+ * it is absolute or the directory is unknown; NULL without memory). */
+char *aie_path_absolute(const char *p);
+
+/* When a failure looks like memory running out under a finite address-space
+ * limit (ulimit -v: err is AIE_ENOMEM or the process's peak came within 15 %
+ * of the limit), append to msg the peak, the limit and what needs less: hints
+ * is the ", "-separated list of the tool's levers ("" for none). Returns 1
+ * when it appended, 0 otherwise. */
+int aie_explain_memory(int err, const char *hints, char *msg, size_t msglen);
 
 #endif /* AIE_UTIL_H */

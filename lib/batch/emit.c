@@ -7,10 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "aie/error.h"
 #include "aie/fs.h"
+#include "aie/util.h"
 #include "batch_internal.h"
+
+/* An emit request resolved: absolute paths and the flags as text. */
+typedef struct Emit {
+    char *self, *jobfile, *cwd, *flags;
+    char stamp_dir[PATH_MAX + 16], log_dir[PATH_MAX + 16];
+    const char *metrics_name, *joblog_name, *job_name;
+    int jobs;
+    const char *const *slurm_opts;
+    int nslurm_opts;
+} Emit;
 
 /* A value in a make variable: $ doubles, # is escaped. */
 static void make_value(Buf *b, const char *s)
@@ -121,7 +133,7 @@ static void job_dirs(const AieBatchJob *j, Dirs *ds, int *oom)
     }
 }
 
-static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *sum, Buf *b)
+static void emit_make(const AieBatchList *l, const Emit *e, const char *sum, Buf *b)
 {
     aie_buf_printf(b, "# Makefile written by aie-batch --emit make: %d job%s from %s.\n", l->n,
                    l->n == 1 ? "" : "s", e->jobfile);
@@ -146,7 +158,7 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
     make_value(b, t.s ? t.s : "");
     aie_buf_free(&t);
     aie_buf_printf(b, "\nJOBS_SUM := %s\nSTAMPS := ", sum);
-    make_value(b, e->stamp_dir ? e->stamp_dir : ".aie-batch-stamps");
+    make_value(b, e->stamp_dir);
     aie_buf_puts(b, "\nRUN = $(AIE_BATCH) $(AIE_BATCH_FLAGS) --expect-jobs $(JOBS_SUM) --job-index\n\n");
     Dirs all_dirs = {0};
     aie_buf_puts(b, ".DELETE_ON_ERROR:\n.PHONY: all\nall:");
@@ -223,11 +235,11 @@ static void emit_make(const AieBatchList *l, const AieBatchEmit *e, const char *
     dirs_free(&all_dirs);
 }
 
-static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char *sum, Buf *b)
+static void emit_slurm(const AieBatchList *l, const Emit *e, const char *sum, Buf *b)
 {
-    const char *logs = e->log_dir ? e->log_dir : "aie-batch.logs";
+    const char *logs = e->log_dir;
     aie_buf_puts(b, "#!/bin/sh\n");
-    aie_buf_printf(b, "#SBATCH --job-name=%s\n", e->job_name ? e->job_name : "aie-batch");
+    aie_buf_printf(b, "#SBATCH --job-name=%s\n", e->job_name);
     if (e->jobs > 0 && e->jobs < l->n)
         aie_buf_printf(b, "#SBATCH --array=1-%d%%%d\n", l->n, e->jobs);
     else
@@ -288,27 +300,149 @@ static void emit_slurm(const AieBatchList *l, const AieBatchEmit *e, const char 
     aie_buf_puts(b, "\n");
 }
 
+static void add_flag(Buf *b, const char *name, const char *value)
+{
+    if (b->len)
+        aie_buf_putc(b, ' ');
+    aie_buf_puts(b, name);
+    if (value) {
+        char *q = aie_batch_quote(value); /* as the job file quotes: plain words stay plain */
+        aie_buf_putc(b, ' ');
+        aie_buf_puts(b, q ? q : "");
+        b->oom |= !q;
+        free(q);
+    }
+}
+
+static void add_num(Buf *b, const char *name, double v)
+{
+    char num[64];
+    snprintf(num, sizeof(num), "%g", v);
+    add_flag(b, name, num);
+}
+
+static void add_path(Buf *b, const char *name, const char *prefix, const char *path)
+{
+    char *abs = aie_path_absolute(path);
+    char *v = malloc(strlen(prefix) + strlen(abs ? abs : path) + 1);
+    if (v) {
+        strcpy(v, prefix);
+        strcat(v, abs ? abs : path);
+        add_flag(b, name, v);
+    } else {
+        b->oom = 1;
+    }
+    free(v);
+    free(abs);
+}
+
+static char *flags_text(const AieBatchFlags *f, int make)
+{
+    Buf b = {0};
+    if (f->shell)
+        add_flag(&b, "--shell", NULL);
+    if (f->chunks)
+        add_num(&b, "--chunks", f->chunks);
+    if (f->join)
+        add_flag(&b, "--join", NULL);
+    if (f->no_snap)
+        add_flag(&b, "--no-snap", NULL);
+    if (f->timeout_s > 0)
+        add_num(&b, "--timeout", f->timeout_s);
+    if (f->grace_s != 5)
+        add_num(&b, "--grace", f->grace_s);
+    if (f->retries != 1)
+        add_num(&b, "--retries", f->retries);
+    if (f->retry_delay_s != 1)
+        add_num(&b, "--retry-delay", f->retry_delay_s);
+    if (f->cache_dir)
+        add_path(&b, "--cache", "", f->cache_dir);
+    if (f->results_dir)
+        add_path(&b, "--results", "", f->results_dir);
+    if (make && f->metrics)
+        add_path(&b, "--metrics", "", f->metrics);
+    if (make && f->joblog)
+        add_path(&b, "--joblog", "+", f->joblog);
+    for (int i = 0; i < f->ntags; i++)
+        add_flag(&b, "--tag", f->tags[i]);
+    if (f->batch_id)
+        add_flag(&b, "--batch-id", f->batch_id);
+    add_flag(&b, "--no-progress", NULL);
+    if (f->quiet)
+        add_flag(&b, "-q", NULL);
+    return aie_buf_take(&b);
+}
+
+static char *self_path(const char *argv0)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n > 0) {
+        buf[n] = 0;
+        return strdup(buf);
+    }
+    return aie_path_absolute(argv0);
+}
+
+static int resolve(Emit *r, int kind, const AieBatchEmit *e, char *err, size_t errlen)
+{
+    static const AieBatchFlags none = {.grace_s = 5, .retries = 1, .retry_delay_s = 1};
+    char cwd[PATH_MAX];
+    const char *edir = e->emit_dir ? e->emit_dir : ".aie-batch";
+    char *edir_abs = aie_path_absolute(edir);
+    r->self = self_path(e->argv0);
+    r->jobfile = aie_path_absolute(e->jobfile);
+    r->cwd = getcwd(cwd, sizeof(cwd)) ? strdup(cwd) : NULL;
+    r->flags = flags_text(e->flags ? e->flags : &none, kind == AIE_BATCH_EMIT_MAKE);
+    int bad = !r->self || !r->jobfile || !r->cwd || !r->flags || !edir_abs;
+    snprintf(r->stamp_dir, sizeof(r->stamp_dir), "%s/stamps", edir);
+    snprintf(r->log_dir, sizeof(r->log_dir), "%s/logs", edir_abs ? edir_abs : edir);
+    free(edir_abs);
+    r->metrics_name = "metrics";
+    r->joblog_name = "joblog";
+    r->job_name = e->job_name ? e->job_name : "aie-batch";
+    r->jobs = e->jobs;
+    r->slurm_opts = e->slurm_opts;
+    r->nslurm_opts = e->nslurm_opts;
+    if (bad)
+        return AIE_ENOMEM;
+    int en;
+    if (kind == AIE_BATCH_EMIT_SLURM && e->create_log_dir && (en = aie_path_mkdirs(r->log_dir))) {
+        aie_errf(err, errlen, "%s: %s", r->log_dir, strerror(en));
+        return aie_error_from_errno(en);
+    }
+    return 0;
+}
+
 int aie_batch_emit(const AieBatchList *l, int kind, const AieBatchEmit *e, char **out, char *err,
                    size_t errlen)
 {
     Buf b = {0};
     char sum[65];
+    Emit r = {0};
     *out = NULL;
     if (l->n == 0) {
         aie_errf(err, errlen, "no jobs to emit");
         return AIE_EINVAL;
     }
-    aie_batch_list_sum(l, sum);
-    sum[16] = 0;
-    if (kind == AIE_BATCH_EMIT_MAKE)
-        emit_make(l, e, sum, &b);
-    else if (kind == AIE_BATCH_EMIT_SLURM)
-        emit_slurm(l, e, sum, &b);
-    else {
+    if (kind != AIE_BATCH_EMIT_MAKE && kind != AIE_BATCH_EMIT_SLURM) {
         aie_errf(err, errlen, "unknown emitter");
         return AIE_EINVAL;
     }
-    if (!(*out = aie_buf_take(&b)))
-        return AIE_ENOMEM;
-    return 0;
+    int e2 = resolve(&r, kind, e, err, errlen);
+    if (!e2) {
+        aie_batch_list_sum(l, sum);
+        sum[16] = 0;
+        if (kind == AIE_BATCH_EMIT_MAKE)
+            emit_make(l, &r, sum, &b);
+        else
+            emit_slurm(l, &r, sum, &b);
+        if (!(*out = aie_buf_take(&b)))
+            e2 = AIE_ENOMEM;
+    }
+    free(r.self);
+    free(r.jobfile);
+    free(r.cwd);
+    free(r.flags);
+    return e2;
 }

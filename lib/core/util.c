@@ -1,4 +1,15 @@
 /* Small helpers (aie/util.h). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aie/error.h"
+#include "aie/thread.h"
 #include "aie/util.h"
 
 int64_t aie_gcd64(int64_t a, int64_t b)
@@ -36,4 +47,68 @@ int aie_hexval(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+void aie_random_hex(char *out, int nbytes)
+{
+    unsigned char r[64];
+    if (nbytes > 64)
+        nbytes = 64;
+    if (getrandom(r, (size_t)nbytes, 0) != (ssize_t)nbytes) {
+        /* the time and pid through an LCG: unique enough for an id */
+        unsigned long long x = (unsigned long long)aie_time_us() ^ ((unsigned long long)getpid() << 32) ^
+                               (unsigned long long)time(NULL);
+        for (int i = 0; i < nbytes; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            r[i] = (unsigned char)(x >> 56);
+    }
+    for (int i = 0; i < nbytes; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    out[2 * nbytes] = 0;
+}
+
+char *aie_path_absolute(const char *p)
+{
+    char cwd[PATH_MAX];
+    if (p[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+        return strdup(p);
+    size_t n = strlen(cwd) + strlen(p) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", cwd, p);
+    return s;
+}
+
+/* The process's peak address-space size in bytes (VmPeak), 0 if unknown. */
+static unsigned long long vm_peak(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long kib = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmPeak: %llu kB", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib << 10;
+}
+
+/* x264 reports a failed malloc as "Generic error in an external library":
+ * near the limit, the name is memory whatever the library called it. */
+int aie_explain_memory(int err, const char *hints, char *msg, size_t msglen)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    unsigned long long peak = vm_peak(), lim = rl.rlim_cur;
+    if (err != AIE_ENOMEM && peak < lim / 100 * 85)
+        return 0;
+    size_t at = strlen(msg);
+    if (at >= msglen)
+        return 0;
+    snprintf(msg + at, msglen - at,
+             " (%sthe run reached %llu MiB of its %llu MiB address-space limit, ulimit -v %llu: "
+             "raise the limit%s%s)",
+             err == AIE_ENOMEM ? "" : "memory ran out: ", peak >> 20, lim >> 20, lim >> 10,
+             hints && hints[0] ? "; needing less: " : "", hints ? hints : "");
+    return 1;
 }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -21,6 +20,7 @@
 #include "aie/error.h"
 #include "aie/metrics.h"
 #include "aie/thread.h"
+#include "aie/util.h"
 #include "aie/version.h"
 
 typedef struct Queue {
@@ -165,15 +165,7 @@ int aie_metrics_open(AieMetrics **out, const AieMetricsConfig *c, char *err, siz
         goto nomem;
     if (c->job_id && !(m->job_id = strdup(c->job_id)))
         goto nomem;
-    unsigned char rnd[16];
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-        /* fall back to time and pid: unique enough for a run id */
-        uint64_t a = (uint64_t)aie_time_us() ^ ((uint64_t)getpid() << 32), b = (uint64_t)time(NULL);
-        memcpy(rnd, &a, 8);
-        memcpy(rnd + 8, &b, 8);
-    }
-    for (int i = 0; i < 16; i++)
-        snprintf(m->run_id + 2 * i, 3, "%02x", rnd[i]);
+    aie_random_hex(m->run_id, 16);
     if (gethostname(m->host, sizeof(m->host)) != 0)
         snprintf(m->host, sizeof(m->host), "unknown");
     m->host[sizeof(m->host) - 1] = 0;

@@ -102,10 +102,12 @@ static int jobfile_reload(const AieBatchList *l, int shell)
 
 static void jobfile_emit(const AieBatchList *l)
 {
-    AieBatchEmit em = {.self = "/usr/bin/aie-batch", .jobfile = "/nonexistent/jobs.txt",
-                       .cwd = "/nonexistent", .flags = "", .stamp_dir = ".aie-stamps",
-                       .log_dir = "logs", .metrics_name = "metrics.jsonl", .joblog_name = "joblog",
-                       .jobs = 2, .job_name = "fuzz"};
+    static const char *const tags[] = {"k=v w"};
+    AieBatchFlags f = {.shell = 1, .chunks = 3, .timeout_s = 2.5, .grace_s = 5, .retries = 2,
+                       .retry_delay_s = 1, .cache_dir = "/nonexistent/c", .metrics = "m.jsonl",
+                       .joblog = "j", .tags = tags, .ntags = 1, .batch_id = "fuzz"};
+    AieBatchEmit em = {.argv0 = "/usr/bin/aie-batch", .jobfile = "/nonexistent/jobs.txt",
+                       .emit_dir = ".aie-stamps", .flags = &f, .jobs = 2, .job_name = "fuzz"};
     char err[256];
     for (int kind = AIE_BATCH_EMIT_MAKE; kind <= AIE_BATCH_EMIT_SLURM; kind++) {
         char *out = NULL;

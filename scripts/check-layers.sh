@@ -56,7 +56,7 @@ ext_ok() { # MODULE HEADER
     libav* | libswscale/* | libswresample/* | png.h | pngconf.h)
         [ "$1" = io ] ;;
     json-c/*)
-        case $1 in metrics | quality | stats | nn | batch | sr | cmd) return 0 ;; *) return 1 ;; esac ;;
+        case $1 in metrics | quality | stats | nn | batch | sr | preview | cmd) return 0 ;; *) return 1 ;; esac ;;
     CUnit/*) return 1 ;;
     *) return 0 ;;
     esac

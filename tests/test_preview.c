@@ -5,6 +5,7 @@
  * leftovers, and the page in a real browser (Debian's chromium, headless)
  * when it is installed. */
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,12 +385,53 @@ static void test_browser(void)
     aie_frame_unref(&shot[1]);
 }
 
+/* aie-batch --preview: a section per job, the totals, the refusals */
+static void test_batch(void)
+{
+    NEED_MEDIA();
+    int rc = tests_run(out, sizeof(out), "cd %s && %s/aie-batch --preview bp --preview-jobs 3 --preview-frames 2 "
+                       "%s/aie-upscale -m lanczos -i {} -o out/{/.}.mkv ::: two.mp4 three.y4m missing.mp4 long.y4m",
+                       T("pv"), BIN, BIN);
+    CU_ASSERT_EQUAL_FATAL(rc, 1); /* one job's preview failed: the missing input */
+    CU_ASSERT(strstr(out, "job 3: no preview") != NULL);
+    CU_ASSERT(strstr(out, "preview of 3 of 4 jobs") != NULL);
+    json_object *j = load_json(P("bp"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(get(j, "format")), "aie-preview-batch");
+    CU_ASSERT_EQUAL(json_object_get_int(get(j, "jobs_total")), 4);
+    json_object *jobs = get(j, "jobs"), *tot = get(j, "totals");
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(jobs), 3);
+    CU_ASSERT(json_object_get_boolean(get(json_object_array_get_idx(jobs, 0), "ok")));
+    CU_ASSERT(!json_object_get_boolean(get(json_object_array_get_idx(jobs, 2), "ok")));
+    CU_ASSERT_EQUAL(json_object_get_int(get(tot, "jobs_estimated")), 2);
+    double w = json_object_get_double(get(tot, "previewed_wall_s")), bw = json_object_get_double(get(tot, "batch_wall_s"));
+    CU_ASSERT(w > 0 && fabs(bw - w * 2) < 1e-6 * bw + 1e-9); /* 4 jobs at the mean of 2 */
+    json_object_put(j);
+    CU_ASSERT(tests_exists(P("bp/job01/index.html")));
+    CU_ASSERT(tests_exists(P("bp/job02/preview.json")));
+    CU_ASSERT(!tests_exists(P("bp/job03")));
+    const char *page = tests_output("cat %s/index.html", P("bp"));
+    CU_ASSERT(strstr(page, "id=\"job1\"") && strstr(page, "id=\"job2\"") && strstr(page, "id=\"job3\""));
+    CU_ASSERT(strstr(page, "missing.mp4") != NULL);
+    CU_ASSERT(strstr(page, "http:") == NULL);
+    CU_ASSERT(!tests_exists(P("out"))); /* nothing of the jobs' outputs */
+    /* a directory that is not empty: aie-batch's refusal */
+    rc = tests_run(out, sizeof(out), "cd %s && %s/aie-batch --preview bp %s/aie-upscale -i {} -o {/.}.mkv ::: two.mp4",
+                   T("pv"), BIN, BIN);
+    CU_ASSERT_EQUAL(rc, 255);
+    CU_ASSERT(strstr(out, "not empty") != NULL);
+    rc = tests_run(out, sizeof(out), "cd %s && %s/aie-batch --preview-jobs 2 %s/aie-upscale -i {} -o {/.}.mkv ::: "
+                   "two.mp4", T("pv"), BIN, BIN);
+    CU_ASSERT_EQUAL(rc, 255);
+    CU_ASSERT_EQUAL(temp_leftovers(), 0);
+}
+
 int test_preview_register(void)
 {
     CU_pSuite s = CU_add_suite("preview", suite_init, NULL);
     if (!s || !CU_add_test(s, "upscale_page", test_upscale_page) || !CU_add_test(s, "compare", test_compare) ||
         !CU_add_test(s, "refusals", test_refusals) || !CU_add_test(s, "pipe_and_short", test_pipe_and_short) ||
-        !CU_add_test(s, "browser", test_browser))
+        !CU_add_test(s, "browser", test_browser) || !CU_add_test(s, "batch", test_batch))
         return -1;
     return 0;
 }

@@ -78,4 +78,33 @@ typedef struct AiePreviewParams {
  * AIE_EIO for a directory that cannot be written (read-only, full). */
 int aie_preview_run(const AiePreviewParams *p, char *err, size_t errlen);
 
+/* ---- a batch (aie-batch --preview DIR) ---- */
+
+/* Run job k's preview (0-based) into the directory `dir` (not there yet).
+ * Returns 0, or the job's non-zero exit status with err filled with its last
+ * error line. */
+typedef int (*AiePreviewJobFn)(void *opaque, int k, const char *dir, char *err, size_t errlen);
+
+typedef struct AiePreviewBatchParams {
+    const char *dir;
+    int force;                 /* as AiePreviewParams.force */
+    const char *const *cmds;   /* the command lines of the jobs previewed */
+    int npreview;              /* jobs previewed (the first of the batch) */
+    int njobs;                 /* jobs in the batch */
+    AiePreviewJobFn run;
+    void *opaque;
+    AieCancel *cancel;
+    AieWarnFn note;
+    void *note_opaque;
+} AiePreviewBatchParams;
+
+/* Preview the first jobs of a batch: DIR/jobNN/ holds each job's preview,
+ * DIR/index.html one section per job (its command, first sample, estimate,
+ * recommendation and a link to its page) and the totals estimated for the
+ * whole batch, DIR/preview.json the same numbers ("format":
+ * "aie-preview-batch", man/aie-preview.5). Temp-then-rename and the refusals
+ * of aie_preview_run(). *failed gets the jobs whose preview failed (their
+ * sections say why). Returns 0 or an AIE_E* code with err filled. */
+int aie_preview_batch(const AiePreviewBatchParams *p, int *failed, char *err, size_t errlen);
+
 #endif /* AIE_PREVIEW_H */

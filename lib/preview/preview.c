@@ -546,34 +546,33 @@ static int dir_state(const char *dir, int *exists, int *empty, int *has_json)
     return 0;
 }
 
-static int check_dir(const AiePreviewParams *p, char *err, size_t errlen)
+int aie_preview_check_dir(const char *dir, int force, char *err, size_t errlen)
 {
     int exists, empty, has_json;
-    int e = dir_state(p->dir, &exists, &empty, &has_json);
+    int e = dir_state(dir, &exists, &empty, &has_json);
     if (e == -ENOTDIR) {
-        aie_errf(err, errlen, "--preview %s: exists and is not a directory", p->dir);
+        aie_errf(err, errlen, "--preview %s: exists and is not a directory", dir);
         return AIE_EEXIST;
     }
     if (e) {
-        aie_errf(err, errlen, "--preview %s: %s", p->dir, strerror(-e));
+        aie_errf(err, errlen, "--preview %s: %s", dir, strerror(-e));
         return aie_error_from_errno(-e);
     }
-    if (exists && !empty && !p->force) {
+    if (exists && !empty && !force) {
         aie_errf(err, errlen, "--preview %s: the directory exists and is not empty (--force replaces an earlier preview)",
-                 p->dir);
+                 dir);
         return AIE_EEXIST;
     }
     if (exists && !empty && !has_json) {
         aie_errf(err, errlen, "--preview %s: the directory holds no preview.json; --force replaces only an earlier "
-                 "preview", p->dir);
+                 "preview", dir);
         return AIE_EEXIST;
     }
     return 0;
 }
 
-static int make_temp_dir(PvRun *r, char *err, size_t errlen)
+int aie_preview_make_temp_dir(PvRun *r, const char *dir, char *err, size_t errlen)
 {
-    const char *dir = r->p->dir;
     char parent[4096];
     const char *base;
     char clean[4096];
@@ -595,7 +594,7 @@ static int make_temp_dir(PvRun *r, char *err, size_t errlen)
 }
 
 /* Rename the finished temporary directory into place. */
-static int commit_dir(PvRun *r, char *err, size_t errlen)
+int aie_preview_commit_dir(PvRun *r, char *err, size_t errlen)
 {
     int exists, empty, has_json;
     if (dir_state(r->final, &exists, &empty, &has_json) == 0 && exists) {
@@ -691,11 +690,11 @@ int aie_preview_run(const AiePreviewParams *p, char *err, size_t errlen)
     r->nm = p->nmethods > 0 ? p->nmethods : 1;
     if (r->nm > AIE_PREVIEW_MAX_METHODS)
         r->nm = AIE_PREVIEW_MAX_METHODS;
-    int e = check_dir(p, err, errlen);
+    int e = aie_preview_check_dir(p->dir, p->force, err, errlen);
     AieReader *rd = NULL;
     if (e)
         goto out;
-    if ((e = make_temp_dir(r, err, errlen)))
+    if ((e = aie_preview_make_temp_dir(r, p->dir, err, errlen)))
         goto out;
     plan_estimate(r);
 
@@ -900,7 +899,7 @@ int aie_preview_run(const AiePreviewParams *p, char *err, size_t errlen)
     r->elapsed_s = (double)(aie_time_us() - r->t_start) / 1e6;
     if ((e = aie_preview_write_json(r, err, errlen)) || (e = aie_preview_write_html(r, err, errlen)))
         goto out;
-    if ((e = commit_dir(r, err, errlen)))
+    if ((e = aie_preview_commit_dir(r, err, errlen)))
         goto out;
     note(p, "preview of %d sample%s in %s/index.html (%.1f s)", r->ns, r->ns == 1 ? "" : "s", r->final,
          (double)(aie_time_us() - r->t_start) / 1e6);

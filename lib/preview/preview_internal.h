@@ -90,6 +90,10 @@ int aie_preview_write_json(PvRun *r, char *err, size_t errlen);
 int aie_preview_write_html(PvRun *r, char *err, size_t errlen);
 /* a method name made safe for a file name ("a.cube" -> "a.cube", "x/y" -> "x_y") */
 const char *aie_preview_file_name(const char *name);
+/* preview.c: the directory (refusals, temporary directory, commit) */
+int aie_preview_check_dir(const char *dir, int force, char *err, size_t errlen);
+int aie_preview_make_temp_dir(PvRun *r, const char *dir, char *err, size_t errlen);
+int aie_preview_commit_dir(PvRun *r, char *err, size_t errlen);
 /* util.c */
 int aie_preview_dir_empty(const char *dir);
 void aie_preview_rmtree(const char *dir);

@@ -56,7 +56,7 @@ static void jnum(FILE *f, double v, int decimals)
 
 typedef struct Est {
     int64_t frames_in, frames_out;
-    double process_ms, decode_ms, encode_ms, fps, wall_s, serial_s, quality;
+    double process_ms, decode_ms, encode_ms, fps, wall_s, serial_s, quality, cpu_ms;
     double bytes;
     double peak_mib;
     int nq;
@@ -85,6 +85,12 @@ static void estimate(const PvRun *r, int mi, Est *e)
     double per_in = e->process_ms, dec = e->decode_ms, enc = e->encode_ms * ratio;
     double slowest = per_in > dec ? per_in : dec;
     slowest = enc > slowest ? enc : slowest;
+    /* the stages overlap, but share the cores: the CPU time of a frame over
+     * the cores bounds it too */
+    e->cpu_ms = r->decode_cpu_ms + (m->frames_done ? (double)m->process_cpu_us / 1000.0 / m->frames_done : 0) +
+                (m->est_frames ? (double)m->encode_cpu_us / 1000.0 / (double)m->est_frames * ratio : 0);
+    double cores = aie_cpu_count() > 0 ? aie_cpu_count() : 1;
+    slowest = e->cpu_ms / cores > slowest ? e->cpu_ms / cores : slowest;
     e->wall_s = e->frames_in >= 0 ? (double)e->frames_in * slowest / 1000.0 : NAN;
     e->serial_s = e->frames_in >= 0 ? (double)e->frames_in * (per_in + dec + enc) / 1000.0 : NAN;
     e->bytes = m->est_frames > 0 && e->frames_out >= 0 ? (double)m->est_bytes / (double)m->est_frames * (double)e->frames_out
@@ -225,6 +231,8 @@ static void write_json_body(const PvRun *r, FILE *f)
         jnum(f, e.process_ms, 2);
         fprintf(f, ", \"encode_ms_per_frame\": ");
         jnum(f, e.encode_ms, 2);
+        fprintf(f, ", \"cpu_ms_per_frame\": ");
+        jnum(f, e.cpu_ms, 2);
         fprintf(f, ", \"output_bytes\": ");
         jnum(f, e.bytes, 0);
         fprintf(f, ", \"size_frames_encoded\": %lld, \"peak_memory_mib\": ", (long long)m->est_frames);

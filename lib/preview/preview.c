@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,15 @@ static unsigned long long peak_rss(void)
     if (f)
         fclose(f);
     return kib << 10;
+}
+
+/* CPU time of the process (every thread), in microseconds. */
+static long long cpu_us(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru))
+        return 0;
+    return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
 /* ---- sampling ---- */
@@ -243,7 +253,7 @@ static int load_window(PvRun *r, AieReader *rd, PvSample *s)
     if (err)
         return err;
     while (s->nwin < PV_WINDOW) {
-        long long t0 = aie_time_us();
+        long long t0 = aie_time_us(), c0 = cpu_us();
         AieFrame *f = NULL;
         err = aie_reader_read(rd, &f);
         if (err == AIE_EOF)
@@ -252,6 +262,7 @@ static int load_window(PvRun *r, AieReader *rd, PvSample *s)
             return err;
         if (s->nwin > 0) { /* decoding on from the keyframe: the cost of a frame */
             r->decode_us += aie_time_us() - t0;
+            r->decode_cpu_us += cpu_us() - c0;
             r->decoded++;
         }
         s->win[s->nwin++] = f;
@@ -274,7 +285,7 @@ static int sample_sequential(PvRun *r, AieReader *rd, int64_t limit)
     int *shot = NULL, *pick = NULL;
     if (!all)
         return AIE_ENOMEM;
-    long long t_read = aie_time_us();
+    long long t_read = aie_time_us(), c_read = cpu_us();
     while (n < limit) {
         AieFrame *f = NULL;
         err = aie_reader_read(rd, &f);
@@ -299,6 +310,7 @@ static int sample_sequential(PvRun *r, AieReader *rd, int64_t limit)
     }
     if (n > 1) {
         r->decode_us += aie_time_us() - t_read;
+        r->decode_cpu_us += cpu_us() - c_read;
         r->decoded += n;
     }
     r->seq_frames = n;
@@ -360,7 +372,7 @@ static int run_window(PvRun *r, PvMethod *m, PvSample *s, PvResult *res, int nfr
     int err = aie_stage_reset(st);
     if (err)
         return err;
-    long long t0 = aie_time_us();
+    long long t0 = aie_time_us(), c0 = cpu_us();
     int jobs = nframes + (st->flush_job ? 1 : 0);
     for (int j = 0; j < jobs && !err; j++) {
         AieJob job = {.seq = j, .in = j < nframes ? s->win[j] : NULL};
@@ -380,6 +392,7 @@ static int run_window(PvRun *r, PvMethod *m, PvSample *s, PvResult *res, int nfr
         free(job.out);
     }
     res->ms = (double)(aie_time_us() - t0) / 1000.0;
+    m->process_cpu_us += cpu_us() - c0;
     res->frames_in = nframes;
     res->nout = outs->n;
     return err;
@@ -473,7 +486,7 @@ static int encode_outputs(PvRun *r, PvMethod *m, int mi, const PvOuts *o)
     }
     if (r->est_kind != PV_EST_VIDEO || r->est_error[0])
         return 0;
-    long long t0 = aie_time_us();
+    long long t0 = aie_time_us(), c0 = cpu_us();
     int err = 0;
     AieVideoInfo vi = m->stage->out;
     AieRational fr = vi.fps.num > 0 && vi.fps.den > 0 ? vi.fps : (AieRational){25, 1};
@@ -501,6 +514,7 @@ static int encode_outputs(PvRun *r, PvMethod *m, int mi, const PvOuts *o)
         m->est_frames++;
     }
     m->encode_us += (double)(aie_time_us() - t0);
+    m->encode_cpu_us += cpu_us() - c0;
     if (err) {
         snprintf(r->est_error, sizeof(r->est_error), "%s",
                  aie_writer_error(m->est)[0] ? aie_writer_error(m->est) : aie_strerror(err));
@@ -514,9 +528,10 @@ static int finish_estimate(PvRun *r, PvMethod *m)
 {
     if (!m->est)
         return 0;
-    long long t0 = aie_time_us();
+    long long t0 = aie_time_us(), c0 = cpu_us();
     int err = aie_writer_finish(m->est);
     m->encode_us += (double)(aie_time_us() - t0);
+    m->encode_cpu_us += cpu_us() - c0;
     if (err)
         snprintf(r->est_error, sizeof(r->est_error), "%s",
                  aie_writer_error(m->est)[0] ? aie_writer_error(m->est) : aie_strerror(err));
@@ -895,6 +910,7 @@ int aie_preview_run(const AiePreviewParams *p, char *err, size_t errlen)
             goto out;
         }
     r->decode_ms = r->decoded ? (double)r->decode_us / 1000.0 / (double)r->decoded : 0;
+    r->decode_cpu_ms = r->decoded ? (double)r->decode_cpu_us / 1000.0 / (double)r->decoded : 0;
     r->peak_rss = peak_rss();
     r->elapsed_s = (double)(aie_time_us() - r->t_start) / 1e6;
     if ((e = aie_preview_write_json(r, err, errlen)) || (e = aie_preview_write_html(r, err, errlen)))

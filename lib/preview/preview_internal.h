@@ -46,6 +46,7 @@ typedef struct PvMethod {
     char est_path[4300];
     int64_t est_bytes, est_frames;
     double encode_us;
+    long long encode_cpu_us, process_cpu_us; /* CPU time, every thread */
     double ms_done;         /* processing time so far */
     int frames_done;        /* input frames processed so far */
     int64_t out_done;       /* output frames so far */
@@ -68,7 +69,8 @@ typedef struct PvRun {
     char sampling_note[512];
     int seq_frames, input_ended;
     int64_t seq_offset;     /* frame number of the first frame read sequentially */
-    long long decode_us;
+    long long decode_us, decode_cpu_us;
+    double decode_cpu_ms;
     int64_t decoded;
     double decode_ms;
     AiePool *pool;

@@ -49,7 +49,7 @@ FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=
               -Wl,--wrap=avformat_alloc_output_context2,--wrap=avformat_new_stream \
               -Wl,--wrap=av_buffer_create,--wrap=av_dict_copy,--wrap=avio_open_dyn_buf \
               -Wl,--wrap=sws_getContext,--wrap=json_object_new_object,--wrap=json_object_new_array \
-              -Wl,--wrap=json_tokener_new,--wrap=json_tokener_new_ex
+              -Wl,--wrap=json_tokener_new,--wrap=json_tokener_new_ex,--wrap=av_interleaved_write_frame
 
 ifeq ($(V),1)
 Q :=

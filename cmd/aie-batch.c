@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,6 +20,7 @@
 
 #include "aie/batch.h"
 #include "aie/error.h"
+#include "aie/fs.h"
 #include "aie/metrics.h"
 #include "aie/preview.h"
 #include "aie/thread.h"
@@ -81,7 +81,6 @@ typedef struct Batch {
     const char *slurm_opts[MAX_SLURM_OPTS];
     int nslurm_opts;
     /* run state */
-    int progress_shown;
     long long progress_at;
     const AieBatchList *list;
     /* --preview */
@@ -163,13 +162,7 @@ static int handle(void *ctx, int code, const char *arg)
     case OPT_JOIN: b->f.join = 1; return 0;
     case OPT_NO_SNAP: b->f.no_snap = 1; return 0;
     case OPT_METRICS: b->f.metrics = arg; return 0;
-    case OPT_TAG:
-        if (!strchr(arg, '=') || arg[0] == '=')
-            cli_usage(c, "--tag: expected KEY=VALUE, not '%s'", arg);
-        if (c->ntags >= (int)(sizeof(c->tags) / sizeof(c->tags[0])))
-            cli_usage(c, "--tag: too many tags");
-        c->tags[c->ntags++] = arg;
-        return 0;
+    case OPT_TAG: cli_add_tag(c, arg); return 0;
     case OPT_BATCH_ID:
         if (!*arg || strlen(arg) > 128)
             cli_usage(c, "--batch-id: expected 1 to 128 characters");
@@ -214,59 +207,18 @@ static int handle(void *ctx, int code, const char *arg)
 
 /* ---- output ---- */
 
-static void progress_clear(Batch *b)
-{
-    if (b->progress_shown) {
-        fputs("\r\033[K", stderr);
-        b->progress_shown = 0;
-    }
-}
-
-static void copy_to(int to, int from, int64_t len)
-{
-    while (len > 0) {
-        ssize_t n = sendfile(to, from, NULL, len > (1 << 30) ? (1 << 30) : (size_t)len);
-        if (n > 0) {
-            len -= n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0 || errno == EPIPE)
-            return;
-        break; /* sendfile cannot write there: copy */
-    }
-    char buf[65536];
-    while (len > 0) {
-        ssize_t n = read(from, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        for (ssize_t o = 0; o < n;) {
-            ssize_t w = write(to, buf + o, (size_t)(n - o));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                return;
-            o += w;
-        }
-        len -= n;
-    }
-}
-
 static void on_output(void *opaque, const AieBatchJob *job, int out_fd, int64_t out_len, int err_fd,
                       int64_t err_len)
 {
-    Batch *b = opaque;
+    (void)opaque;
     (void)job;
-    progress_clear(b);
+    cli_status_end(0);
     fflush(stdout);
     fflush(stderr);
     if (out_len)
-        copy_to(STDOUT_FILENO, out_fd, out_len);
+        aie_fs_copy_fd(STDOUT_FILENO, out_fd, out_len);
     if (err_len)
-        copy_to(STDERR_FILENO, err_fd, err_len);
+        aie_fs_copy_fd(STDERR_FILENO, err_fd, err_len);
 }
 
 static void on_job_end(void *opaque, const AieBatchJob *j, const AieBatchResult *r)
@@ -274,15 +226,15 @@ static void on_job_end(void *opaque, const AieBatchJob *j, const AieBatchResult 
     Batch *b = opaque;
     Cli *c = b->cli;
     if (r->not_found) {
-        progress_clear(b);
+        cli_status_end(0);
         cli_error(c, "job %d: %s: %s", j->seq, b->f.shell ? "/bin/sh" : j->argv[0],
                   r->exit_code == 127 ? "command not found" : "cannot execute");
     } else if (r->timed_out) {
-        progress_clear(b);
+        cli_status_end(0);
         cli_warn(c, "job %d timed out after %g s (killed by %s): %s", j->seq, b->f.timeout_s,
                  r->signal == SIGKILL ? "KILL" : "TERM", j->cmd);
     } else if (!r->ok && !r->interrupted && c->verbose) {
-        progress_clear(b);
+        cli_status_end(0);
         if (r->signal)
             cli_info(c, "job %d killed by signal %d (attempt %d): %s", j->seq, r->signal, r->attempt, j->cmd);
         else
@@ -295,11 +247,11 @@ static void on_job_end(void *opaque, const AieBatchJob *j, const AieBatchResult 
         cli_info(c, "job %d: retrying (attempt %d%s)", j->seq, r->attempt + 1, of);
     }
     if (r->error) {
-        progress_clear(b);
+        cli_status_end(0);
         cli_error(c, "job %d: %s", j->seq, r->error);
     }
     if (r->joined && c->verbose) {
-        progress_clear(b);
+        cli_status_end(0);
         cli_info(c, "joined %d chunks into %s", j->nchunks, b->list->groups[j->group].output);
     }
     if (c->verbose >= 2 && r->ok)
@@ -309,25 +261,15 @@ static void on_job_end(void *opaque, const AieBatchJob *j, const AieBatchResult 
 static void on_progress(void *opaque, const AieBatchProgress *p)
 {
     Batch *b = opaque;
-    Cli *c = b->cli;
-    if (!c->progress)
+    if (!b->cli->progress)
         return;
-    int tty = isatty(STDERR_FILENO);
-    long long now = aie_time_us();
     int last = p->done == p->total && p->running == 0;
-    if (!last && now - b->progress_at < (tty ? 100000 : 5000000))
-        return;
-    b->progress_at = now;
-    char eta[32] = "", pct[32] = "";
-    if (p->eta_s >= 0 && !last) {
-        long s = lround(p->eta_s);
-        snprintf(eta, sizeof(eta), "  eta %ld:%02ld", s / 60, s % 60);
-    }
+    char eta[32], pct[32] = "";
+    cli_eta(eta, sizeof(eta), last ? -1 : p->eta_s);
     if (p->total > 0)
         snprintf(pct, sizeof(pct), " (%.1f%%)", 100.0 * p->done / p->total);
-    fprintf(stderr, "%sjobs %d/%d%s  running %d  failed %d  %.1f jobs/s%s%s", tty ? "\r" : "", p->done,
-            p->total, pct, p->running, p->failed, p->jobs_per_s, eta, tty ? "\033[K" : "\n");
-    b->progress_shown = tty;
+    cli_status(&b->progress_at, 100000, last, "jobs %d/%d%s  running %d  failed %d  %.1f jobs/s%s", p->done,
+               p->total, pct, p->running, p->failed, p->jobs_per_s, eta);
 }
 
 static void warn_cb(void *opaque, const char *msg)
@@ -709,9 +651,7 @@ int main(int argc, char **argv)
     AieBatchSummary sum;
     cli_signals_running(&cli);
     e = aie_batch_run(list, &o, &sum, msg, sizeof(msg));
-    if (b.progress_shown) /* keep the last progress line */
-        fputc('\n', stderr);
-    b.progress_shown = 0;
+    cli_status_end(1); /* keep the last progress line */
     free(metrics_abs);
     int failures = sum.failed + sum.join_failures;
     if (cli.verbose || (e && e != AIE_ECANCELLED))

@@ -71,30 +71,18 @@ static int handle(void *ctx, int code, const char *arg)
 {
     Style *s = ctx;
     switch (code) {
-    case OPT_LUT:
-        if (!*arg)
-            cli_usage(s->cli, "--lut: expected a .cube file");
-        s->lut_path = arg;
-        return 0;
+    case OPT_LUT: s->lut_path = cli_nonempty(s->cli, "--lut", arg, "a .cube file"); return 0;
     case OPT_INTERP:
         if (aie_lut_interp_parse(arg, &s->interp) < 0)
             cli_usage(s->cli, "--interp: unknown interpolation '%s' (tetrahedral, trilinear)", arg);
         return 0;
-    case OPT_REFERENCE:
-        if (!*arg)
-            cli_usage(s->cli, "--reference: expected an image");
-        s->ref_path = arg;
-        return 0;
+    case OPT_REFERENCE: s->ref_path = cli_nonempty(s->cli, "--reference", arg, "an image"); return 0;
     case OPT_TRANSFER:
         if (aie_transfer_parse(arg, &s->transfer) < 0)
             cli_usage(s->cli, "--transfer: unknown method '%s' (mkl, reinhard)", arg);
         return 0;
     case OPT_STRENGTH: s->strength = cli_double(s->cli, "--strength", arg, 0.0, 1.0); return 0;
-    case OPT_EXPORT_LUT:
-        if (!*arg)
-            cli_usage(s->cli, "--export-lut: expected a file name");
-        s->export_path = arg;
-        return 0;
+    case OPT_EXPORT_LUT: s->export_path = cli_nonempty(s->cli, "--export-lut", arg, "a file name"); return 0;
     case OPT_SHOT: s->shot = cli_int(s->cli, "--shot", arg, 1, INT_MAX); return 0;
     case OPT_LOOK:
         if (aie_look_parse(arg, &s->look.look) < 0)
@@ -120,11 +108,7 @@ static int handle(void *ctx, int code, const char *arg)
         s->key_path[s->nkeys++] = end + 1;
         return 0;
     }
-    case OPT_EXEMPLAR:
-        if (!*arg)
-            cli_usage(s->cli, "--exemplar: expected a picture");
-        s->exemplar_path = arg;
-        return 0;
+    case OPT_EXEMPLAR: s->exemplar_path = cli_nonempty(s->cli, "--exemplar", arg, "a picture"); return 0;
     case OPT_SHOT_ONLY: s->shot_only = 1; return 0;
     case OPT_PROPAGATE:
         if (!strcmp(arg, "synth")) s->propagate = AIE_KEYFRAME_SYNTH;

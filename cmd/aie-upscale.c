@@ -22,54 +22,6 @@ enum { OPT_SIZE = 2000, OPT_WIDTH, OPT_HEIGHT, OPT_MODEL, OPT_LIST_MODELS, OPT_T
 
 #define MODELS_HINT "run 'make models' (scripts/fetch-models.sh) to download the pretrained models"
 
-/* The model search path: $AIE_MODEL_DIR, $XDG_CACHE_HOME/aie/models,
- * ~/.cache/aie/models, then the data directory next to the installed tool
- * (BINDIR/../share/aie, which is $PREFIX/share/aie after make install). */
-typedef struct ModelPath {
-    char buf[4][PATH_MAX];
-    const char *dirs[4];
-    int n;
-} ModelPath;
-
-static void model_path_init(ModelPath *mp)
-{
-    mp->n = 0;
-    const char *e = getenv("AIE_MODEL_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (e && *e)
-        snprintf(mp->buf[mp->n++], PATH_MAX, "%s", e);
-    if (x && *x)
-        snprintf(mp->buf[mp->n++], PATH_MAX, "%s/aie/models", x);
-    if (h && *h)
-        snprintf(mp->buf[mp->n++], PATH_MAX, "%s/.cache/aie/models", h);
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            slash = strrchr(exe, '/');
-            if (slash)
-                *slash = 0;
-            else
-                strcpy(exe, ".");
-            if (snprintf(mp->buf[mp->n], PATH_MAX, "%s/share/aie", exe) < PATH_MAX)
-                mp->n++;
-        }
-    }
-    for (int i = 0; i < mp->n; i++)
-        mp->dirs[i] = mp->buf[i];
-}
-
-static void model_path_text(const ModelPath *mp, char *out, size_t n)
-{
-    out[0] = 0;
-    for (int i = 0; i < mp->n; i++) {
-        size_t l = strlen(out);
-        snprintf(out + l, n - l, "%s%s", i ? ":" : "", mp->dirs[i]);
-    }
-}
-
 typedef struct Upscale {
     Cli *cli;
     AieUpscaleParams p;
@@ -77,7 +29,7 @@ typedef struct Upscale {
     int method_given;
     const char *model_arg; /* --model NAME|PATH */
     const char *bank_arg;  /* --bank FILE */
-    ModelPath mp;
+    AieModelPath mp;
 } Upscale;
 
 static const CliOpt opts[] = {
@@ -98,8 +50,8 @@ static const CliOpt opts[] = {
 /* --list-models: what is installed, one model a line, on stdout. */
 static int list_models(const Cli *c)
 {
-    ModelPath mp;
-    model_path_init(&mp);
+    static AieModelPath mp;
+    aie_model_path_init(&mp);
     AieModelEntry *v;
     int n, found = 0, banks = 0;
     if (aie_models_list(mp.dirs, mp.n, &v, &n))
@@ -122,8 +74,7 @@ static int list_models(const Cli *c)
     }
     free(v);
     fflush(stdout);
-    char sp[4 * PATH_MAX + 4];
-    model_path_text(&mp, sp, sizeof(sp));
+    const char *sp = mp.text;
     if (found == banks)
         cli_warn(c, "no CNN models installed (search path %s); " MODELS_HINT, sp);
     else if (!c->quiet)
@@ -173,16 +124,8 @@ static int handle(void *ctx, int code, const char *arg)
         u->method = arg;
         u->method_given = 1;
         return 0;
-    case OPT_MODEL:
-        if (!*arg)
-            cli_usage(c, "--model: expected a model name or file");
-        u->model_arg = arg;
-        return 0;
-    case OPT_BANK:
-        if (!*arg)
-            cli_usage(c, "--bank: expected a filter bank file");
-        u->bank_arg = arg;
-        return 0;
+    case OPT_MODEL: u->model_arg = cli_nonempty(c, "--model", arg, "a model name or file"); return 0;
+    case OPT_BANK: u->bank_arg = cli_nonempty(c, "--bank", arg, "a filter bank file"); return 0;
     case OPT_BUDGET: u->p.budget_fps = cli_double(c, "--budget-fps", arg, 0.001, 100000); return 0;
     case OPT_LIST_MODELS: exit(list_models(c) ? EXIT_FAIL : EXIT_OK);
     case OPT_TILE: u->p.tile = cli_int(c, "--tile", arg, AIE_NN_MIN_TILE, 4096); return 0;
@@ -315,7 +258,7 @@ int main(int argc, char **argv)
                                               strstr(u.model_arg, ".param"));
     if (u.model_arg && !model_is_path && !aie_cnn_model_desc(u.model_arg))
         cli_usage(&cli, "--model: unknown model '%s' (see --list-models, or give a file)", u.model_arg);
-    model_path_init(&u.mp);
+    aie_model_path_init(&u.mp);
     p->model = u.model_arg;
     p->bank = u.bank_arg;
     p->dirs = u.mp.dirs;

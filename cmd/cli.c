@@ -101,33 +101,20 @@ static void vmsg(const Cli *c, const char *kind, const char *fmt, va_list ap)
     fprintf(stderr, "%s: %s%s\n", c->tool, kind, buf);
 }
 
-void cli_error(const Cli *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(c, "", fmt, ap);
-    va_end(ap);
-}
-
-void cli_warn(const Cli *c, const char *fmt, ...)
-{
-    if (c->quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(c, "warning: ", fmt, ap);
-    va_end(ap);
-}
-
-void cli_info(const Cli *c, const char *fmt, ...)
-{
-    if (c->quiet)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg(c, "", fmt, ap);
-    va_end(ap);
-}
+/* cli_error, cli_warn and cli_info: one line each; -q keeps the errors only */
+#define CLI_MESSAGE(name, kind, quiet_too)                                                                   \
+    void name(const Cli *c, const char *fmt, ...)                                                            \
+    {                                                                                                        \
+        va_list ap;                                                                                          \
+        if (quiet_too && c->quiet)                                                                           \
+            return;                                                                                          \
+        va_start(ap, fmt);                                                                                   \
+        vmsg(c, kind, fmt, ap);                                                                              \
+        va_end(ap);                                                                                          \
+    }
+CLI_MESSAGE(cli_error, "", 0)
+CLI_MESSAGE(cli_warn, "warning: ", 1)
+CLI_MESSAGE(cli_info, "", 1)
 
 void cli_warn_cb(void *cli, const char *msg) { cli_warn(cli, "%s", msg); }
 
@@ -217,6 +204,22 @@ int cli_rational(const char *arg, AieRational *out)
     return 0;
 }
 
+const char *cli_nonempty(const Cli *c, const char *opt, const char *arg, const char *what)
+{
+    if (!*arg)
+        cli_usage(c, "%s: expected %s", opt, what);
+    return arg;
+}
+
+void cli_add_tag(Cli *c, const char *arg)
+{
+    if (!strchr(arg, '=') || arg[0] == '=')
+        cli_usage(c, "--tag: expected KEY=VALUE, not '%s'", arg);
+    if (c->ntags >= (int)(sizeof(c->tags) / sizeof(c->tags[0])))
+        cli_usage(c, "--tag: too many tags");
+    c->tags[c->ntags++] = arg;
+}
+
 static void parse_frames(Cli *c, const char *arg)
 {
     char *end;
@@ -283,13 +286,7 @@ static int handle_shared(Cli *c, int code, const char *arg)
     case OPT_PROGRESS: c->progress = 1; return 1;
     case OPT_NO_PROGRESS: c->progress = 0; return 1;
     case OPT_FRAMES: parse_frames(c, arg); return 1;
-    case OPT_TAG:
-        if (!strchr(arg, '=') || arg[0] == '=')
-            cli_usage(c, "--tag: expected KEY=VALUE, not '%s'", arg);
-        if (c->ntags >= (int)(sizeof(c->tags) / sizeof(c->tags[0])))
-            cli_usage(c, "--tag: too many tags");
-        c->tags[c->ntags++] = arg;
-        return 1;
+    case OPT_TAG: cli_add_tag(c, arg); return 1;
     case OPT_DRY_RUN: c->dry_run = 1; return 1;
     case OPT_JSON: c->json = 1; return 1;
     case OPT_IGNORE_ERRORS: c->ignore_errors = 1; return 1;
@@ -594,27 +591,58 @@ int cli_exit_code(const Cli *c, int err)
 
 /* ---- finishing the output ---- */
 
+/* ---- status lines: progress, finishing, aie-batch's jobs ---- */
+
+static int status_shown; /* a status line is on the terminal, to be ended */
+
+void cli_eta(char *buf, size_t n, double eta_s)
+{
+    long s = eta_s >= 0 ? lround(eta_s) : -1;
+    if (s >= 0)
+        snprintf(buf, n, "  eta %ld:%02ld", s / 60, s % 60);
+    else if (n)
+        buf[0] = 0;
+}
+
+int cli_status(long long *last, long long tty_us, int force, const char *fmt, ...)
+{
+    int tty = isatty(STDERR_FILENO);
+    long long now = aie_time_us();
+    if (!force && now - *last < (tty ? tty_us : 5000000))
+        return 0;
+    *last = now;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s%s%s", tty ? "\r" : "", buf, tty ? "\033[K" : "\n");
+    status_shown = tty;
+    return 1;
+}
+
+void cli_status_end(int keep)
+{
+    if (status_shown)
+        fputs(keep ? "\n" : "\r\033[K", stderr);
+    status_shown = 0;
+}
+
 static void finishing(void *arg, int64_t pending)
 {
     Cli *c = arg;
-    if (!c->progress)
-        return;
     static long long last_line;
     static int64_t last_pending = -1;
-    int tty = isatty(STDERR_FILENO);
-    long long now = aie_time_us();
-    if (pending == last_pending || (pending > 0 && now - last_line < (tty ? 100000 : 5000000)))
+    if (!c->progress || pending == last_pending || (pending <= 0 && !status_shown))
         return;
-    if (pending <= 0 && !c->finishing_shown)
-        return;
-    last_line = now;
-    last_pending = pending;
+    int shown = 1;
     if (pending > 0)
-        fprintf(stderr, "%sfinishing: %lld frame%s still in the encoder%s", tty ? "\r" : "", (long long)pending,
-                pending == 1 ? "" : "s", tty ? "\033[K" : "\n");
-    else if (tty)
-        fprintf(stderr, "\rfinishing: writing the trailer\033[K");
-    c->finishing_shown = tty;
+        shown = cli_status(&last_line, 100000, 0, "finishing: %lld frame%s still in the encoder",
+                           (long long)pending, pending == 1 ? "" : "s");
+    else if (isatty(STDERR_FILENO))
+        cli_status(&last_line, 0, 1, "finishing: writing the trailer");
+    if (shown)
+        last_pending = pending;
 }
 
 int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, size_t msglen)
@@ -622,10 +650,7 @@ int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, siz
     long long t0 = aie_time_us();
     int err = aie_writer_finish(w);
     long long t1 = aie_time_us();
-    if (c->finishing_shown) {
-        fputc('\n', stderr);
-        c->finishing_shown = 0;
-    }
+    cli_status_end(1);
     st->finish_ms = (double)(t1 - t0) / 1000.0;
     if (c->t_open_us)
         st->wall_ms = (double)(t1 - c->t_open_us) / 1000.0;
@@ -636,81 +661,46 @@ int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, siz
 
 /* ---- progress ---- */
 
-static int progress_shown;
-
 void cli_progress(void *arg, const AieProgress *p)
 {
     Cli *c = arg;
+    static long long last_line;
     if (!c->progress)
         return;
-    static long long last_line;
-    int tty = isatty(STDERR_FILENO);
-    long long now = aie_time_us();
-    if (!tty && !p->final && now - last_line < 5000000)
-        return; /* not a terminal: a plain line every 5 s, and the last one */
-    last_line = now;
-    char total[64] = "", eta[32] = "";
+    char total[64] = "", eta[32];
     /* an estimate of the total can be short (a header's frame count, a
      * rate change's rounding): the count never runs past it */
     int64_t shown = p->shown, tot = p->shown_total;
     if (tot > 0)
         snprintf(total, sizeof(total), "/%lld (%.1f%%)", (long long)(shown > tot ? shown : tot),
                  shown >= tot ? 100.0 : 100.0 * (double)shown / (double)tot);
-    if (p->eta_s >= 0) {
-        long s = lround(p->eta_s);
-        snprintf(eta, sizeof(eta), "  eta %ld:%02ld", s / 60, s % 60);
-    }
-    fprintf(stderr, "%sframe %lld%s  %.1f fps%s%s", tty ? "\r" : "", (long long)shown, total, p->shown_fps, eta,
-            tty ? "\033[K" : "\n");
-    progress_shown = tty;
+    cli_eta(eta, sizeof(eta), p->eta_s);
+    /* on a terminal every update; elsewhere a plain line every 5 s, and the last one */
+    cli_status(&last_line, 0, p->final, "frame %lld%s  %.1f fps%s", (long long)shown, total, p->shown_fps, eta);
 }
 
 void cli_progress_end(Cli *c)
 {
     (void)c;
-    if (progress_shown)
-        fputc('\n', stderr);
-    progress_shown = 0;
+    cli_status_end(1);
 }
 
 /* ---- options for the library ---- */
 
 AieReaderOpts cli_reader_opts(Cli *c)
 {
-    AieReaderOpts o = {0};
-    o.threads = 0;
-    o.first = c->first;
-    o.last = c->last;
-    o.ignore_errors = c->ignore_errors;
-    o.strict = c->strict;
-    o.no_audio = c->no_audio;
-    o.seq_fps = c->input_fps;
-    o.cancel = &c->cancel;
-    o.warn = cli_warn_cb;
-    o.warn_opaque = c;
-    return o;
+    return (AieReaderOpts){.first = c->first, .last = c->last, .ignore_errors = c->ignore_errors,
+                           .strict = c->strict, .no_audio = c->no_audio, .seq_fps = c->input_fps,
+                           .cancel = &c->cancel, .warn = cli_warn_cb, .warn_opaque = c};
 }
 
 AieWriterOpts cli_writer_opts(Cli *c)
 {
-    AieWriterOpts o = {0};
-    o.codec = c->codec;
-    o.crf = c->crf;
-    o.preset = c->preset;
-    o.lossless = c->lossless;
-    o.encoder_opts = c->enc_opts;
-    o.n_encoder_opts = c->n_enc_opts;
-    o.depth = c->depth;
-    o.no_clobber = c->no_clobber;
-    o.no_audio = c->no_audio;
-    o.audio = c->audio;
-    o.png_compression = -1;
-    o.warn = cli_warn_cb;
-    o.warn_opaque = c;
-    o.cancel = &c->cancel;
-    o.finishing = finishing;
-    o.finishing_opaque = c;
-    return o;
+    return (AieWriterOpts){.codec = c->codec, .crf = c->crf, .preset = c->preset, .lossless = c->lossless,
+                           .encoder_opts = c->enc_opts, .n_encoder_opts = c->n_enc_opts, .depth = c->depth,
+                           .no_clobber = c->no_clobber, .no_audio = c->no_audio, .audio = c->audio,
+                           .png_compression = -1, .warn = cli_warn_cb, .warn_opaque = c, .cancel = &c->cancel,
+                           .finishing = finishing, .finishing_opaque = c};
 }
 
 AieMetrics *cli_metrics_open(Cli *c)

@@ -79,7 +79,6 @@ typedef struct Cli {
     AieCancel kill_now;     /* cli_signals_jobs: the second */
     int wake_fd;            /* cli_signals_jobs: readable after each signal (-1: none) */
     long long t_open_us;    /* when the run started opening its input (cli_signals_start) */
-    int finishing_shown;    /* the "finishing" line is on the terminal */
     int metrics_on;         /* cli_run_media: a metrics log is open (quality scores are worth computing) */
     int usage_failed;       /* cli_run_media: CliMedia.after found the failure to be bad usage (exit 2) */
     /* --preview (CLI_PREVIEW) */
@@ -106,6 +105,9 @@ void cli_warn_cb(void *cli, const char *msg); /* AieWarnFn */
 double cli_double(const Cli *c, const char *opt, const char *arg, double lo, double hi);
 int cli_int(const Cli *c, const char *opt, const char *arg, int lo, int hi);
 int cli_rational(const char *arg, AieRational *out); /* "30", "30000/1001", "29.97" */
+void cli_add_tag(Cli *c, const char *arg);          /* --tag KEY=VALUE */
+/* arg, or bad usage "OPT: expected WHAT" when it is empty. */
+const char *cli_nonempty(const Cli *c, const char *opt, const char *arg, const char *what);
 
 /* Start the signal thread: SIGINT/SIGTERM set c->cancel; if the run has not
  * ended `grace` seconds later (or on a second signal), the temporary output
@@ -127,6 +129,16 @@ int cli_finish_output(Cli *c, AieWriter *w, AiePipelineStats *st, char *msg, siz
 
 /* Signal that stopped the run (0 if none). */
 int cli_signal(const Cli *c);
+
+/* One status line on stderr: on a terminal rewritten in place (at most every
+ * tty_us), elsewhere a plain line at most every 5 s; force: always. Returns 1
+ * when it printed. cli_status_end ends a line left on the terminal (keep: with
+ * a newline; else erased, before a message). */
+int cli_status(long long *last, long long tty_us, int force, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void cli_status_end(int keep);
+/* "  eta M:SS", or "" when eta_s < 0. */
+void cli_eta(char *buf, size_t n, double eta_s);
 
 /* Progress line callback for AiePipelineOpts. */
 void cli_progress(void *cli, const AieProgress *p);

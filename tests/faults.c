@@ -50,6 +50,8 @@ json_object *__real_json_object_new_object(void);
 json_object *__real_json_object_new_array(void);
 json_tokener *__real_json_tokener_new(void);
 json_tokener *__real_json_tokener_new_ex(int depth);
+int __real_av_interleaved_write_frame(AVFormatContext *s, AVPacket *p);
+int __wrap_av_interleaved_write_frame(AVFormatContext *s, AVPacket *p);
 
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
@@ -420,4 +422,25 @@ json_tokener *__wrap_json_tokener_new(void) { return inject() ? NULL : __real_js
 json_tokener *__wrap_json_tokener_new_ex(int depth)
 {
     return inject() ? NULL : __real_json_tokener_new_ex(depth);
+}
+
+/* ---- a muxer that refuses one packet ---- */
+
+static atomic_int mux_stream;
+static atomic_long mux_left;
+
+void faults_mux_refuse(int stream, long n)
+{
+    atomic_store(&mux_stream, stream);
+    atomic_store(&mux_left, n);
+}
+
+int __wrap_av_interleaved_write_frame(AVFormatContext *s, AVPacket *p)
+{
+    if (p && p->stream_index == atomic_load(&mux_stream) && atomic_load(&mux_left) > 0 &&
+        atomic_fetch_sub(&mux_left, 1) == 1) {
+        av_packet_unref(p); /* it owns the packet, also when it fails */
+        return AVERROR(EINVAL);
+    }
+    return __real_av_interleaved_write_frame(s, p);
 }

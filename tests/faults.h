@@ -54,4 +54,9 @@ void faults_dump(FILE *f, int max);
 /* Forget the live blocks (after a reported leak, so later rounds start clean). */
 void faults_forget(void);
 
+/* The muxer refuses (AVERROR(EINVAL), as for a timestamp it cannot store) the
+ * nth (1-based) packet written to output stream index `stream` from now on;
+ * n = 0 disarms. Independent of the allocation faults. */
+void faults_mux_refuse(int stream, long n);
+
 #endif

@@ -42,6 +42,24 @@ const char *tests_tmp_path(const char *name)
 
 int tests_long(void) { return getenv("AIE_LONG") != NULL; }
 
+int tests_copy_job(void *ctx, AieJob *job, AiePool *pool)
+{
+    (void)ctx;
+    (void)pool;
+    if (!job->in)
+        return 0;
+    AieFrame *f;
+    int e = aie_frame_alloc(&f, job->in->width, job->in->height, job->in->layout, job->in->depth);
+    if (e)
+        return e;
+    for (int p = 0; p < f->nplanes; p++)
+        for (int y = 0; y < f->plane_h[p]; y++)
+            memcpy(f->data[p] + y * f->stride[p], job->in->data[p] + y * job->in->stride[p],
+                   (size_t)f->plane_w[p]);
+    aie_frame_copy_props(f, job->in);
+    return aie_job_emit(job, f); /* takes the reference, even when it fails */
+}
+
 int tests_have_ffmpeg(void)
 {
     static int have = -1;

@@ -24,6 +24,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aie/error.h"
+#include "aie/io.h"
+#include "aie/pipeline.h"
+#include "faults.h"
 #include "tests.h"
 
 static char dir[1024];
@@ -399,6 +403,48 @@ static void test_damaged_timestamps(void)
     CU_ASSERT_STRING_EQUAL(out, "\"packets_fixed\":0\n");
 }
 
+/* A carried packet the muxer still refuses after the timestamp repair is
+ * named by its input stream, codec and packet number, not blamed on the
+ * output as "write failed"; nothing is left behind. */
+static void test_refused_packet(void)
+{
+    NEED_MEDIA("audio/refused_packet");
+    char in[1200], o[1200], err[AIE_ERRBUF_SIZE] = "";
+    snprintf(in, sizeof(in), "%s/ok.webm", dir);
+    snprintf(o, sizeof(o), "%s/refused.mkv", dir);
+    AieReader *r = NULL;
+    AieWriter *w = NULL;
+    AiePool *pool = NULL;
+    AieReaderOpts ro = {.last = -1};
+    AieWriterOpts wo = {.crf = -1, .png_compression = -1, .codec = "ffv1"};
+    int e = aie_reader_open(&r, in, &ro, err, sizeof(err));
+    CU_ASSERT_EQUAL_FATAL(e, 0);
+    CU_ASSERT_EQUAL_FATAL(aie_reader_info(r)->audio_streams, 1);
+    e = aie_writer_open(&w, o, aie_reader_info(r), r, &wo, err, sizeof(err));
+    CU_ASSERT_EQUAL_FATAL(e, 0);
+    CU_ASSERT_EQUAL_FATAL(aie_pool_create(&pool, 2), 0);
+    faults_mux_refuse(1, 5); /* the 5th audio packet */
+    AiePipelineCallbacks cb = {.process = tests_copy_job};
+    AiePipelineOpts po = {.pool = pool};
+    AiePipelineStats st;
+    e = aie_pipeline_run(r, w, &cb, &po, &st, err, sizeof(err));
+    if (!e)
+        e = aie_writer_finish(w);
+    faults_mux_refuse(0, 0);
+    const char *m = err[0] ? err : aie_writer_error(w);
+    CU_ASSERT_NOT_EQUAL(e, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "ok.webm: stream #1 (opus audio) packet "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "cannot be written to"));
+    CU_ASSERT_PTR_NULL(strstr(m, "write failed"));
+    if (!strstr(m, "stream #1"))
+        fprintf(stderr, "\n  message: %s\n", m);
+    aie_writer_close(&w);
+    aie_pool_destroy(&pool);
+    aie_reader_close(&r);
+    CU_ASSERT(!tests_exists(o));
+    CU_ASSERT_EQUAL(sh("ls -a | grep -c 'refused.mkv.*tmp'"), 1); /* grep: no match */
+}
+
 /* aie-batch --join takes --audio drop as --no-audio: no audio is copied
  * from the source into the joined output. */
 static void test_batch_join_drop(void)
@@ -472,6 +518,7 @@ int test_audio_register(void)
         !CU_add_test(s, "drop_and_refuse", test_drop_and_refuse) ||
         !CU_add_test(s, "frames_span", test_frames_span) ||
         !CU_add_test(s, "damaged_timestamps", test_damaged_timestamps) ||
+        !CU_add_test(s, "refused_packet", test_refused_packet) ||
         !CU_add_test(s, "batch_join_drop", test_batch_join_drop) ||
         !CU_add_test(s, "batch_join_encode", test_batch_join_encode) || !CU_add_test(s, "side_data", test_side_data))
         return -1;

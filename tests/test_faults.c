@@ -524,24 +524,6 @@ static void test_outfile(void)
 
 /* ---- the pipeline ---- */
 
-static int copy_job(void *ctx, AieJob *job, AiePool *pool)
-{
-    (void)ctx;
-    (void)pool;
-    if (!job->in)
-        return 0;
-    AieFrame *f;
-    int e = aie_frame_alloc(&f, job->in->width, job->in->height, job->in->layout, job->in->depth);
-    if (e)
-        return e;
-    for (int p = 0; p < f->nplanes; p++)
-        for (int y = 0; y < f->plane_h[p]; y++)
-            memcpy(f->data[p] + y * f->stride[p], job->in->data[p] + y * job->in->stride[p],
-                   (size_t)f->plane_w[p]);
-    aie_frame_copy_props(f, job->in);
-    return aie_job_emit(job, f); /* takes the reference, even when it fails */
-}
-
 static int op_pipeline(void *ctx, char *sig, size_t siglen)
 {
     (void)ctx;
@@ -557,7 +539,7 @@ static int op_pipeline(void *ctx, char *sig, size_t siglen)
     if (!e)
         e = aie_pool_create(&pool, 2);
     if (!e) {
-        AiePipelineCallbacks cb = {.process = copy_job, .history = 1};
+        AiePipelineCallbacks cb = {.process = tests_copy_job, .history = 1};
         AiePipelineOpts po = {.pool = pool, .queue_depth = 3};
         AiePipelineStats st;
         e = aie_pipeline_run(r, w, &cb, &po, &st, err, sizeof(err));

@@ -492,9 +492,17 @@ static void test_upscale_cli(void)
         CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"method\":\"raisr\""));
         CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"requested\":\"auto\""));
         CU_ASSERT_PTR_NOT_NULL(strstr(out, "raisr-x2 (built-in)"));
-        /* an impossible budget: lanczos, with a warning */
+        /* an impossible budget: lanczos, with a warning (on 512x384: a 64x48
+         * frame can calibrate above any budget the option takes) */
+        char big[512];
+        snprintf(big, sizeof(big), "%s", T("auto_big.y4m"));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f = fopen(big, "wb"));
+        fprintf(f, "YUV4MPEG2 W512 H384 F25:1 Ip A1:1 C420jpeg\nFRAME\n");
+        for (int i = 0; i < 512 * 384 * 3 / 2; i++)
+            fputc(30 + (i * 7 + (i / 512) * 5) % 190, f);
+        fclose(f);
         CU_ASSERT_EQUAL(run("AIE_MODEL_DIR= XDG_CACHE_HOME=/nonexistent HOME=/nonexistent %s/aie-upscale --budget-fps 99999 "
-                            "--metrics %s -i %s -o %s && grep run_start %s | tail -1", BIN, log, in, T("b.y4m"), log), 0);
+                            "--metrics %s -i %s -o %s && grep run_start %s | tail -1", BIN, log, big, T("b.y4m"), log), 0);
         CU_ASSERT_PTR_NOT_NULL(strstr(out, "even lanczos"));
         CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"method\":\"lanczos\""));
         CU_ASSERT_PTR_NOT_NULL(strstr(out, "predicted_fps_raisr"));

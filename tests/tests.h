@@ -10,6 +10,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "aie/stage.h"
 #include "aie/stats.h"
 
 /* Suites are weak symbols: a suite whose file is not there yet is skipped,
@@ -64,6 +65,9 @@ void tests_sleep_ms(long ms);
 
 /* Nonzero when AIE_LONG is set (make check-long). */
 int tests_long(void);
+
+/* A pipeline job that emits a copy of its input (AiePipelineCallbacks.process). */
+int tests_copy_job(void *ctx, AieJob *job, AiePool *pool);
 
 /* Nonzero when the ffmpeg and ffprobe programs are available (test oracle). */
 int tests_have_ffmpeg(void);

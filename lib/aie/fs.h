@@ -67,6 +67,11 @@ void aie_fs_out_abort(AieFsOut **o);
  * -errno of the failure. */
 int aie_fs_write_all(int fd, const void *buf, size_t n);
 
+/* Copy len bytes from the current offset of from to to (sendfile where it
+ * can, else read/write). Returns 0, or -errno of the failure (EPIPE: the
+ * reader went away). */
+int aie_fs_copy_fd(int to, int from, int64_t len);
+
 /* Open a file that is read whole (a model, a filter bank, a LUT) for
  * reading. A named FIFO, socket, device or directory is refused at once with
  * AIE_EINVAL and "PATH: a FIFO, not a regular file" in err (open(2) never

@@ -19,13 +19,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aie/error.h"
 #include "aie/frame.h"
 #include "aie/stage.h"
 #include "aie/thread.h"
 
-/* Called for non-fatal notes (an interlaced input, a stream the container
- * cannot hold). The library never prints: the tool decides. */
-typedef void (*AieWarnFn)(void *opaque, const char *msg);
 
 
 typedef struct AieReaderOpts {

@@ -60,6 +60,18 @@ typedef struct AieModelEntry {
     char error[512];
 } AieModelEntry;
 
+/* The model and bank search path: $AIE_MODEL_DIR, $XDG_CACHE_HOME/aie/models,
+ * ~/.cache/aie/models, then the data directory beside the installed tool
+ * (BINDIR/../share/aie, $PREFIX/share/aie after make install). text: the
+ * same joined by ':', for messages. */
+typedef struct AieModelPath {
+    char buf[4][4096];
+    const char *dirs[4];
+    int n;
+    char text[4 * 4096 + 4];
+} AieModelPath;
+void aie_model_path_init(AieModelPath *mp);
+
 /* The CNN models of the catalogue found on the search path, then the RAISR
  * banks: the built-in ones, then raisr-x<N>.bank files (N = 2..4) in each
  * directory. *out is malloc'ed (free it); 0 or AIE_ENOMEM. */

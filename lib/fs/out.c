@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,37 @@ int aie_fs_write_all(int fd, const void *buf, size_t n)
             return -EIO;
         p += w;
         n -= (size_t)w;
+    }
+    return 0;
+}
+
+int aie_fs_copy_fd(int to, int from, int64_t len)
+{
+    while (len > 0) {
+        ssize_t n = sendfile(to, from, NULL, len > (1 << 30) ? (1 << 30) : (size_t)len);
+        if (n > 0) {
+            len -= n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            return 0; /* the source ended early */
+        if (errno == EPIPE)
+            return -EPIPE;
+        break; /* sendfile cannot write there: copy */
+    }
+    char buf[65536];
+    while (len > 0) {
+        ssize_t n = read(from, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n < 0 ? -errno : 0;
+        int e = aie_fs_write_all(to, buf, (size_t)n);
+        if (e)
+            return e;
+        len -= n;
     }
     return 0;
 }

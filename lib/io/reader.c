@@ -61,18 +61,7 @@ struct AieReader {
     int finished;
 };
 
-static void warn(AieReader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(AieReader *r, const char *fmt, ...)
-{
-    if (!r->o.warn)
-        return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    r->o.warn(r->o.warn_opaque, buf);
-}
+#define warn(r, ...) aie_warnf((r)->o.warn, (r)->o.warn_opaque, __VA_ARGS__)
 
 int aie_io_is_pattern(const char *name)
 {

@@ -1,6 +1,8 @@
 /* The installed-models list (aie/sr_cnn.h): CNN models and RAISR banks. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "aie/error.h"
@@ -92,4 +94,35 @@ nomem:
     *out = NULL;
     *count = 0;
     return AIE_ENOMEM;
+}
+
+void aie_model_path_init(AieModelPath *mp)
+{
+    mp->n = 0;
+    const char *e = getenv("AIE_MODEL_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+    const size_t n = sizeof(mp->buf[0]);
+    if (e && *e)
+        snprintf(mp->buf[mp->n++], n, "%s", e);
+    if (x && *x)
+        snprintf(mp->buf[mp->n++], n, "%s/aie/models", x);
+    if (h && *h)
+        snprintf(mp->buf[mp->n++], n, "%s/.cache/aie/models", h);
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash = len > 0 ? (exe[len] = 0, strrchr(exe, '/')) : NULL;
+    if (slash) { /* BINDIR/aie-upscale -> BINDIR/.. */
+        *slash = 0;
+        if ((slash = strrchr(exe, '/')))
+            *slash = 0;
+        else
+            strcpy(exe, ".");
+        if (snprintf(mp->buf[mp->n], n, "%s/share/aie", exe) < (int)n)
+            mp->n++;
+    }
+    mp->text[0] = 0;
+    for (int i = 0; i < mp->n; i++) {
+        mp->dirs[i] = mp->buf[i];
+        size_t l = strlen(mp->text);
+        snprintf(mp->text + l, sizeof(mp->text) - l, "%s%s", i ? ":" : "", mp->dirs[i]);
+    }
 }

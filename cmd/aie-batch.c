@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -86,6 +84,7 @@ typedef struct Batch {
     /* --preview */
     const char *preview_dir;
     int preview_jobs, preview_frames, force;
+    const AieBatchExec *ex;
 } Batch;
 
 static const CliOpt opts[] = {
@@ -321,39 +320,13 @@ static int preview_job(void *opaque, int k, const char *dir, char *err, size_t e
         argv[n++] = "--preview-frames";
         argv[n++] = frames;
     }
-    char log[4400];
-    snprintf(log, sizeof(log), "%s.log", dir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ), st = 0;
-    posix_spawn_file_actions_destroy(&fa);
+    int rc = aie_batch_exec(b->ex, argv, err, errlen);
     free(argv);
-    if (rc) {
-        snprintf(err, errlen, "%s: %s", j->argv[0], strerror(rc));
-        unlink(log);
-        return 127;
-    }
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    /* the job's last line says why it failed */
-    FILE *f = fopen(log, "r");
-    char line[AIE_ERRBUF_SIZE * 2];
-    err[0] = 0;
-    while (f && fgets(line, sizeof(line), f))
-        if (line[0] && line[0] != '\n' && strncmp(line, "Try '", 5)) {
-            line[strcspn(line, "\n")] = 0;
-            snprintf(err, errlen, "%s", line);
-        }
-    if (f)
-        fclose(f);
-    unlink(log);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", j->argv[0], aie_strerror(rc));
     if (rc && !err[0])
         snprintf(err, errlen, "exit status %d", rc);
-    return rc;
+    return rc < 0 ? 1 : rc;
 }
 
 static void preview_note(void *opaque, const char *msg)
@@ -540,6 +513,7 @@ int main(int argc, char **argv)
         goto fail;
     }
     if (b.preview_dir) {
+        b.ex = &ex;
         rc = run_preview(&b, &cli);
         goto fail;
     }

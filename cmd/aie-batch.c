@@ -187,11 +187,7 @@ static int handle(void *ctx, int code, const char *arg)
         b->slurm_opts[b->nslurm_opts++] = arg;
         return 0;
     case OPT_JOB_INDEX: b->job_index = cli_int(c, "--job-index", arg, 1, INT_MAX); return 0;
-    case OPT_PREVIEW:
-        if (!*arg)
-            cli_usage(c, "--preview: expected a directory");
-        b->preview_dir = arg;
-        return 0;
+    case OPT_PREVIEW: b->preview_dir = cli_nonempty(c, "--preview", arg, "a directory"); return 0;
     case OPT_PREVIEW_JOBS: b->preview_jobs = cli_int(c, "--preview-jobs", arg, 1, 1000); return 0;
     case OPT_PREVIEW_FRAMES: b->preview_frames = cli_int(c, "--preview-frames", arg, 1, AIE_PREVIEW_MAX_SAMPLES); return 0;
     case OPT_FORCE: b->force = 1; return 0;

@@ -319,17 +319,9 @@ static int handle_shared(Cli *c, int code, const char *arg)
         c->enc_opts[c->n_enc_opts++] = arg;
         return 1;
     case OPT_LOSSLESS: c->lossless = 1; return 1;
-    case OPT_PREVIEW:
-        if (!*arg)
-            cli_usage(c, "--preview: expected a directory");
-        c->preview_dir = arg;
-        return 1;
+    case OPT_PREVIEW: c->preview_dir = cli_nonempty(c, "--preview", arg, "a directory"); return 1;
     case OPT_PREVIEW_FRAMES: c->preview_frames = cli_int(c, "--preview-frames", arg, 1, AIE_PREVIEW_MAX_SAMPLES); return 1;
-    case OPT_COMPARE:
-        if (!*arg)
-            cli_usage(c, "--compare: expected a comma-separated list of methods");
-        c->compare = arg;
-        return 1;
+    case OPT_COMPARE: c->compare = cli_nonempty(c, "--compare", arg, "a comma-separated list of methods"); return 1;
     case OPT_FORCE: c->force = 1; return 1;
     case OPT_DEPTH: {
         int d = cli_int(c, "--depth", arg, 8, 16);

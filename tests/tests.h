@@ -66,6 +66,15 @@ void tests_sleep_ms(long ms);
 /* Nonzero when AIE_LONG is set (make check-long). */
 int tests_long(void);
 
+/* Skip the calling test when its suite could not make its media. */
+#define TESTS_NEED_MEDIA(have)                                                                               \
+    do {                                                                                                     \
+        if (!(have)) {                                                                                       \
+            tests_skip(__func__, "no test media (ffmpeg missing)");                                          \
+            return;                                                                                          \
+        }                                                                                                    \
+    } while (0)
+
 /* A pipeline job that emits a copy of its input (AiePipelineCallbacks.process). */
 int tests_copy_job(void *ctx, AieJob *job, AiePool *pool);
 

@@ -15,6 +15,7 @@
 #include "aie/look.h"
 #include "aie/motion.h"
 #include "aie/preview.h"
+#include "aie/util.h"
 #include "aie/quality.h"
 #include "aie/scale.h"
 #include "preview_internal.h"
@@ -55,20 +56,6 @@ static size_t frame_bytes(int w, int h, AieLayout layout, int depth)
     if (layout == AIE_LAYOUT_RGB || layout == AIE_LAYOUT_RGBA || layout == AIE_LAYOUT_GRAY)
         return luma * (size_t)np;
     return luma + 2 * (luma >> (sx + sy));
-}
-
-/* The process's peak resident size in bytes (VmHWM), 0 if unknown. */
-static unsigned long long peak_rss(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    unsigned long long kib = 0;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmHWM: %llu kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib << 10;
 }
 
 /* CPU time of the process (every thread), in microseconds. */
@@ -911,7 +898,7 @@ int aie_preview_run(const AiePreviewParams *p, char *err, size_t errlen)
         }
     r->decode_ms = r->decoded ? (double)r->decode_us / 1000.0 / (double)r->decoded : 0;
     r->decode_cpu_ms = r->decoded ? (double)r->decode_cpu_us / 1000.0 / (double)r->decoded : 0;
-    r->peak_rss = peak_rss();
+    r->peak_rss = aie_proc_status_bytes("VmHWM");
     r->elapsed_s = (double)(aie_time_us() - r->t_start) / 1e6;
     if ((e = aie_preview_write_json(r, err, errlen)) || (e = aie_preview_write_html(r, err, errlen)))
         goto out;

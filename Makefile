@@ -301,7 +301,7 @@ uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/lib/libaie.a \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/aie.pc \
 	    $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1) \
-	    $(DESTDIR)$(PREFIX)/share/man/man5/aie-metrics.5 $(DESTDIR)$(PREFIX)/share/man/man7/aie.7
+	    $(DESTDIR)$(PREFIX)/share/man/man5/aie-metrics.5 $(DESTDIR)$(PREFIX)/share/man/man5/aie-preview.5 $(DESTDIR)$(PREFIX)/share/man/man7/aie.7
 	rm -rf $(DESTDIR)$(PREFIX)/include/aie
 	rm -f $(DESTDIR)$(PREFIX)/share/aie/raisr-x2.bank $(DESTDIR)$(PREFIX)/share/aie/raisr-x3.bank \
 	    $(DESTDIR)$(PREFIX)/share/aie/raisr-x4.bank

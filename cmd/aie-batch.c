@@ -20,6 +20,7 @@
 #include "aie/error.h"
 #include "aie/fs.h"
 #include "aie/metrics.h"
+#include "aie/preview.h"
 #include "aie/thread.h"
 #include "aie/util.h"
 #include "cli.h"
@@ -54,6 +55,10 @@ enum {
     OPT_JOB_INDEX,
     OPT_EXPECT_JOBS,
     OPT_SLURM_OPT,
+    OPT_PREVIEW,
+    OPT_PREVIEW_JOBS,
+    OPT_PREVIEW_FRAMES,
+    OPT_FORCE,
     MAX_SLURM_OPTS = 64,
 };
 
@@ -76,6 +81,10 @@ typedef struct Batch {
     /* run state */
     long long progress_at;
     const AieBatchList *list;
+    /* --preview */
+    const char *preview_dir;
+    int preview_jobs, preview_frames, force;
+    const AieBatchExec *ex;
 } Batch;
 
 static const CliOpt opts[] = {
@@ -106,6 +115,10 @@ static const CliOpt opts[] = {
     {OPT_EMIT_DIR, "emit-dir", "DIR", "make's stamp files and Slurm's per-host logs", ".aie-batch"},
     {OPT_JOB_INDEX, "job-index", "K", "run job K only (1-based, after --chunks)", NULL},
     {OPT_EXPECT_JOBS, "expect-jobs", "SUM", "refuse a job file other than the one emitted from", NULL},
+    {OPT_PREVIEW, "preview", "DIR", "instead of the batch: preview its first jobs (their --preview) in DIR/index.html", NULL},
+    {OPT_PREVIEW_JOBS, "preview-jobs", "N", "with --preview: the jobs previewed", "4"},
+    {OPT_PREVIEW_FRAMES, "preview-frames", "N", "with --preview: frames sampled per job", "6"},
+    {OPT_FORCE, "force", NULL, "with --preview: replace a directory that holds an earlier preview", NULL},
     {0},
 };
 
@@ -174,6 +187,10 @@ static int handle(void *ctx, int code, const char *arg)
         b->slurm_opts[b->nslurm_opts++] = arg;
         return 0;
     case OPT_JOB_INDEX: b->job_index = cli_int(c, "--job-index", arg, 1, INT_MAX); return 0;
+    case OPT_PREVIEW: b->preview_dir = cli_nonempty(c, "--preview", arg, "a directory"); return 0;
+    case OPT_PREVIEW_JOBS: b->preview_jobs = cli_int(c, "--preview-jobs", arg, 1, 1000); return 0;
+    case OPT_PREVIEW_FRAMES: b->preview_frames = cli_int(c, "--preview-frames", arg, 1, AIE_PREVIEW_MAX_SAMPLES); return 0;
+    case OPT_FORCE: b->force = 1; return 0;
     case OPT_EXPECT_JOBS:
         if (strlen(arg) < 8 || strlen(arg) > 64 || strspn(arg, "0123456789abcdef") != strlen(arg))
             cli_usage(c, "--expect-jobs: expected 8 to 64 hexadecimal digits");
@@ -270,6 +287,75 @@ static int read_file(Cli *c, const char *name, char **text, size_t *len)
     return e ? -1 : 0;
 }
 
+/* ---- --preview: each of the first jobs run with --preview DIR/jobNN ---- */
+
+static int preview_job(void *opaque, int k, const char *dir, char *err, size_t errlen)
+{
+    Batch *b = opaque;
+    const AieBatchJob *j = &b->list->jobs[k];
+    const char *name = j->argv && j->argv[0] ? strrchr(j->argv[0], '/') : NULL;
+    name = name ? name + 1 : j->argv && j->argv[0] ? j->argv[0] : "";
+    if ((b->f.shell && !j->simple) ||
+        (strcmp(name, "aie-upscale") && strcmp(name, "aie-interp") && strcmp(name, "aie-style"))) {
+        snprintf(err, errlen, "not an aie-upscale, aie-interp or aie-style job");
+        return 1;
+    }
+    char **argv = calloc((size_t)j->argc + 8, sizeof(*argv)), frames[16];
+    if (!argv) {
+        snprintf(err, errlen, "%s", aie_strerror(AIE_ENOMEM));
+        return 1;
+    }
+    int n = 0;
+    for (int i = 0; i < j->argc; i++)
+        argv[n++] = j->argv[i];
+    argv[n++] = "--preview";
+    argv[n++] = (char *)dir;
+    argv[n++] = "-q";
+    if (b->preview_frames) {
+        snprintf(frames, sizeof(frames), "%d", b->preview_frames);
+        argv[n++] = "--preview-frames";
+        argv[n++] = frames;
+    }
+    int rc = aie_batch_exec(b->ex, argv, err, errlen);
+    free(argv);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: %s", j->argv[0], aie_strerror(rc));
+    if (rc && !err[0])
+        snprintf(err, errlen, "exit status %d", rc);
+    return rc < 0 ? 1 : rc;
+}
+
+static void preview_note(void *opaque, const char *msg)
+{
+    Batch *b = opaque;
+    cli_info(b->cli, "%s", msg);
+}
+
+static int run_preview(Batch *b, Cli *c)
+{
+    const AieBatchList *list = b->list;
+    int n = b->preview_jobs ? b->preview_jobs : 4;
+    n = n > list->n ? list->n : n;
+    const char **cmds = calloc((size_t)n + 1, sizeof(*cmds));
+    if (!cmds)
+        return EXIT_ERROR;
+    for (int i = 0; i < n; i++)
+        cmds[i] = list->jobs[i].cmd;
+    AiePreviewBatchParams pp = {.dir = b->preview_dir, .force = b->force, .cmds = cmds, .npreview = n,
+                                .njobs = list->n, .run = preview_job, .opaque = b, .cancel = &c->cancel,
+                                .note = preview_note, .note_opaque = b};
+    char msg[AIE_ERRBUF_SIZE] = "";
+    int failed = 0, e = aie_preview_batch(&pp, &failed, msg, sizeof(msg));
+    free(cmds);
+    if (e == AIE_ECANCELLED)
+        return 128 + (cli_signal(c) ? cli_signal(c) : SIGINT);
+    if (e) {
+        cli_error(c, "%s", msg[0] ? msg : aie_strerror(e));
+        return EXIT_ERROR;
+    }
+    return failed <= 100 ? failed : 101;
+}
+
 int main(int argc, char **argv)
 {
     static Cli cli;
@@ -319,6 +405,10 @@ int main(int argc, char **argv)
         cli_usage(&cli, "--emit conflicts with --dry-run and --job-index");
     if (b.nslurm_opts && b.emit != AIE_BATCH_EMIT_SLURM)
         cli_usage(&cli, "--slurm-opt goes with --emit slurm");
+    if ((b.preview_jobs || b.preview_frames || b.force) && !b.preview_dir)
+        cli_usage(&cli, "--preview-jobs, --preview-frames and --force go with --preview DIR");
+    if (b.preview_dir && (b.emit || cli.dry_run || b.retry_failed || b.f.chunks))
+        cli_usage(&cli, "--preview conflicts with --emit, --dry-run, --retry-failed and --chunks");
     if (sep < argc) {
         if (b.retry_failed || b.emit)
             cli_usage(&cli, "::: gives the jobs' arguments: no --%s", b.emit ? "emit (write a job file with --dry-run first)" : "retry-failed");
@@ -416,6 +506,11 @@ int main(int argc, char **argv)
     if ((e = aie_batch_check_outputs(list, msg, sizeof(msg)))) {
         size_t at = strlen(msg);
         snprintf(msg + at, sizeof(msg) - at, "; nothing was started");
+        goto fail;
+    }
+    if (b.preview_dir) {
+        b.ex = &ex;
+        rc = run_preview(&b, &cli);
         goto fail;
     }
     if (b.f.chunks > 1 && (e = aie_batch_chunk(list, b.f.chunks, b.f.join, !b.f.no_snap, &ex, b.jobs, warn_cb, &b,

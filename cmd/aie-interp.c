@@ -11,15 +11,17 @@
 #include "aie/interp.h"
 #include "aie/io.h"
 #include "aie/motion.h"
+#include "aie/preview.h"
 #include "cli.h"
 
-enum { OPT_FPS = 2000, OPT_SLOWMO, OPT_METHOD, OPT_SCENE, OPT_FLOW_PNG };
+enum { OPT_FPS = 2000, OPT_SLOWMO, OPT_METHOD, OPT_SCENE, OPT_FLOW_PNG, OPT_BUDGET };
 
 typedef struct Interp {
     Cli *cli;
     AieInterpParams p;
     const char *flow_png;
     AieRational in_fps;
+    double budget_fps;
 } Interp;
 
 static const CliOpt opts[] = {
@@ -29,6 +31,7 @@ static const CliOpt opts[] = {
     {OPT_METHOD, "method", "NAME", "mc (motion-compensated) or blend", "mc"},
     {OPT_SCENE, "scene-threshold", "T", "scene-cut threshold, 0.05 to 2 (higher finds fewer cuts)", "0.45"},
     {OPT_FLOW_PNG, "flow-png", "DIR", "write a colour-wheel picture of the motion of each output frame", NULL},
+    {OPT_BUDGET, "budget-fps", "N", "with --preview: recommend only a method that keeps up with N input frames per second", "none"},
     {0},
 };
 
@@ -56,6 +59,7 @@ static int handle(void *ctx, int code, const char *arg)
         return 0;
     case OPT_SCENE: u->p.scene_threshold = cli_double(c, "--scene-threshold", arg, 0.05, 2.0); return 0;
     case OPT_FLOW_PNG: u->flow_png = arg; return 0;
+    case OPT_BUDGET: u->budget_fps = cli_double(c, "--budget-fps", arg, 0.001, 100000); return 0;
     }
     return -1;
 }
@@ -146,13 +150,27 @@ static int after(void *tool, Cli *c, AieStage *s, int err, char *msg, size_t n)
     return err;
 }
 
+/* --preview --compare: the job's settings with the other method */
+static const char *const methods[] = {"blend", "mc", NULL};
+
+static int open_method(void *tool, Cli *c, const char *method, const AieVideoInfo *in, AiePool *pool, AieStage **out,
+                       char *msg, size_t n)
+{
+    Interp *u = tool;
+    int blend = u->p.blend;
+    u->p.blend = !strcmp(method, "blend");
+    int err = open_stage(tool, c, in, pool, out, msg, n);
+    u->p.blend = blend;
+    return err;
+}
+
 int main(int argc, char **argv)
 {
     static Cli cli;
     static Interp u;
     u.cli = &cli;
     u.p.scene_threshold = AIE_SCENE_THRESHOLD_DEFAULT;
-    cli = (Cli){.tool = "aie-interp", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+    cli = (Cli){.tool = "aie-interp", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA | CLI_PREVIEW,
                 .opts = opts, .handle = handle, .tool_ctx = &u,
                 .purpose = "Convert the frame rate of video with motion-compensated interpolation."};
     cli_parse(&cli, argc, argv);
@@ -164,11 +182,16 @@ int main(int argc, char **argv)
     u.p.cpu_flags = cli.cpu_flags;
     u.p.name = cli.input;
     u.p.aux_append = aie_frame_append_aux;
+    if (u.budget_fps > 0 && !cli.preview_dir)
+        cli_usage(&cli, "--budget-fps goes with --preview");
+    if (u.flow_png && cli.preview_dir)
+        cli_usage(&cli, "--flow-png goes without --preview");
     if (u.flow_png) {
         u.p.flow_sink = flow_sink;
         u.p.flow_opaque = &u;
     }
     const CliMedia media = {.method = u.p.blend ? "blend" : "mc", .prepare = prepare, .open = open_stage,
-                            .dry_run = dry_run, .after = after};
+                            .dry_run = dry_run, .after = after, .preview_measure = AIE_PREVIEW_MOTION,
+                            .methods = methods, .open_method = open_method, .budget_fps = u.budget_fps};
     return cli_run_media(&cli, &media, &u);
 }

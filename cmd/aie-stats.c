@@ -123,33 +123,13 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void plural(char *buf, size_t n, int64_t k, const char *one, const char *many)
-{
-    snprintf(buf, n, "%lld %s", (long long)k, k == 1 ? one : many);
-}
-
 /* One warning line per log for what it could not use. */
 static void log_warnings(const Cli *c, const char *name, const AieStatsCounts *k)
 {
-    char parts[6][64];
-    int n = 0;
-    if (k->torn)
-        plural(parts[n++], sizeof(parts[0]), k->torn, "torn line", "torn lines");
-    if (k->garbage)
-        plural(parts[n++], sizeof(parts[0]), k->garbage, "garbage line", "garbage lines");
-    if (k->oversize)
-        plural(parts[n++], sizeof(parts[0]), k->oversize, "line over 1 MiB", "lines over 1 MiB");
-    if (k->invalid)
-        plural(parts[n++], sizeof(parts[0]), k->invalid, "record without ts or event", "records without ts or event");
-    if (k->unknown_event)
-        plural(parts[n++], sizeof(parts[0]), k->unknown_event, "record of an unknown event", "records of unknown events");
-    if (n) {
-        char msg[512] = "";
-        size_t o = 0;
-        for (int i = 0; i < n && o < sizeof(msg); i++)
-            o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s%s", i ? (i == n - 1 ? " and " : ", ") : "", parts[i]);
+    char msg[512];
+    aie_stats_skipped_text(k, msg, sizeof(msg));
+    if (msg[0])
         cli_warn(c, "%s: %s skipped", name, msg);
-    }
     if (k->unknown_version)
         cli_warn(c, "%s: %lld record%s of a schema version other than 1 skipped (this aie-stats reads v1)", name,
                  (long long)k->unknown_version, k->unknown_version == 1 ? "" : "s");
@@ -253,25 +233,9 @@ int main(int argc, char **argv)
         cli_warn(&cli, "%lld runs without run_end were forgotten (more than %d open at once; --max-open-runs)",
                  (long long)c.runs_forgotten, st.o.max_open_runs ? st.o.max_open_runs : AIE_STATS_DEFAULT_OPEN_RUNS);
 
-    AieOutFile *out = NULL;
-    FILE *f = NULL;
-    const char *opath = st.output ? st.output : "-";
     err[0] = 0;
-    if ((rc = aie_outfile_open(&out, opath, (const char *const *)logs, nlogs, 0, &f, err, sizeof(err)))) {
-        cli_error(&cli, "%s", err[0] ? err : aie_strerror(rc));
-        aie_stats_free(&s);
-        return EXIT_FAIL;
-    }
-    rc = aie_stats_render(s, st.nfmt ? st.fmt : AIE_STATS_TEXT, f);
-    if (rc && !ferror(f)) {
-        aie_outfile_abort(&out);
-    } else {
-        /* a write error is sticky: the commit fails too, naming the file and
-         * the reason (quiet for a closed pipe), and removes the temp */
-        err[0] = 0;
-        int crc = aie_outfile_commit(&out, err, sizeof(err));
-        rc = crc ? crc : rc;
-    }
+    rc = aie_stats_render_file(s, st.nfmt ? st.fmt : AIE_STATS_TEXT, st.output ? st.output : "-",
+                               (const char *const *)logs, nlogs, err, sizeof(err));
     if (rc) {
         if (rc != AIE_EPIPE)
             cli_error(&cli, "%s", err[0] ? err : aie_strerror(rc));

@@ -14,9 +14,10 @@
 #include "aie/io.h"
 #include "aie/keyframe.h"
 #include "aie/look.h"
+#include "aie/preview.h"
 #include "cli.h"
 
-enum { OPT_LUT = 2000, OPT_INTERP, OPT_REFERENCE, OPT_TRANSFER, OPT_STRENGTH, OPT_EXPORT_LUT, OPT_SHOT, OPT_LOOK, OPT_LEVELS, OPT_ITER, OPT_SPATIAL, OPT_RANGE, OPT_EDGE, OPT_DAMPING, OPT_KEYFRAME, OPT_EXEMPLAR, OPT_SHOT_ONLY, OPT_PROPAGATE };
+enum { OPT_LUT = 2000, OPT_INTERP, OPT_REFERENCE, OPT_TRANSFER, OPT_STRENGTH, OPT_EXPORT_LUT, OPT_SHOT, OPT_LOOK, OPT_LEVELS, OPT_ITER, OPT_SPATIAL, OPT_RANGE, OPT_EDGE, OPT_DAMPING, OPT_KEYFRAME, OPT_EXEMPLAR, OPT_SHOT_ONLY, OPT_PROPAGATE, OPT_BUDGET };
 
 #define MAX_KEYS 256
 
@@ -40,6 +41,7 @@ typedef struct Style {
     const char *exemplar_path;
     int shot_only;
     AieKeyframeMethod propagate;
+    double budget_fps;
 } Style;
 
 static const CliOpt opts[] = {
@@ -61,6 +63,7 @@ static const CliOpt opts[] = {
     {OPT_EXEMPLAR, "exemplar", "IMAGE.png", "synthesise every shot in the style of IMAGE (a picture not from the clip)", NULL},
     {OPT_SHOT_ONLY, "shot-only", NULL, "with --keyframe: write only the shots that have a keyframe", NULL},
     {OPT_PROPAGATE, "propagate", "METHOD", "with --keyframe: synth (patch synthesis) or warp (flow-warp baseline)", "synth"},
+    {OPT_BUDGET, "budget-fps", "N", "with --preview: recommend only a look that keeps up with N frames per second", "none"},
     {0},
 };
 
@@ -112,6 +115,7 @@ static int handle(void *ctx, int code, const char *arg)
         else if (!strcmp(arg, "warp")) s->propagate = AIE_KEYFRAME_WARP;
         else cli_usage(s->cli, "--propagate: unknown method '%s' (synth, warp)", arg);
         return 0;
+    case OPT_BUDGET: s->budget_fps = cli_double(s->cli, "--budget-fps", arg, 0.001, 100000); return 0;
     case OPT_DAMPING: s->look.damping = cli_double(s->cli, "--damping", arg, 0, 1); s->look_set[5] = 1; return 0;
     }
     return -1;
@@ -335,12 +339,44 @@ static int after(void *tool, Cli *c, AieStage *stage, int err, char *msg, size_t
     return err;
 }
 
+/* --preview --compare: each item a .cube LUT or a look name, with the job's
+ * other settings (--reference, --interp, the look parameters) */
+static int method_ok(void *tool, const char *name)
+{
+    (void)tool;
+    AieLook look;
+    size_t l = strlen(name);
+    return aie_look_parse(name, &look) == 0 || (l > 5 && !strcmp(name + l - 5, ".cube"));
+}
+
+static int open_method(void *tool, Cli *c, const char *method, const AieVideoInfo *vi, AiePool *pool, AieStage **out,
+                       char *msg, size_t n)
+{
+    Style *s = tool;
+    (void)pool;
+    AieStyleParams sp = {.interp = s->interp, .reference = s->reference, .transfer = s->transfer,
+                         .strength = s->strength, .look = s->look};
+    AieLut *lut = NULL;
+    int err = 0;
+    if (aie_look_parse(method, &sp.look.look) != 0) {
+        sp.look.look = AIE_LOOK_NONE;
+        if ((err = aie_lut_load(&lut, method, msg, n)))
+            return err;
+        sp.lut = lut;
+    }
+    err = aie_style_stage_open(out, &sp, vi, 0, c->cpu_flags, method, method);
+    if (err)
+        snprintf(msg, n, "%s: cannot style %dx%d %s with %s: %s", c->input, vi->width, vi->height, vi->pix_fmt,
+                 method, aie_strerror(err));
+    aie_lut_free(&lut);
+    return err;
+}
 
 int main(int argc, char **argv)
 {
     static Cli cli;
     Style s = {.cli = &cli, .interp = AIE_INTERP_TETRAHEDRAL, .transfer = AIE_TRANSFER_MKL, .strength = 1.0};
-    cli = (Cli){.tool = "aie-style", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+    cli = (Cli){.tool = "aie-style", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA | CLI_PREVIEW,
                 .opts = opts, .handle = handle, .tool_ctx = &s,
                 .purpose = "Give video and images a look: colour LUTs, colour transfer from a reference, toon, sketch or oil."};
     cli_parse(&cli, argc, argv);
@@ -367,7 +403,11 @@ int main(int argc, char **argv)
         cli_usage(&cli, "--keyframe and --exemplar exclude each other");
     if ((s.shot_only || s.propagate) && !s.nkeys)
         cli_usage(&cli, "--shot-only and --propagate go with --keyframe");
-    if (!keyed && !s.lut_path && !s.ref_path && !s.look.look)
+    if (keyed && cli.preview_dir)
+        cli_usage(&cli, "--preview goes without --keyframe and --exemplar");
+    if (s.budget_fps > 0 && !cli.preview_dir)
+        cli_usage(&cli, "--budget-fps goes with --preview");
+    if (!keyed && !s.lut_path && !s.ref_path && !s.look.look && !cli.compare)
         cli_usage(&cli, "nothing to do: give --lut FILE.cube, --reference IMAGE and/or --look NAME, or --keyframe N:FILE.png");
     if (s.export_path && !s.ref_path)
         cli_usage(&cli, "--export-lut goes with --reference");
@@ -380,7 +420,9 @@ int main(int argc, char **argv)
              s.ref_path && s.lut_path ? "+" : "", s.lut_path ? "lut" : "",
              s.look.look && (s.ref_path || s.lut_path) ? "+" : "", s.look.look ? aie_look_name(s.look.look) : "");
     const CliMedia media = {.method = s.method, .prepare = prepare, .open = open_stage, .dry_run = dry_run,
-                            .after = after};
+                            .after = after, .preview_measure = AIE_PREVIEW_FLICKER, .method_ok = method_ok,
+                            .methods_text = "a .cube LUT or a look: toon, sketch, oil", .open_method = open_method,
+                            .budget_fps = s.budget_fps};
     int rc = cli_run_media(&cli, &media, &s);
     aie_lut_free(&s.lut);
     aie_frame_unref(&s.reference);

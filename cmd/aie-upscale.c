@@ -11,6 +11,7 @@
 
 #include "aie/cpu.h"
 #include "aie/nn.h"
+#include "aie/preview.h"
 #include "aie/raisr.h"
 #include "aie/sr_cnn.h"
 #include "aie/upscale.h"
@@ -39,7 +40,7 @@ static const CliOpt opts[] = {
     {'m', "method", "NAME", "auto, nearest, bilinear, bicubic, lanczos, spline36, raisr or cnn", "auto"},
     {OPT_MODEL, "model", "NAME|PATH", "CNN model: an installed name or a model file (implies -m cnn)", "best installed for the scale"},
     {OPT_BANK, "bank", "FILE", "RAISR filter bank made by aie-train (implies -m raisr)", "built-in for the scale"},
-    {OPT_BUDGET, "budget-fps", "N", "-m auto: the best method expected to keep up with N frames per second", "none"},
+    {OPT_BUDGET, "budget-fps", "N", "-m auto (or --preview): the best method expected to keep up with N frames per second", "none"},
     {OPT_LIST_MODELS, "list-models", NULL, "list the CNN models and RAISR filter banks and exit", NULL},
     {OPT_TILE, "tile", "N", "CNN tile side in input pixels, 16 to 4096", "automatic"},
     {OPT_MAX_MEM, "max-mem", "MiB", "cap on CNN tile memory (all threads); tiles are halved to fit", "none"},
@@ -195,11 +196,43 @@ static int after(void *tool, Cli *c, AieStage *s, int err, char *msg, size_t n)
     return err;
 }
 
+/* --preview --compare: the job's settings with another method */
+static const char *const methods[] = {"nearest", "bilinear", "bicubic", "lanczos", "spline36", "raisr", "cnn", NULL};
+
+static int open_method(void *tool, Cli *c, const char *method, const AieVideoInfo *in, AiePool *pool, AieStage **out,
+                       char *msg, size_t n)
+{
+    (void)c;
+    Upscale *u = tool;
+    AieUpscaleParams p = u->p;
+    p.quality_every = 0;
+    p.budget_fps = 0;
+    if (!strcmp(method, "cnn")) {
+        p.method = AIE_UPSCALE_CNN;
+    } else if (!strcmp(method, "raisr")) {
+        p.method = AIE_UPSCALE_RAISR;
+        p.model = NULL;
+    } else {
+        p.method = AIE_UPSCALE_FILTER;
+        p.model = p.bank = NULL;
+        if (aie_filter_parse(method, &p.filter)) {
+            snprintf(msg, n, "--compare: unknown method '%s'", method);
+            return AIE_EINVAL;
+        }
+    }
+    if (p.method != AIE_UPSCALE_RAISR)
+        p.bank = NULL;
+    if (p.method != AIE_UPSCALE_CNN)
+        p.model = NULL;
+    int err = aie_upscale_check_model(&p, msg, n);
+    return err ? err : aie_upscale_open(out, &p, in, pool, msg, n);
+}
+
 int main(int argc, char **argv)
 {
     static Cli cli;
     Upscale u = {.cli = &cli, .p = {.method = AIE_UPSCALE_AUTO, .filter = AIE_FILTER_LANCZOS}};
-    cli = (Cli){.tool = "aie-upscale", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA,
+    cli = (Cli){.tool = "aie-upscale", .usage_args = "-i INPUT -o OUTPUT", .features = CLI_MEDIA | CLI_PREVIEW,
                 .opts = opts, .handle = handle, .tool_ctx = &u,
                 .purpose = "Upscale (or resize) video and images with classical resampling or a CNN."};
     cli_parse(&cli, argc, argv);
@@ -220,8 +253,8 @@ int main(int argc, char **argv)
         p->method = AIE_UPSCALE_RAISR;
         u.method = "raisr";
     }
-    if (p->budget_fps > 0 && p->method != AIE_UPSCALE_AUTO)
-        cli_usage(&cli, "--budget-fps goes with -m auto");
+    if (p->budget_fps > 0 && p->method != AIE_UPSCALE_AUTO && !cli.preview_dir)
+        cli_usage(&cli, "--budget-fps goes with -m auto (or --preview)");
     if (p->method != AIE_UPSCALE_CNN && p->method != AIE_UPSCALE_AUTO && (p->tile || p->max_mem))
         cli_usage(&cli, "--tile and --max-mem go with -m cnn (or -m auto)");
     const int model_is_path = u.model_arg && (strchr(u.model_arg, '/') || strstr(u.model_arg, ".json") ||
@@ -244,6 +277,8 @@ int main(int argc, char **argv)
         .method = p->method == AIE_UPSCALE_AUTO ? "auto" : p->method == AIE_UPSCALE_CNN ? "cnn"
                 : p->method == AIE_UPSCALE_RAISR ? "raisr" : aie_filter_name(p->filter),
         .prepare = prepare, .open = open_stage, .dry_run = dry_run, .after = after,
+        .preview_measure = AIE_PREVIEW_ROUNDTRIP, .methods = methods, .open_method = open_method,
+        .budget_fps = p->budget_fps,
     };
     return cli_run_media(&cli, &media, &u);
 }

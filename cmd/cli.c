@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "aie/cpu.h"
+#include "aie/preview.h"
 #include "aie/util.h"
 #include "aie/version.h"
 #include "cli.h"
@@ -46,6 +47,10 @@ enum {
     OPT_QUALITY_EVERY,
     OPT_STRICT,
     OPT_AUDIO,
+    OPT_PREVIEW,
+    OPT_PREVIEW_FRAMES,
+    OPT_COMPARE,
+    OPT_FORCE,
 };
 
 typedef struct Shared {
@@ -79,6 +84,10 @@ static const Shared shared[] = {
     {{OPT_NO_PROGRESS, "no-progress", NULL, "never show progress", NULL}, CLI_PROGRESS},
     {{OPT_DRY_RUN, "dry-run", NULL, "print the normalised job and exit", NULL}, CLI_DRYRUN},
     {{OPT_JSON, "json", NULL, "with --dry-run: print it as JSON", NULL}, CLI_DRYRUN},
+    {{OPT_PREVIEW, "preview", "DIR", "instead of the job: run it on sampled frames, write DIR/index.html and preview.json", NULL}, CLI_PREVIEW},
+    {{OPT_PREVIEW_FRAMES, "preview-frames", "N", "with --preview: frames to sample across the clip (1 to 64)", "6"}, CLI_PREVIEW},
+    {{OPT_COMPARE, "compare", "METHODS", "with --preview: run each of the comma-separated methods on the same frames", NULL}, CLI_PREVIEW},
+    {{OPT_FORCE, "force", NULL, "with --preview: replace a directory that holds an earlier preview", NULL}, CLI_PREVIEW},
     {{'q', "quiet", NULL, "print errors only", NULL}, 0},
     {{'v', "verbose", NULL, "print more detail", NULL}, 0},
     {{'h', "help", NULL, "show this help and exit", NULL}, 0},
@@ -310,6 +319,10 @@ static int handle_shared(Cli *c, int code, const char *arg)
         c->enc_opts[c->n_enc_opts++] = arg;
         return 1;
     case OPT_LOSSLESS: c->lossless = 1; return 1;
+    case OPT_PREVIEW: c->preview_dir = cli_nonempty(c, "--preview", arg, "a directory"); return 1;
+    case OPT_PREVIEW_FRAMES: c->preview_frames = cli_int(c, "--preview-frames", arg, 1, AIE_PREVIEW_MAX_SAMPLES); return 1;
+    case OPT_COMPARE: c->compare = cli_nonempty(c, "--compare", arg, "a comma-separated list of methods"); return 1;
+    case OPT_FORCE: c->force = 1; return 1;
     case OPT_DEPTH: {
         int d = cli_int(c, "--depth", arg, 8, 16);
         if (d != 8 && d != 10 && d != 12 && d != 16)
@@ -422,9 +435,11 @@ void cli_parse(Cli *c, int argc, char **argv)
     if (c->features & CLI_IO) {
         if (!c->input)
             cli_usage(c, "no input: give -i FILE (or -i - for y4m on stdin)");
-        if (!c->output && !c->dry_run)
+        if (!c->output && !c->dry_run && !c->preview_dir)
             cli_usage(c, "no output: give -o FILE (or -o - for y4m on stdout)");
     }
+    if ((c->preview_frames || c->compare || c->force) && !c->preview_dir)
+        cli_usage(c, "--preview-frames, --compare and --force go with --preview DIR");
     if (c->json && !c->dry_run)
         cli_usage(c, "--json goes with --dry-run");
     if (c->quiet && c->verbose)
@@ -845,8 +860,12 @@ void cli_snapshot(void *metrics, const AieProgress *p, const AiePipelineStats *s
     aie_metrics_snapshot(metrics, p->frames_in, p->frames_total, p->fps, p->in_flight);
 }
 
+static int run_preview(Cli *c, const CliMedia *m, void *tool);
+
 int cli_run_media(Cli *c, const CliMedia *m, void *tool)
 {
+    if (c->preview_dir && !c->dry_run)
+        return run_preview(c, m, tool);
     cli_check_output_plan(c);
     if (!c->dry_run)
         cli_check_output_tty(c);
@@ -942,5 +961,79 @@ done: {
     cli_metrics_close(c, &metrics);
     if (err && c->usage_failed && !cli_signal(c))
         return EXIT_USAGE;
+    return cli_exit_code(c, err);
+}
+
+/* ---- --preview DIR: the job on sampled frames (lib/preview) ---- */
+
+typedef struct PreviewCtx {
+    Cli *c;
+    const CliMedia *m;
+    void *tool;
+    const char *names[AIE_PREVIEW_MAX_METHODS];
+    int n;
+} PreviewCtx;
+
+static int preview_open(void *opaque, int method, const AieVideoInfo *in, AiePool *pool, AieStage **out, char *msg,
+                        size_t n)
+{
+    PreviewCtx *x = opaque;
+    if (!x->n)
+        return x->m->open(x->tool, x->c, in, pool, out, msg, n);
+    return x->m->open_method(x->tool, x->c, x->names[method], in, pool, out, msg, n);
+}
+
+static void preview_note(void *cli, const char *msg) { cli_info(cli, "%s", msg); }
+
+static int run_preview(Cli *c, const CliMedia *m, void *tool)
+{
+    static PreviewCtx x;
+    static char list[4096];
+    x = (PreviewCtx){.c = c, .m = m, .tool = tool};
+    if (c->compare) {
+        char known[512] = "";
+        if (m->methods)
+            for (int i = 0; m->methods[i]; i++)
+                snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", i ? ", " : "", m->methods[i]);
+        else if (m->methods_text)
+            snprintf(known, sizeof(known), "%s", m->methods_text);
+        if (!m->open_method)
+            cli_usage(c, "--compare: %s has no methods to compare", c->tool);
+        snprintf(list, sizeof(list), "%s", c->compare);
+        char *save = NULL;
+        for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int ok = m->method_ok ? m->method_ok(tool, t) : 0;
+            for (int i = 0; m->methods && m->methods[i] && !ok; i++)
+                ok = !strcmp(m->methods[i], t);
+            if (!ok)
+                cli_usage(c, "--compare: unknown method '%s' (%s)", t, known);
+            for (int i = 0; i < x.n; i++)
+                if (!strcmp(x.names[i], t))
+                    cli_usage(c, "--compare: '%s' is given twice", t);
+            if (x.n == AIE_PREVIEW_MAX_METHODS)
+                cli_usage(c, "--compare: at most %d methods", AIE_PREVIEW_MAX_METHODS);
+            x.names[x.n++] = t;
+        }
+        if (!x.n)
+            cli_usage(c, "--compare: expected a comma-separated list of methods");
+    }
+    cli_check_output_plan(c);
+    static AieWriter *no_writer;
+    cli_signals_start(c, &no_writer);
+    char msg[AIE_ERRBUF_SIZE] = "";
+    int err = m->prepare ? m->prepare(tool, c, msg, sizeof(msg)) : 0;
+    if (!err) {
+        AiePreviewParams pp = {
+            .dir = c->preview_dir, .samples = c->preview_frames, .force = c->force, .budget_fps = m->budget_fps,
+            .threads = c->threads ? c->threads : aie_cpu_count(), .tool = c->tool, .input = c->input,
+            .output = c->output, .measure = (AiePreviewMeasure)m->preview_measure, .methods = x.names,
+            .nmethods = x.n, .job_method = m->method, .open = preview_open, .opaque = &x,
+            .reader = cli_reader_opts(c), .writer = cli_writer_opts(c), .cpu_flags = c->cpu_flags,
+            .cancel = &c->cancel, .note = preview_note, .note_opaque = c,
+        };
+        err = aie_preview_run(&pp, msg, sizeof(msg));
+    }
+    if (err && err != AIE_ECANCELLED)
+        cli_error(c, "%s", msg[0] ? msg : aie_strerror(err));
     return cli_exit_code(c, err);
 }

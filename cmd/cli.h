@@ -33,6 +33,7 @@ enum {
     CLI_PROGRESS = 1 << 5,
     CLI_DRYRUN = 1 << 6,  /* --dry-run, --json */
     CLI_MEDIA = 0x7f,
+    CLI_PREVIEW = 1 << 7, /* --preview DIR, --preview-frames, --compare, --force (lib/preview) */
 };
 
 typedef struct Cli {
@@ -80,6 +81,11 @@ typedef struct Cli {
     long long t_open_us;    /* when the run started opening its input (cli_signals_start) */
     int metrics_on;         /* cli_run_media: a metrics log is open (quality scores are worth computing) */
     int usage_failed;       /* cli_run_media: CliMedia.after found the failure to be bad usage (exit 2) */
+    /* --preview (CLI_PREVIEW) */
+    const char *preview_dir;
+    int preview_frames;     /* 0 = the library's default */
+    const char *compare;    /* --compare METHODS as given */
+    int force;
 } Cli;
 
 /* Parse argv; on --help/--version prints and exits 0; on bad usage prints the
@@ -211,6 +217,17 @@ typedef struct CliMedia {
     /* After the pipeline ended (err is its result, 0 once committed): the
      * tool's own notes or follow-up work; returns the new err. May be NULL. */
     int (*after)(void *tool, Cli *c, AieStage *s, int err, char *msg, size_t n);
+    /* --preview DIR (aie/preview.h): what the tool measures (AiePreviewMeasure),
+     * the methods --compare knows (NULL-ended, for the check and the message;
+     * method_ok may judge names instead), the stage of one named method, and
+     * the --budget-fps of the recommendation (0: none). */
+    int preview_measure;
+    const char *const *methods;
+    int (*method_ok)(void *tool, const char *name);
+    const char *methods_text; /* the list for an unknown method's message, when not `methods` */
+    int (*open_method)(void *tool, Cli *c, const char *method, const AieVideoInfo *in, AiePool *pool,
+                       AieStage **out, char *msg, size_t n);
+    double budget_fps;
 } CliMedia;
 
 /* Run a media tool's job; returns the exit status. */

@@ -25,6 +25,7 @@ allowed() {
     pipeline) echo "core io metrics" ;;
     stats)    echo "core fs metrics" ;;
     batch)    echo "core fs io motion metrics" ;;
+    preview)  echo "core fs io motion quality sr look" ;;
     cmd)      echo "*" ;;
     *)        echo "?" ;;
     esac
@@ -45,6 +46,7 @@ owner() {
     pipeline)               echo pipeline ;;
     stats)                  echo stats ;;
     batch)                  echo batch ;;
+    preview)                echo preview ;;
     *)                      echo "" ;;
     esac
 }
@@ -54,7 +56,7 @@ ext_ok() { # MODULE HEADER
     libav* | libswscale/* | libswresample/* | png.h | pngconf.h)
         [ "$1" = io ] ;;
     json-c/*)
-        case $1 in metrics | quality | stats | nn | batch | sr | cmd) return 0 ;; *) return 1 ;; esac ;;
+        case $1 in metrics | quality | stats | nn | batch | sr | preview | cmd) return 0 ;; *) return 1 ;; esac ;;
     CUnit/*) return 1 ;;
     *) return 0 ;;
     esac

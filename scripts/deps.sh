@@ -2,8 +2,9 @@
 # Install the Debian packages aie needs to build, test and demo.
 # As root: installs what is missing with apt-get. Otherwise: prints the exact
 # command to run and fails.
-# Usage: scripts/deps.sh [--check] [--bench]   (--bench adds what make bench
-# races against or uses: GNU parallel, jq, npm, gmic)
+# Usage: scripts/deps.sh [--check] [--bench] [--browser]   (--bench adds what
+# make bench races against or uses: GNU parallel, jq, npm, gmic; --browser adds
+# chromium, which the preview page test opens headless)
 set -eu
 # The Debian packages, in one place (the Makefile's PKGS names the pkg-config
 # modules the -dev packages provide: add a new library in both). Each -dev
@@ -18,7 +19,8 @@ for a in "$@"; do
     --bench) PKGS="$PKGS parallel jq gmic"
              # npm may come from elsewhere than Debian (a newer Node.js)
              command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm" ;;
-    *) echo "usage: scripts/deps.sh [--check] [--bench]" >&2; exit 2 ;;
+    --browser) PKGS="$PKGS chromium" ;;
+    *) echo "usage: scripts/deps.sh [--check] [--bench] [--browser]" >&2; exit 2 ;;
     esac
 done
 missing=""

@@ -67,13 +67,7 @@ static int suite_init(void)
     return 0;
 }
 
-#define NEED_MEDIA()                                                                    \
-    do {                                                                                \
-        if (!have_media) {                                                              \
-            tests_skip(__func__, "no test media (ffmpeg missing)");                     \
-            return;                                                                     \
-        }                                                                               \
-    } while (0)
+#define NEED_MEDIA() TESTS_NEED_MEDIA(have_media)
 
 /* Presentation times of the video frames of a file, one per line. */
 static const char *pts_list(const char *path)

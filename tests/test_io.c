@@ -70,13 +70,7 @@ static int suite_init(void)
     return 0;
 }
 
-#define NEED_MEDIA()                                                                    \
-    do {                                                                                \
-        if (!have_media) {                                                              \
-            tests_skip(__func__, "no test media (ffmpeg missing)");                     \
-            return;                                                                     \
-        }                                                                               \
-    } while (0)
+#define NEED_MEDIA() TESTS_NEED_MEDIA(have_media)
 
 static void test_vfr_timestamps(void)
 {

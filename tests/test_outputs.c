@@ -472,6 +472,17 @@ static int frames_of(const char *file)
                              file));
 }
 
+/* The time a stop may take: 1.5 s on a machine with a core to spare, scaled
+ * by the run queue when the machine is overloaded (a fresh-machine chroot
+ * under nice 15 beside two builds took 2.06 s at a load of 8 on 2 cores). */
+static double stop_bound(void)
+{
+    double load[1];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    double f = getloadavg(load, 1) == 1 && cores > 0 ? load[0] / (double)cores : 1;
+    return 1.5 * (f > 1 ? f : 1);
+}
+
 /* Run CMD (whose output is OUT, metrics sig.jsonl, stderr sig.err), send
  * signo at `at` seconds, or (at < 0) once the encoder drain shows on
  * stderr, and check what a user and aie-batch rely on. Returns 1 when the
@@ -496,13 +507,14 @@ static int signal_point(const char *cmd, const char *outfile, int expect_frames,
     char event[64], status[64];
     last_record(P("sig.jsonl"), event, status, sizeof(event));
     int committed = exists(P(outfile));
-    if (took > 1.5 || count_temps(dir) ||
+    double bound = stop_bound();
+    if (took > bound || count_temps(dir) ||
         (committed ? rc != 0 || strcmp(status, "ok") || frames_of(P(outfile)) != expect_frames
                    : rc != 128 + signo || (exists(P("sig.jsonl")) && strcmp(status, "cancelled"))))
         fprintf(stderr, "\n  signal %d at %s%.2f s: rc %d, %.2f s to stop, output %s, %d temps, record %s/%s\n", signo,
                 at < 0 ? "the drain, " : "", at < 0 ? now_s() - t0 : at, rc, took, committed ? "present" : "absent",
                 count_temps(dir), event, status);
-    CU_ASSERT(took <= 1.5);
+    CU_ASSERT(took <= bound);
     CU_ASSERT_EQUAL(count_temps(dir), 0);
     if (committed) {
         CU_ASSERT_EQUAL(rc, 0);
@@ -596,10 +608,10 @@ static void test_batch_signals(void)
         int rc = tests_wait(pid);
         int have = exists(P("bjob.mp4"));
         /* the joblog's exit value and signal of the job (GNU parallel's columns 7, 8) */
-        const char *jl = tests_output("awk -F'\\t' 'NR > 1 { print $7 \" \" $8 }' '%s'", P("bj.log"));
+        const char *jl = tests_output("awk -F'\\t' 'NR > 1 { print $7 \" \" $8 }' '%s' 2>/dev/null", P("bj.log"));
         char line[128];
         snprintf(line, sizeof(line), "%s", jl);
-        const char *re = tests_output("grep '\"event\":\"run_end\"' '%s' | grep -o '\"status\":\"[a-z]*\"'", P("bj.jsonl"));
+        const char *re = tests_output("grep -s '\"event\":\"run_end\"' '%s' | grep -o '\"status\":\"[a-z]*\"'", P("bj.jsonl"));
         char rend[64];
         snprintf(rend, sizeof(rend), "%s", re);
         if (have) {

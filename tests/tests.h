@@ -19,7 +19,7 @@
     X(core) X(scale) X(png) X(io) X(metrics) X(cli) X(pipeline) X(metricsq) X(stats) \
     X(motion) X(interp) X(nn) X(cnn) X(lut) X(look) X(style) X(raisr) X(batch)      \
     X(hardening) X(fuzz) X(faults) X(outputs) X(damage) X(build) X(keyframe) X(media) \
-    X(audio) X(nn_train)
+    X(audio) X(preview) X(nn_train)
 #define TESTS_DECLARE(name) int test_##name##_register(void) __attribute__((weak));
 TESTS_SUITES(TESTS_DECLARE)
 #undef TESTS_DECLARE
@@ -65,6 +65,15 @@ void tests_sleep_ms(long ms);
 
 /* Nonzero when AIE_LONG is set (make check-long). */
 int tests_long(void);
+
+/* Skip the calling test when its suite could not make its media. */
+#define TESTS_NEED_MEDIA(have)                                                                               \
+    do {                                                                                                     \
+        if (!(have)) {                                                                                       \
+            tests_skip(__func__, "no test media (ffmpeg missing)");                                          \
+            return;                                                                                          \
+        }                                                                                                    \
+    } while (0)
 
 /* A pipeline job that emits a copy of its input (AiePipelineCallbacks.process). */
 int tests_copy_job(void *ctx, AieJob *job, AiePool *pool);

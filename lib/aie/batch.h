@@ -204,6 +204,10 @@ typedef struct AieBatchExec {
 int aie_batch_probe(const AieBatchExec *ex, char *const *argv, AieBatchProbe *p);
 void aie_batch_probe_clear(AieBatchProbe *p);
 
+/* Run argv to completion (stdout dropped); errline gets the first line of
+ * its stderr. Returns the exit status, 128+signal, or a negative AIE_E*. */
+int aie_batch_exec(const AieBatchExec *ex, char *const *argv, char *errline, size_t errlen);
+
 /* Split every aie-tool job with a video input into n chunks (--chunks): each
  * chunk is the job with --frames A-B and the output renamed
  * "DIR/BASE.chunk-K-of-N.EXT" (K 1-based, zero-padded to N's width); the

@@ -55,4 +55,12 @@ int aie_error_from_errno(int errnum);
  * when err is NULL or errlen is 0. */
 void aie_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Called for non-fatal notes (an interlaced input, a stream the container
+ * cannot hold). The library never prints: the tool decides. */
+typedef void (*AieWarnFn)(void *opaque, const char *msg);
+
+/* Format a note (cut at AIE_ERRBUF_SIZE) and hand it to warn; nothing when
+ * warn is NULL. */
+void aie_warnf(AieWarnFn warn, void *opaque, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif /* AIE_ERROR_H */

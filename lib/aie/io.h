@@ -19,13 +19,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "aie/error.h"
 #include "aie/frame.h"
 #include "aie/stage.h"
 #include "aie/thread.h"
 
-/* Called for non-fatal notes (an interlaced input, a stream the container
- * cannot hold). The library never prints: the tool decides. */
-typedef void (*AieWarnFn)(void *opaque, const char *msg);
 
 
 typedef struct AieReaderOpts {
@@ -55,6 +53,20 @@ const AieVideoInfo *aie_reader_info(const AieReader *r);
  * Returns 0, AIE_EOF at the end, AIE_ETRUNC at the end when frames were lost
  * (see aie_reader_frames_lost) and ignore_errors is off, or another error. */
 int aie_reader_read(AieReader *r, AieFrame **out);
+
+/* Can the reader seek (a regular file libavformat can seek in, or a PNG
+ * sequence; not a pipe, a FIFO or a single picture)? */
+int aie_reader_seekable(const AieReader *r);
+
+/* Keyframe seeking, for drivers that sample a clip (a preview): move to the
+ * keyframe at or before t_us microseconds from the first frame; the next
+ * aie_reader_read() returns that keyframe (its pts and index tell where it
+ * is: index is the frame number its time gives at the nominal rate), then
+ * the frames after it. After a seek the reader carries no other streams,
+ * ignores the --frames range and does not count lost frames at the end.
+ * Returns 0, AIE_EUNSUP (not seekable) or AIE_EIO, with the reason in
+ * aie_reader_error(). */
+int aie_reader_seek(AieReader *r, int64_t t_us);
 
 /* Frames that could not be decoded (damaged or truncated input). */
 int64_t aie_reader_frames_lost(const AieReader *r);

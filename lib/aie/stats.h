@@ -114,6 +114,18 @@ int aie_stats_findings(const AieStats *s, int severity);
  * when the stream fails. */
 int aie_stats_render(const AieStats *s, AieStatsFormat fmt, FILE *f);
 
+/* Render into path ("-" = standard output) through the temp-then-rename
+ * writer (aie/fs.h; inputs: the logs, which it refuses to overwrite). A
+ * failed render or write leaves no file; err names it (empty for a closed
+ * pipe, AIE_EPIPE). */
+int aie_stats_render_file(const AieStats *s, AieStatsFormat fmt, const char *path, const char *const *inputs,
+                          int ninputs, char *err, size_t errlen);
+
+/* What a log's counts say it could not use, as one phrase ("2 torn lines and
+ * 1 garbage line"; "" when nothing). Records of another schema version are
+ * not in it (say those on their own). */
+void aie_stats_skipped_text(const AieStatsCounts *k, char *buf, size_t n);
+
 /* Draw the plots as SVG 1.1 to path (a ".svg"), written atomically. */
 int aie_stats_plot(const AieStats *s, const char *path, char *err, size_t errlen);
 

@@ -25,6 +25,10 @@ void aie_random_hex(char *out, int nbytes);
  * it is absolute or the directory is unknown; NULL without memory). */
 char *aie_path_absolute(const char *p);
 
+/* A "Key: N kB" field of /proc/self/status (VmPeak, VmHWM, ...) in bytes, 0
+ * if unknown. */
+unsigned long long aie_proc_status_bytes(const char *key);
+
 /* When a failure looks like memory running out under a finite address-space
  * limit (ulimit -v: err is AIE_ENOMEM or the process's peak came within 15 %
  * of the limit), append to msg the peak, the limit and what needs less: hints

@@ -166,6 +166,14 @@ fail:
     return e;
 }
 
+int aie_batch_exec(const AieBatchExec *ex, char *const *argv, char *errline, size_t errlen)
+{
+    char *out = NULL;
+    int rc = aie_exec_capture(ex, argv, &out, 1 << 16, errline, errlen);
+    free(out);
+    return rc;
+}
+
 /* ---- cache keys ---- */
 
 typedef struct KeyCtx {

@@ -46,3 +46,15 @@ void aie_errf(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+void aie_warnf(AieWarnFn warn, void *opaque, const char *fmt, ...)
+{
+    if (!warn)
+        return;
+    char m[AIE_ERRBUF_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof(m), fmt, ap);
+    va_end(ap);
+    warn(opaque, m);
+}

@@ -67,9 +67,8 @@ static void init_props(AieFrame *f)
     atomic_init(&f->refcount_, 1);
 }
 
-/* A frame without pixels yet; fills strides and returns the buffer size. */
-static AieFrame *new_frame(int width, int height, AieLayout layout, int depth, size_t off[4],
-                           size_t *size)
+/* A frame's header: geometry and default properties, no planes yet. */
+static AieFrame *frame_shell(int width, int height, AieLayout layout, int depth)
 {
     AieFrame *f = calloc(1, sizeof(*f));
     if (!f)
@@ -80,6 +79,16 @@ static AieFrame *new_frame(int width, int height, AieLayout layout, int depth, s
     f->depth = depth;
     fill_plane_sizes(f);
     init_props(f);
+    return f;
+}
+
+/* A frame without pixels yet; fills strides and returns the buffer size. */
+static AieFrame *new_frame(int width, int height, AieLayout layout, int depth, size_t off[4],
+                           size_t *size)
+{
+    AieFrame *f = frame_shell(width, height, layout, depth);
+    if (!f)
+        return NULL;
     size_t bps = (size_t)aie_depth_bytes(depth), total = 0;
     for (int p = 0; p < f->nplanes; p++) {
         /* round up and add one alignment unit of padding for SIMD over-reads */
@@ -217,15 +226,9 @@ int aie_frame_wrap(AieFrame **out, int width, int height, AieLayout layout, int 
     int err = check_geometry(width, height, layout, depth);
     if (err)
         return err;
-    AieFrame *f = calloc(1, sizeof(*f));
+    AieFrame *f = frame_shell(width, height, layout, depth);
     if (!f)
         return AIE_ENOMEM;
-    f->width = width;
-    f->height = height;
-    f->layout = layout;
-    f->depth = depth;
-    fill_plane_sizes(f);
-    init_props(f);
     for (int p = 0; p < f->nplanes; p++) {
         f->data[p] = data[p];
         f->stride[p] = stride[p];

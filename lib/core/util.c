@@ -78,14 +78,14 @@ char *aie_path_absolute(const char *p)
     return s;
 }
 
-/* The process's peak address-space size in bytes (VmPeak), 0 if unknown. */
-static unsigned long long vm_peak(void)
+unsigned long long aie_proc_status_bytes(const char *key)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
     unsigned long long kib = 0;
+    size_t n = strlen(key);
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmPeak: %llu kB", &kib) == 1)
+        if (!strncmp(line, key, n) && line[n] == ':' && sscanf(line + n + 1, "%llu", &kib) == 1)
             break;
     if (f)
         fclose(f);
@@ -99,7 +99,7 @@ int aie_explain_memory(int err, const char *hints, char *msg, size_t msglen)
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY)
         return 0;
-    unsigned long long peak = vm_peak(), lim = rl.rlim_cur;
+    unsigned long long peak = aie_proc_status_bytes("VmPeak"), lim = rl.rlim_cur;
     if (err != AIE_ENOMEM && peak < lim / 100 * 85)
         return 0;
     size_t at = strlen(msg);

@@ -3,16 +3,19 @@
 
 #include "aie/cpu.h"
 
+/* A 16-bit value's position on an n-point grid axis, 16.16 fixed point. */
+static inline uint32_t grid_pos(uint32_t v, int n)
+{
+    uint32_t p = v * (uint32_t)(n - 1);
+    return p + (p >> 16);
+}
+
 static AIE_LUT3D_FN(tetra_c)
 {
     const int n = t->n;
     const uint32_t sr_ = 1, sg_ = (uint32_t)n, sb_ = (uint32_t)(n * n), tot = sr_ + sg_ + sb_;
     for (int x = 0; x < w; x++) {
-        uint32_t pr = (uint32_t)sr[x] * (uint32_t)(n - 1), pg = (uint32_t)sg[x] * (uint32_t)(n - 1),
-                 pb = (uint32_t)sb[x] * (uint32_t)(n - 1);
-        pr += pr >> 16;
-        pg += pg >> 16;
-        pb += pb >> 16;
+        uint32_t pr = grid_pos(sr[x], n), pg = grid_pos(sg[x], n), pb = grid_pos(sb[x], n);
         const uint32_t fr = pr & 0xffff, fg = pg & 0xffff, fb = pb & 0xffff;
         const uint32_t base = (pr >> 16) * sr_ + (pg >> 16) * sg_ + (pb >> 16) * sb_;
         const int m_rg = fr >= fg, m_rb = fr >= fb, m_gb = fg >= fb;
@@ -52,11 +55,7 @@ static AIE_LUT3D_FN(trilinear_c)
     const int n = t->n;
     const uint32_t sg_ = (uint32_t)n, sb_ = (uint32_t)(n * n);
     for (int x = 0; x < w; x++) {
-        uint32_t pr = (uint32_t)sr[x] * (uint32_t)(n - 1), pg = (uint32_t)sg[x] * (uint32_t)(n - 1),
-                 pb = (uint32_t)sb[x] * (uint32_t)(n - 1);
-        pr += pr >> 16;
-        pg += pg >> 16;
-        pb += pb >> 16;
+        uint32_t pr = grid_pos(sr[x], n), pg = grid_pos(sg[x], n), pb = grid_pos(sb[x], n);
         const uint32_t fr = pr & 0xffff, fg = pg & 0xffff, fb = pb & 0xffff;
         const uint32_t i = (pr >> 16) + (pg >> 16) * sg_ + (pb >> 16) * sb_;
         const uint32_t k[8] = {i, i + 1, i + sg_, i + sg_ + 1, i + sb_, i + sb_ + 1, i + sb_ + sg_,

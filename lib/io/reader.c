@@ -2,6 +2,7 @@
  * packets along with the frames, honour a --frames range. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,28 +49,19 @@ struct AieReader {
     int *carry;         /* per input stream: carry its packets */
     AieFrame *held;     /* one frame of lookahead, to attach trailing packets */
     int warned_interlace, warned_damage;
+    int seeked;         /* aie_reader_seek() moved: no aux packets, no loss accounting */
+    int resync;         /* the next decoded frame sets the frame count from its time */
 
     /* PNG */
     AieFrame *still;
-    int seq_next, seq_last;
+    int seq_next, seq_last, seq_start;
 
     int64_t returned;   /* frames handed to the caller */
     int64_t lost;
     int finished;
 };
 
-static void warn(AieReader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(AieReader *r, const char *fmt, ...)
-{
-    if (!r->o.warn)
-        return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    r->o.warn(r->o.warn_opaque, buf);
-}
+#define warn(r, ...) aie_warnf((r)->o.warn, (r)->o.warn_opaque, __VA_ARGS__)
 
 int aie_io_is_pattern(const char *name)
 {
@@ -241,6 +233,7 @@ static int open_png_seq(AieReader *r)
     aie_frame_unref(&f);
     if ((err = count_frames_in_range(r, last - start + 1)))
         return err;
+    r->seq_start = start;
     r->seq_next = start + (int)r->o.first;
     r->seq_last = r->o.last >= 0 && start + r->o.last < last ? start + (int)r->o.last : last;
     r->mode = MODE_PNG_SEQ;
@@ -688,6 +681,12 @@ static int next_selected(AieReader *r, AieFrame **out)
         }
         if (r->last_pts != AV_NOPTS_VALUE && pts <= r->last_pts)
             pts = r->last_pts + 1; /* keep timestamps strictly increasing */
+        if (r->resync) { /* after a seek: the frame number follows from the time */
+            r->resync = 0;
+            double fps = r->info.fps.num > 0 && r->info.fps.den > 0 ? (double)r->info.fps.num / r->info.fps.den : 25;
+            double t = (double)(pts - r->src.start_pts) * st->time_base.num / st->time_base.den;
+            r->decoded = r->returned = t > 0 ? llround(t * fps) : 0;
+        }
         int64_t idx = r->decoded++;
         if (idx == 0)
             r->first_pts = pts;
@@ -894,13 +893,77 @@ fail:
 
 const AieVideoInfo *aie_reader_info(const AieReader *r) { return &r->info; }
 
+int aie_reader_seekable(const AieReader *r)
+{
+    if (r->mode == MODE_PNG_SEQ)
+        return 1;
+    if (r->mode != MODE_AV || r->pipe_pb || !r->fmt->pb || !(r->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL))
+        return 0;
+    return !(r->fmt->iformat->flags & AVFMT_NOTIMESTAMPS) || !strcmp(r->fmt->iformat->name, "yuv4mpegpipe");
+}
+
+int aie_reader_seek(AieReader *r, int64_t t_us)
+{
+    if (t_us < 0)
+        t_us = 0;
+    if (!aie_reader_seekable(r)) {
+        aie_errf(r->err, sizeof(r->err), "%s: the input cannot seek (a pipe or a single picture)", r->path);
+        return AIE_EUNSUP;
+    }
+    r->seeked = 1;
+    r->finished = 0;
+    aie_frame_unref(&r->held);
+    if (r->mode == MODE_PNG_SEQ) {
+        double fps = (double)r->info.fps.num / r->info.fps.den;
+        int64_t k = llround((double)t_us / 1e6 * fps);
+        if (k >= r->info.nb_frames)
+            k = r->info.nb_frames - 1;
+        r->seq_next = r->seq_start + (int)(k < 0 ? 0 : k);
+        r->seq_last = r->seq_start + (int)r->info.nb_frames - 1;
+        r->returned = k < 0 ? 0 : k;
+        return 0;
+    }
+    AVStream *st = r->fmt->streams[r->vidx];
+    if (!r->started) {
+        /* the times of frames count from the stream's start */
+        r->started = 1;
+        r->src.start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+    }
+    /* the other streams are not carried past a seek */
+    for (unsigned i = 0; i < r->fmt->nb_streams; i++)
+        if ((int)i != r->vidx) {
+            r->carry[i] = 0;
+            r->fmt->streams[i]->discard = AVDISCARD_ALL;
+        }
+    aie_aux_free(r->aux_pending);
+    r->aux_pending = NULL;
+    int64_t target = r->src.start_pts + av_rescale_q(t_us, AV_TIME_BASE_Q, st->time_base);
+    int ret = av_seek_frame(r->fmt, r->vidx, target, AVSEEK_FLAG_BACKWARD);
+    if (ret < 0)
+        ret = avformat_seek_file(r->fmt, r->vidx, INT64_MIN, target, target, 0);
+    if (ret < 0) {
+        char ebuf[AV_ERROR_MAX_STRING_SIZE];
+        aie_errf(r->err, sizeof(r->err), "%s: cannot seek to %.3f s (%s)", r->path, (double)t_us / 1e6,
+                 aie_io_averr_str(ret, ebuf));
+        return AIE_EIO;
+    }
+    avcodec_flush_buffers(r->dec);
+    r->demux_eof = r->flushed = r->range_done = 0;
+    r->o.first = 0;
+    r->o.last = -1;
+    r->src.end_pts = INT64_MAX;
+    r->last_pts = AV_NOPTS_VALUE;
+    r->resync = 1;
+    return 0;
+}
+
 int aie_reader_read(AieReader *r, AieFrame **out)
 {
     *out = NULL;
     if (aie_cancel_requested(r->o.cancel))
         return AIE_ECANCELLED;
     int err = r->mode == MODE_AV ? read_av(r, out) : read_png(r, out);
-    if (err != AIE_EOF)
+    if (err != AIE_EOF || r->seeked)
         return err;
     if (r->mode == MODE_AV) {
         int64_t lost = r->decode_errors;

@@ -61,18 +61,7 @@ struct AieWriter {
     AieLayout png_layout;
 };
 
-static void warnf(AieWriter *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warnf(AieWriter *w, const char *fmt, ...)
-{
-    if (!w->o.warn)
-        return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    w->o.warn(w->o.warn_opaque, buf);
-}
+#define warnf(w, ...) aie_warnf((w)->o.warn, (w)->o.warn_opaque, __VA_ARGS__)
 
 static int has_ext(const char *path, const char *ext)
 {

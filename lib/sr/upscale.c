@@ -56,18 +56,7 @@ typedef struct Up {
     } q_task[4];
 } Up;
 
-static void warn(const AieUpscaleParams *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(const AieUpscaleParams *p, const char *fmt, ...)
-{
-    if (!p->warn)
-        return;
-    char m[AIE_ERRBUF_SIZE];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof(m), fmt, ap);
-    va_end(ap);
-    p->warn(p->warn_opaque, m);
-}
+#define warn(p, ...) aie_warnf((p)->warn, (p)->warn_opaque, __VA_ARGS__)
 
 static void search_text(const AieUpscaleParams *p, char *out, size_t n)
 {

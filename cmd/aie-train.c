@@ -271,6 +271,23 @@ static int net_inputs(Train *t, AieNnTrainer *tr, AiePool *pool, int64_t *images
     return e;
 }
 
+static void net_progress(void *opaque, const AieNntProgress *p)
+{
+    const Train *t = opaque;
+    const Cli *cli = t->cli;
+    if (p->validated && cli->verbose && cli->progress <= 0)
+        cli_info(cli, "step %lld  loss %.5f  validation %+.3f dB over bicubic (%.2f dB)  %.1f min", (long long)p->step,
+                 p->loss_avg, p->gain, p->psnr, p->elapsed_min);
+    if (cli->progress > 0 && (p->step % 5 == 0 || p->step == p->iters)) {
+        char eta[32], g[32] = "  -";
+        hms(eta, sizeof(eta), p->eta_s);
+        if (!isnan(p->gain))
+            snprintf(g, sizeof(g), "%+.2f dB", p->gain);
+        fprintf(stderr, "\rstep %lld/%lld (%.1f%%)  loss %.5f  val %s  %.1f patches/s  eta %s   ", (long long)p->step,
+                (long long)p->iters, 100.0 * (double)p->step / (double)p->iters, p->loss_avg, g, p->patches_per_s, eta);
+    }
+}
+
 static int run_net(Train *t, AiePool *pool, int threads)
 {
     Cli *cli = t->cli;
@@ -321,99 +338,27 @@ static int run_net(Train *t, AiePool *pool, int threads)
         e = AIE_EINVAL;
         goto done;
     }
-    const double budget_us = no->budget_min * 60e6;
-    const long long t_train = aie_time_us();
-    int64_t iters = tp->iters;
-    const int iters_given = no->iters || no->resume;
-    const int tty = cli->progress > 0;
-    double loss = 0, loss_avg = 0, pn = 0, pb = 0, last_gain = NAN;
-    long long last_ck = aie_time_us();
     if (cli->verbose)
         cli_info(cli, "%s at %dx: %zu parameters, %.0f multiply-adds per output pixel; %d training and %d validation "
                       "images; batch %d of %dx%d patches",
                  tp->arch.name, tp->arch.scale, aie_nnt_arch_params(&tp->arch), aie_nnt_arch_macs(&tp->arch), ntrain,
                  nval, tp->batch, tp->patch, tp->patch);
-    int64_t start = aie_nnt_iteration(tr), timed = 0;
-    while (aie_nnt_iteration(tr) < iters) {
-        if (cli_signal(cli)) {
-            e = AIE_ECANCELLED;
-            break;
-        }
-        const long long now = aie_time_us();
-        const int64_t it = aie_nnt_iteration(tr);
-        if (budget_us > 0 && it > start) {
-            /* keep room for the last validation and the save */
-            const double per = (double)(now - t_train) / (double)(it - start);
-            if ((double)(now - t0) + per * 2 + 2e6 >= budget_us)
-                break;
-            if (!iters_given && it - start == 20 && !timed) {
-                /* the schedule spans what the budget allows */
-                const double left = budget_us - (double)(now - t0);
-                iters = it + (int64_t)(left / per * 0.97);
-                if (iters < it + 1)
-                    iters = it + 1;
-                aie_nnt_set_iters(tr, iters);
-                timed = 1;
-            }
-        }
-        e = aie_nnt_step(tr, pool, &loss);
-        if (e == AIE_ENONFINITE) {
-            int ce = 0;
-            char cerr[AIE_ERRBUF_SIZE + 4096] = "";
-            if (no->ckpt_every_min > 0 && it > start)
-                ce = aie_nnt_save_checkpoint(tr, ckpath, cerr, sizeof(cerr));
-            if (tty)
-                fputc('\n', stderr);
-            cli_error(cli, "the loss or a gradient became NaN or infinite at step %lld (batch %lld); %s",
-                      (long long)it + 1, (long long)it + 1,
-                      no->ckpt_every_min > 0 && it > start && !ce ? "the last good weights are in the checkpoint"
-                                                                   : "nothing written (try a lower --lr)");
-            if (ce)
-                cli_error(cli, "%s", cerr);
-            goto done;
-        }
-        if (e) {
-            cli_error(cli, "training step: %s", aie_strerror(e));
-            goto done;
-        }
-        loss_avg = it == start ? loss : 0.98 * loss_avg + 0.02 * loss;
-        const int64_t done_it = aie_nnt_iteration(tr);
-        if (done_it % no->val_steps == 0 || done_it == iters) {
-            if ((e = aie_nnt_validate(tr, pool, &pn, &pb))) {
-                cli_error(cli, "validation: %s", aie_strerror(e));
-                goto done;
-            }
-            last_gain = pn - pb;
-            if (cli->verbose && !tty)
-                cli_info(cli, "step %lld  loss %.5f  validation %+.3f dB over bicubic (%.2f dB)  %.1f min",
-                         (long long)done_it, loss_avg, last_gain, pn, (double)(aie_time_us() - t0) / 60e6);
-        }
-        const long long now2 = aie_time_us();
-        if (no->ckpt_every_min > 0 && (double)(now2 - last_ck) >= no->ckpt_every_min * 60e6) {
-            if ((e = aie_nnt_save_checkpoint(tr, ckpath, err, sizeof(err)))) {
-                cli_error(cli, "%s", err);
-                goto done;
-            }
-            last_ck = now2;
-        }
-        if (tty && (done_it % 5 == 0 || done_it == iters)) {
-            const double el = (double)(now2 - t_train) / 1e6, rate = (double)(done_it - start) / (el > 0 ? el : 1);
-            char eta[32], g[32] = "  -";
-            hms(eta, sizeof(eta), (double)(iters - done_it) / (rate > 0 ? rate : 1));
-            if (!isnan(last_gain))
-                snprintf(g, sizeof(g), "%+.2f dB", last_gain);
-            fprintf(stderr, "\rstep %lld/%lld (%.1f%%)  loss %.5f  val %s  %.1f patches/s  eta %s   ", (long long)done_it,
-                    (long long)iters, 100.0 * (double)done_it / (double)iters, loss_avg, g, rate * tp->batch, eta);
-        }
-    }
-    if (tty)
+    AieNntRunOpts ro = {.budget_min = no->budget_min, .t0_us = t0, .fit_schedule = !no->iters && !no->resume,
+                        .val_steps = no->val_steps, .ckpt_every_min = no->ckpt_every_min, .ckpt_path = ckpath,
+                        .cancel = &cli->cancel, .progress = net_progress, .opaque = t};
+    e = aie_nnt_run(tr, pool, &ro, err, sizeof(err));
+    if (cli->progress > 0)
         fputc('\n', stderr);
     if (e == AIE_ECANCELLED) {
-        if (no->ckpt_every_min > 0 && aie_nnt_iteration(tr) > start &&
-            !aie_nnt_save_checkpoint(tr, ckpath, err, sizeof(err)))
-            cli_info(cli, "stopped at step %lld: checkpoint %s", (long long)aie_nnt_iteration(tr), ckpath);
+        if (err[0])
+            cli_info(cli, "%s", err);
         goto done;
     }
+    if (e) {
+        cli_error(cli, "%s", err);
+        goto done;
+    }
+    double pn, pb;
     if ((e = aie_nnt_validate(tr, pool, &pn, &pb))) {
         cli_error(cli, "validation: %s", aie_strerror(e));
         goto done;

@@ -132,6 +132,34 @@ const AieNntParams *aie_nnt_params(const AieNnTrainer *t);
 int aie_nnt_save(const AieNnTrainer *t, const char *path, int best, const char *desc, char *err, size_t errlen);
 int aie_nnt_save_checkpoint(const AieNnTrainer *t, const char *path, char *err, size_t errlen);
 
+/* The training loop (aie_nnt_run): what it reports after every step. */
+typedef struct AieNntProgress {
+    int64_t step, iters;  /* steps done, steps the schedule spans */
+    double loss_avg;      /* running mean of the batch loss */
+    double gain;          /* last validation gain over the skip in dB, NAN before any */
+    double psnr;          /* the network's validation Y-PSNR then */
+    int validated;        /* this step ran a validation */
+    double patches_per_s, eta_s, elapsed_min;
+} AieNntProgress;
+
+typedef struct AieNntRunOpts {
+    double budget_min;    /* stop in time for the last validation and the save; 0 = none */
+    long long t0_us;      /* when the budget started (aie_time_us) */
+    int fit_schedule;     /* with a budget: after 20 steps, the schedule spans what it allows */
+    int val_steps;        /* validate every N steps (and at the end of the schedule) */
+    double ckpt_every_min; /* checkpoint every N minutes (0 = none) */
+    const char *ckpt_path;
+    const AieCancel *cancel;
+    void (*progress)(void *opaque, const AieNntProgress *p);
+    void *opaque;
+} AieNntRunOpts;
+
+/* Step until the schedule ends, the budget is spent or cancel is requested.
+ * Returns 0; AIE_ECANCELLED (a checkpoint written when checkpoints are on,
+ * err then says where); AIE_ENONFINITE with err naming the step and whether
+ * the checkpoint holds the last good weights; or another error with err. */
+int aie_nnt_run(AieNnTrainer *t, AiePool *pool, const AieNntRunOpts *o, char *err, size_t errlen);
+
 /* Resume from a checkpoint: the architecture, parameters (iters, lr, patch,
  * batch, loss, seed) and state of the file replace those of t's creation.
  * AIE_EMODEL with a one-line reason for a file that is not an aie

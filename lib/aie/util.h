@@ -17,6 +17,13 @@ AieRational aie_rational_reduce(int64_t n, int64_t d);
 /* The value of a hexadecimal digit (0-9, a-f, A-F), -1 for anything else. */
 int aie_hexval(int c);
 
+/* splitmix64: the next 64 random bits of state *s; aie_unif: uniform in
+ * [0, 1) from 53 of them; aie_gauss: standard normal (Box-Muller, two draws).
+ * Deterministic: the training noise and weights follow from a seed. */
+uint64_t aie_splitmix64(uint64_t *s);
+double aie_unif(uint64_t *s);
+double aie_gauss(uint64_t *s);
+
 /* 2*nbytes lowercase hex digits of random bytes (getrandom, else the time and
  * pid) and a NUL into out: run ids, batch ids. nbytes <= 64. */
 void aie_random_hex(char *out, int nbytes);

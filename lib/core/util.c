@@ -1,5 +1,6 @@
 /* Small helpers (aie/util.h). */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,4 +112,20 @@ int aie_explain_memory(int err, const char *hints, char *msg, size_t msglen)
              err == AIE_ENOMEM ? "" : "memory ran out: ", peak >> 20, lim >> 20, lim >> 10,
              hints && hints[0] ? "; needing less: " : "", hints ? hints : "");
     return 1;
+}
+
+uint64_t aie_splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double aie_unif(uint64_t *s) { return (double)(aie_splitmix64(s) >> 11) / 9007199254740992.0; }
+
+double aie_gauss(uint64_t *s)
+{
+    double u1 = ((double)(aie_splitmix64(s) >> 11) + 1.0) / 9007199254740993.0, u2 = aie_unif(s);
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "aie/error.h"
+#include "aie/util.h"
 #include "aie/nn_train.h"
 #include "dsp/conv.h"
 #include "dsp/nntrain.h"
@@ -161,22 +162,6 @@ void aie_nnt_unpack(const AieNnTrainer *t, int j, float *w, float *b, float *s)
     }
 }
 
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double unif(uint64_t *s) { return (double)(mix(s) >> 11) / 9007199254740992.0; }
-
-static double gauss(uint64_t *s)
-{
-    double u1 = ((double)(mix(s) >> 11) + 1.0) / 9007199254740993.0, u2 = unif(s);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
 /* He initialisation; the last convolution starts small, so the network
  * starts close to its skip. */
 static void init_params(AieNnTrainer *t)
@@ -192,7 +177,7 @@ static void init_params(AieNnTrainer *t)
         for (int o = 0; o < c->cout; o++)
             for (int i = 0; i < c->cin; i++)
                 for (int q = 0; q < c->k * c->k; q++)
-                    t->theta[c->w_off + widx(c, o, i, q)] = (float)(sd * gauss(&s));
+                    t->theta[c->w_off + widx(c, o, i, q)] = (float)(sd * aie_gauss(&s));
         if (c->act == AIE_NNT_ACT_PRELU)
             for (int o = 0; o < c->cout; o++)
                 t->theta[c->s_off + o] = c->slope;
@@ -511,15 +496,15 @@ static void cut(const AieNnTrainer *t, const Pair *q, int x0, int y0, int d, flo
 static void draw(const AieNnTrainer *t, int64_t it, int s, float *lr, float *hr)
 {
     uint64_t st = t->p.seed ^ ((uint64_t)it * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)(s + 1) * 0xd1b54a32d192ed03ull);
-    mix(&st);
-    int k = (int)(unif(&st) * t->ntrain), seen = -1, qi = 0;
+    aie_splitmix64(&st);
+    int k = (int)(aie_unif(&st) * t->ntrain), seen = -1, qi = 0;
     for (qi = 0; qi < t->npairs; qi++)
         if (!t->pairs[qi].val && ++seen == k)
             break;
     const Pair *q = &t->pairs[qi];
     const int P = t->p.patch;
-    int x0 = (int)(unif(&st) * (q->w - P + 1)), y0 = (int)(unif(&st) * (q->h - P + 1));
-    int d = (int)(mix(&st) & 7);
+    int x0 = (int)(aie_unif(&st) * (q->w - P + 1)), y0 = (int)(aie_unif(&st) * (q->h - P + 1));
+    int d = (int)(aie_splitmix64(&st) & 7);
     cut(t, q, x0, y0, d, lr, hr);
 }
 
@@ -874,7 +859,7 @@ static int val_prepare(AieNnTrainer *t)
             if (t->pairs[qi].val && ++seen == k)
                 break;
         const Pair *q = &t->pairs[qi];
-        int x0 = (int)(unif(&st) * (q->w - P + 1)), y0 = (int)(unif(&st) * (q->h - P + 1));
+        int x0 = (int)(aie_unif(&st) * (q->w - P + 1)), y0 = (int)(aie_unif(&st) * (q->h - P + 1));
         cut(t, q, x0, y0, 0, t->val_lr + ln * (size_t)v, t->val_hr + hn * (size_t)v);
     }
     t->val_ready = 1;

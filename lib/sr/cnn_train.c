@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "aie/error.h"
+#include "aie/util.h"
 #include "aie/nn_train.h"
 #include "aie/scale.h"
 #include "aie/sr_cnn.h"
@@ -97,21 +98,6 @@ static void blur(uint8_t *pl, int w, int h, double sigma, float *tmp)
         }
 }
 
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double gauss(uint64_t *s)
-{
-    double u1 = ((double)(mix(s) >> 11) + 1.0) / 9007199254740993.0;
-    double u2 = (double)(mix(s) >> 11) / 9007199254740992.0;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
 int aie_cnn_train_add(AieNnTrainer *t, const AieFrame *f, const AieCnnTrainDegrade *d, int64_t index,
                       int validation, unsigned cpu_flags, AiePool *pool)
 {
@@ -166,7 +152,7 @@ int aie_cnn_train_add(AieNnTrainer *t, const AieFrame *f, const AieCnnTrainDegra
             for (int x = 0; x < lw; x++) {
                 double v = dst->data[c][(ptrdiff_t)y * dst->stride[c] + x];
                 if (d->noise > 0)
-                    v += d->noise * gauss(&seed);
+                    v += d->noise * aie_gauss(&seed);
                 lr[((size_t)c * lh + y) * lw + x] = clip8(v);
             }
     e = aie_nnt_add_pair(t, lr, lw, lh, hr, validation);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "aie/error.h"
+#include "aie/util.h"
 #include "aie/scale.h"
 #include "dsp/resample.h"
 #include "sr/raisr_internal.h"
@@ -331,22 +332,6 @@ static int blur_plane(uint16_t *pl, int w, int h, double sigma)
     return 0;
 }
 
-/* splitmix64 / Box-Muller: the noise of image `index` */
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double gauss(uint64_t *s)
-{
-    double u1 = ((double)(mix(s) >> 11) + 1.0) / 9007199254740993.0;
-    double u2 = (double)(mix(s) >> 11) / 9007199254740992.0;
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
-}
-
 int aie_raisr_train_add(AieRaisrTrainer *t, const AieFrame *hr, int64_t index, AiePool *pool)
 {
     const int r = t->r;
@@ -418,7 +403,7 @@ int aie_raisr_train_add(AieRaisrTrainer *t, const AieFrame *hr, int64_t index, A
         for (int x = 0; x < lw; x++) {
             double v = s[x] / 64.0;
             if (t->p.noise > 0)
-                v += t->p.noise * gauss(&seed);
+                v += t->p.noise * aie_gauss(&seed);
             v = floor(v + 0.5);
             o[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }

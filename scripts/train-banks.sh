@@ -9,13 +9,9 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AIE_BIN:-$top/build}
-data=$("$top/scripts/fetch-devdata.sh")
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
-for d in "$data"/usr/share/wallpapers/*/; do
-    f=$(ls -S "$d"contents/images/* 2>/dev/null | head -1 || true)
-    [ -n "$f" ] && echo "$f"
-done | LC_ALL=C sort > "$list"
+"$top/scripts/fetch-devdata.sh" --training > "$list"
 echo "train-banks: $(wc -l < "$list") wallpapers from plasma-workspace-wallpapers"
 mkdir -p "$top/lib/sr/banks"
 for s in ${*:-2 3 4}; do

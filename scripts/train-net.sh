@@ -18,13 +18,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=${AIE_BIN:-$top/build}
 out=${AIE_NET_OUT:-$top/.cache/net}
-data=$("$top/scripts/fetch-devdata.sh")
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
-for d in "$data"/usr/share/wallpapers/*/; do
-    f=$(ls -S "$d"contents/images/* 2>/dev/null | head -1 || true)
-    [ -n "$f" ] && echo "$f"
-done | LC_ALL=C sort > "$list"
+"$top/scripts/fetch-devdata.sh" --training > "$list"
 echo "train-net: $(wc -l < "$list") wallpapers from plasma-workspace-wallpapers"
 mkdir -p "$out"
 for spec in ${*:-c32x8:14000:55 c16x4:24000:20}; do

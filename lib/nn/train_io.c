@@ -153,10 +153,11 @@ static int write_file(const char *path, const Buf *b, char *err, size_t errlen)
     return aie_fs_out_commit(&o, err, errlen);
 }
 
-int aie_nnt_save(const AieNnTrainer *t, const char *path, int best, const char *desc, char *err, size_t errlen)
+static int save(const AieNnTrainer *t, int kind, int best, const char *desc, const char *path, char *err,
+                size_t errlen)
 {
     Buf b = {0};
-    int e = serialize(t, AIE_NNT_FILE_WEIGHTS, best, desc, &b);
+    int e = serialize(t, kind, best, desc, &b);
     if (e)
         aie_errf(err, errlen, "%s: %s", path, aie_strerror(e));
     else
@@ -165,16 +166,14 @@ int aie_nnt_save(const AieNnTrainer *t, const char *path, int best, const char *
     return e;
 }
 
+int aie_nnt_save(const AieNnTrainer *t, const char *path, int best, const char *desc, char *err, size_t errlen)
+{
+    return save(t, AIE_NNT_FILE_WEIGHTS, best, desc, path, err, errlen);
+}
+
 int aie_nnt_save_checkpoint(const AieNnTrainer *t, const char *path, char *err, size_t errlen)
 {
-    Buf b = {0};
-    int e = serialize(t, AIE_NNT_FILE_CHECKPOINT, 0, "checkpoint", &b);
-    if (e)
-        aie_errf(err, errlen, "%s: %s", path, aie_strerror(e));
-    else
-        e = write_file(path, &b, err, errlen);
-    free(b.d);
-    return e;
+    return save(t, AIE_NNT_FILE_CHECKPOINT, 0, "checkpoint", path, err, errlen);
 }
 
 /* Parse and verify; *wts = the weight payload, *tail = what follows it. */

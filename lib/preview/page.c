@@ -54,6 +54,13 @@ static void jnum(FILE *f, double v, int decimals)
         fprintf(f, "%.*f", decimals, v);
 }
 
+/* ', "key": number' (null when not finite) */
+static void jkv(FILE *f, const char *key, double v, int decimals)
+{
+    fprintf(f, ", \"%s\": ", key);
+    jnum(f, v, decimals);
+}
+
 typedef struct Est {
     int64_t frames_in, frames_out;
     double process_ms, decode_ms, encode_ms, fps, wall_s, serial_s, quality, cpu_ms;
@@ -180,10 +187,8 @@ static void write_json_body(const PvRun *r, FILE *f)
         fputs("null", f);
     fprintf(f, ",\n  \"input_info\": {\"width\": %d, \"height\": %d, \"fps\": ", vi->width, vi->height);
     jnum(f, fps, 3);
-    fprintf(f, ", \"frames\": ");
-    jnum(f, r->total >= 0 ? (double)r->total : NAN, 0);
-    fprintf(f, ", \"duration_s\": ");
-    jnum(f, r->total > 0 ? r->total / fps : NAN, 3);
+    jkv(f, "frames", r->total >= 0 ? (double)r->total : NAN, 0);
+    jkv(f, "duration_s", r->total > 0 ? r->total / fps : NAN, 3);
     fprintf(f, ", \"pix_fmt\": ");
     jstr(f, vi->pix_fmt);
     fprintf(f, "},\n  \"threads\": %d,\n", p->threads > 0 ? p->threads : aie_cpu_count());
@@ -212,29 +217,19 @@ static void write_json_body(const PvRun *r, FILE *f)
         jnum(f, ofps.den > 0 ? (double)ofps.num / ofps.den : NAN, 3);
         fprintf(f, ",\n     \"ms_per_frame\": ");
         jnum(f, e.process_ms, 2);
-        fprintf(f, ", \"fps\": ");
-        jnum(f, e.fps, 2);
-        fprintf(f, ", \"quality\": ");
-        jnum(f, e.quality, 4);
+        jkv(f, "fps", e.fps, 2);
+        jkv(f, "quality", e.quality, 4);
         fprintf(f, ", \"quality_samples\": %d, \"frames_processed\": %d,\n     \"estimate\": {\"frames_in\": ", e.nq,
                 m->frames_done);
         jnum(f, e.frames_in >= 0 ? (double)e.frames_in : NAN, 0);
-        fprintf(f, ", \"frames_out\": ");
-        jnum(f, e.frames_out >= 0 ? (double)e.frames_out : NAN, 0);
-        fprintf(f, ", \"wall_s\": ");
-        jnum(f, e.wall_s, 1);
-        fprintf(f, ", \"serial_wall_s\": ");
-        jnum(f, e.serial_s, 1);
-        fprintf(f, ", \"decode_ms_per_frame\": ");
-        jnum(f, e.decode_ms, 2);
-        fprintf(f, ", \"process_ms_per_frame\": ");
-        jnum(f, e.process_ms, 2);
-        fprintf(f, ", \"encode_ms_per_frame\": ");
-        jnum(f, e.encode_ms, 2);
-        fprintf(f, ", \"cpu_ms_per_frame\": ");
-        jnum(f, e.cpu_ms, 2);
-        fprintf(f, ", \"output_bytes\": ");
-        jnum(f, e.bytes, 0);
+        jkv(f, "frames_out", e.frames_out >= 0 ? (double)e.frames_out : NAN, 0);
+        jkv(f, "wall_s", e.wall_s, 1);
+        jkv(f, "serial_wall_s", e.serial_s, 1);
+        jkv(f, "decode_ms_per_frame", e.decode_ms, 2);
+        jkv(f, "process_ms_per_frame", e.process_ms, 2);
+        jkv(f, "encode_ms_per_frame", e.encode_ms, 2);
+        jkv(f, "cpu_ms_per_frame", e.cpu_ms, 2);
+        jkv(f, "output_bytes", e.bytes, 0);
         fprintf(f, ", \"size_frames_encoded\": %lld, \"peak_memory_mib\": ", (long long)m->est_frames);
         jnum(f, e.peak_mib, 0);
         fprintf(f, "}}");
@@ -264,10 +259,8 @@ static void write_json_body(const PvRun *r, FILE *f)
                 fprintf(f, "\"s%02d-%s.png\"", i + 1, aie_preview_file_name(r->m[mi].name));
             else
                 fputs("null", f);
-            fprintf(f, ", \"value\": ");
-            jnum(f, res->value, 4);
-            fprintf(f, ", \"ms_per_frame\": ");
-            jnum(f, res->frames_in ? res->ms / res->frames_in : NAN, 2);
+            jkv(f, "value", res->value, 4);
+            jkv(f, "ms_per_frame", res->frames_in ? res->ms / res->frames_in : NAN, 2);
             fprintf(f, ", \"frames\": %d, \"outputs\": %d}", res->frames_in, res->nout);
         }
         fprintf(f, "}}");

@@ -35,6 +35,16 @@ uint32_t checkasm_rand(void)
     return (uint32_t)((state.rng * 2685821657736338717ULL) >> 32);
 }
 
+float checkasm_frand(void) { return (float)((int)(checkasm_rand() % 20001) - 10000) / 10000.0f; }
+
+float *checkasm_floats(size_t n)
+{
+    float *p = malloc(sizeof(float) * (n ? n : 1));
+    if (!p)
+        abort();
+    return p;
+}
+
 void checkasm_randomize(void *buf, size_t n)
 {
     uint8_t *p = buf;

@@ -32,6 +32,10 @@ static inline int checkasm_rand_range(int lo, int hi) /* inclusive */
     return lo + (int)(checkasm_rand() % (uint32_t)(hi - lo + 1));
 }
 void checkasm_randomize(void *buf, size_t bytes);
+/* A random float in [-1, 1] in steps of 1e-4; n floats on the heap (aborts
+ * without memory; at least one). */
+float checkasm_frand(void);
+float *checkasm_floats(size_t n);
 
 /* Nonzero when --bench was given. */
 int checkasm_benchmarking(void);

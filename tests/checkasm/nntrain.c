@@ -37,15 +37,8 @@
 #define ITERS 150
 #define B AIE_CONV_BLOCK
 
-static float frand(void) { return (float)((int)(checkasm_rand() % 20001) - 10000) / 10000.0f; }
-
-static float *alloc_floats(size_t n)
-{
-    float *p = malloc(sizeof(float) * (n ? n : 1));
-    if (!p)
-        abort();
-    return p;
-}
+#define frand checkasm_frand
+#define alloc_floats checkasm_floats
 
 static void check_wgrad(AieWgradFn fn)
 {

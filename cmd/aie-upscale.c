@@ -258,7 +258,7 @@ int main(int argc, char **argv)
     if (p->method != AIE_UPSCALE_CNN && p->method != AIE_UPSCALE_AUTO && (p->tile || p->max_mem))
         cli_usage(&cli, "--tile and --max-mem go with -m cnn (or -m auto)");
     const int model_is_path = u.model_arg && (strchr(u.model_arg, '/') || strstr(u.model_arg, ".json") ||
-                                              strstr(u.model_arg, ".param") || strstr(u.model_arg, ".aienet"));
+                                              strstr(u.model_arg, ".param") || strstr(u.model_arg, ".aienn"));
     if (u.model_arg && !model_is_path && !aie_cnn_model_desc(u.model_arg))
         cli_usage(&cli, "--model: unknown model '%s' (see --list-models, or give a file)", u.model_arg);
     aie_model_path_init(&u.mp);

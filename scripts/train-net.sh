@@ -28,16 +28,21 @@ for spec in ${*:-c32x8:14000:55 c16x4:24000:20}; do
     rest=${spec#*:}
     steps=${rest%%:*}
     min=${rest#*:}
-    ck="$out/$arch-x2.ckpt"
+    case $arch in # the catalogue's names (aie-upscale --model aie-net-x2, aie-net-small-x2)
+    c32x8) name=net-x2 ;;
+    c16x4) name=net-small-x2 ;;
+    *) name=$arch-x2 ;;
+    esac
+    ck="$out/$name.ckpt"
     set --
     [ -f "$ck" ] && set -- --resume "$ck"
     t0=$(date +%s)
-    nice "$bin/aie-train" --net "$arch" -s 2 --seed 1 --iters "$steps" --time-budget "$min" \
+    nice "$bin/aie-train" --net "$arch" -s 2 --seed 1 --cpu avx2 --iters "$steps" --time-budget "$min" \
         --checkpoint "$ck" --checkpoint-every 5 --val-patches 256 -v "$@" \
         --desc "aie default 2x $arch: plasma-workspace-wallpapers 5.27.5 (largest picture of each), bicubic degradation, $steps steps" \
-        -o "$out/$arch-x2.aienet" --list "$list" 2>&1 | tee "$out/$arch-x2.log"
+        -o "$out/$name.aienn" --list "$list" 2>&1 | tee "$out/$name.log"
     t1=$(date +%s)
-    grep -q " $steps steps," "$out/$arch-x2.log" ||
+    grep -q " $steps steps," "$out/$name.log" ||
         echo "train-net: $arch stopped by the time budget before step $steps: not reproducible"
-    echo "train-net: $arch trained in $((t1 - t0)) s -> $out/$arch-x2.aienet"
+    echo "train-net: $arch trained in $((t1 - t0)) s -> $out/$name.aienn"
 done

@@ -15,7 +15,7 @@
 #include "tests.h"
 
 #define AIE_FUZZ_NO_MAIN
-#include "fuzz/fuzz_aienet.c"
+#include "fuzz/fuzz_aienn.c"
 #include "fuzz/fuzz_anime4k.c"
 #include "fuzz/fuzz_cube.c"
 #include "fuzz/fuzz_jobfile.c"
@@ -100,7 +100,7 @@ static void test_waifu2x(void) { replay("waifu2x", waifu2x_fuzz_one, 8); }
 static void test_anime4k(void) { replay("anime4k", anime4k_fuzz_one, 6); }
 static void test_ncnn(void) { replay("ncnn", ncnn_fuzz_one, 8); }
 static void test_y4m(void) { replay("y4m", y4m_fuzz_one, 10); }
-static void test_aienet(void) { replay("aienet", aienet_fuzz_one, 7); }
+static void test_aienn(void) { replay("aienn", aienn_fuzz_one, 7); }
 
 int test_fuzz_register(void)
 {
@@ -110,7 +110,7 @@ int test_fuzz_register(void)
     if (!CU_add_test(s, "cube_corpus", test_cube) || !CU_add_test(s, "jobfile_corpus", test_jobfile) ||
         !CU_add_test(s, "waifu2x_corpus", test_waifu2x) || !CU_add_test(s, "anime4k_corpus", test_anime4k) ||
         !CU_add_test(s, "ncnn_corpus", test_ncnn) || !CU_add_test(s, "y4m_corpus", test_y4m) ||
-        !CU_add_test(s, "aienet_corpus", test_aienet))
+        !CU_add_test(s, "aienn_corpus", test_aienn))
         return -1;
     return 0;
 }

@@ -376,7 +376,7 @@ static void test_file_roundtrip(void)
     double loss;
     for (int i = 0; i < 3; i++)
         CU_ASSERT_EQUAL(aie_nnt_step(t, NULL, &loss), 0);
-    const char *path = tests_tmp_path("net.aienet");
+    const char *path = tests_tmp_path("net.aienn");
     char err[512];
     CU_ASSERT_EQUAL_FATAL(aie_nnt_save(t, path, 0, "test", err, sizeof(err)), 0);
     AieNnModel *m = NULL;
@@ -414,7 +414,7 @@ static void test_file_roundtrip(void)
     /* damaged files */
     size_t len;
     uint8_t *d = read_all(path, &len);
-    const char *bad = tests_tmp_path("bad.aienet");
+    const char *bad = tests_tmp_path("bad.aienn");
     d[len - 100] ^= 1;
     write_all(bad, d, len);
     CU_ASSERT_EQUAL(aie_nn_load(&m, bad, err, sizeof(err)), AIE_EMODEL);
@@ -445,7 +445,7 @@ static void test_resume(void)
     for (int i = 0; i < 4; i++)
         CU_ASSERT_EQUAL(aie_nnt_step(a, NULL, &loss), 0);
     CU_ASSERT_EQUAL(aie_nnt_validate(a, NULL, &pn, &pb), 0);
-    const char *ck = tests_tmp_path("ck.aienet");
+    const char *ck = tests_tmp_path("ck.aienn");
     CU_ASSERT_EQUAL_FATAL(aie_nnt_save_checkpoint(a, ck, err, sizeof(err)), 0);
     for (int i = 0; i < 4; i++)
         CU_ASSERT_EQUAL(aie_nnt_step(a, NULL, &loss), 0);
@@ -511,18 +511,18 @@ static void test_cli(void)
     write_png(tests_path(dir, "tiny/t1.png"), 40, 40, 1);
     const char *net = "--net c8x2 -s 2 --patch 24 --batch 4 --val-steps 10 --no-progress";
     /* a run, then the tool upscales with it */
-    int rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --iters 30 -o n.aienet %s", bin, net, in);
+    int rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --iters 30 -o n.aienn %s", bin, net, in);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "c8x2 2x network, 30 steps"));
-    CU_ASSERT(tests_exists(tests_path(dir, "n.aienet")));
-    CU_ASSERT(tests_exists(tests_path(dir, "n.aienet.ckpt")));
-    CU_ASSERT_EQUAL(tests_sh(dir, out, sizeof(out), "%s/aie-upscale -q -s 2 --model n.aienet -i in/p0.png -o up.png", bin), 0);
+    CU_ASSERT(tests_exists(tests_path(dir, "n.aienn")));
+    CU_ASSERT(tests_exists(tests_path(dir, "n.aienn.ckpt")));
+    CU_ASSERT_EQUAL(tests_sh(dir, out, sizeof(out), "%s/aie-upscale -q -s 2 --model n.aienn -i in/p0.png -o up.png", bin), 0);
     CU_ASSERT_EQUAL(atoi(tests_output("ffprobe -v error -show_entries stream=width -of csv=p=0 %s/up.png", dir)), 320);
     /* the same seed gives the same bytes on another thread count */
-    CU_ASSERT_EQUAL(tests_sh(dir, out, sizeof(out), "%s/aie-train %s -j 1 --iters 30 -o n1.aienet %s", bin, net, in), 0);
-    CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "cmp -s n.aienet n1.aienet"), 0);
+    CU_ASSERT_EQUAL(tests_sh(dir, out, sizeof(out), "%s/aie-train %s -j 1 --iters 30 -o n1.aienn %s", bin, net, in), 0);
+    CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "cmp -s n.aienn n1.aienn"), 0);
     /* resume: 30 + 10 steps from the checkpoint */
-    rc = tests_sh(dir, out, sizeof(out), "%s/aie-train -s 2 --no-progress --resume n.aienet.ckpt --iters 40 -o r.aienet "
+    rc = tests_sh(dir, out, sizeof(out), "%s/aie-train -s 2 --no-progress --resume n.aienn.ckpt --iters 40 -o r.aienn "
                   "--checkpoint r.ckpt %s", bin, in);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "40 steps"));
@@ -531,7 +531,7 @@ static void test_cli(void)
     if (tests_have_ffmpeg()) {
         CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "ffmpeg -v error -f lavfi -i testsrc2=s=160x128:r=10 -frames:v 6 "
                                  "-pix_fmt yuv420p clip.y4m"), 0);
-        rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --every 2 --blur 0.5 --noise 2 --iters 5 -v -o v.aienet "
+        rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --every 2 --blur 0.5 --noise 2 --iters 5 -v -o v.aienn "
                       "clip.y4m", bin, net);
         CU_ASSERT_EQUAL(rc, 0);
         CU_ASSERT_PTR_NOT_NULL(strstr(out, "clip.y4m: 3 frames"));
@@ -542,10 +542,10 @@ static void test_cli(void)
 
     /* a time budget stops cleanly with the best weights, long before the schedule's end */
     long long t0 = aie_time_us();
-    rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --iters 1000000 --time-budget 0.05 -o b.aienet %s", bin, net,
+    rc = tests_sh(dir, out, sizeof(out), "%s/aie-train %s --iters 1000000 --time-budget 0.05 -o b.aienn %s", bin, net,
                   in);
     CU_ASSERT_EQUAL(rc, 0);
-    CU_ASSERT(tests_exists(tests_path(dir, "b.aienet")));
+    CU_ASSERT(tests_exists(tests_path(dir, "b.aienn")));
     CU_ASSERT_PTR_NULL(strstr(out, "1000000 steps"));
     CU_ASSERT((aie_time_us() - t0) / 1e6 < 30);
 
@@ -553,20 +553,20 @@ static void test_cli(void)
     struct {
         const char *cmd, *want;
     } bad[] = {
-        {"@B/aie-train @N --iters 5 -o x.aienet empty", "no images"},
-        {"@B/aie-train @N --patch 32 --iters 5 -o x.aienet tiny", "smaller than one 64x64 training patch"},
-        {"@B/aie-train @N --iters 5 -o x.aienet in/p0.png", "at least 2"},
-        {"@B/aie-train @N --iters 5 --resume n.aienet -o x.aienet in", "not a checkpoint"},
-        {"@B/aie-train --net c16x4 -s 2 --patch 24 --no-progress --iters 5 --resume n.aienet.ckpt -o x.aienet in",
+        {"@B/aie-train @N --iters 5 -o x.aienn empty", "no images"},
+        {"@B/aie-train @N --patch 32 --iters 5 -o x.aienn tiny", "smaller than one 64x64 training patch"},
+        {"@B/aie-train @N --iters 5 -o x.aienn in/p0.png", "at least 2"},
+        {"@B/aie-train @N --iters 5 --resume n.aienn -o x.aienn in", "not a checkpoint"},
+        {"@B/aie-train --net c16x4 -s 2 --patch 24 --no-progress --iters 5 --resume n.aienn.ckpt -o x.aienn in",
          "a checkpoint of c8x2"},
-        {"@B/aie-train @N --lr 1e12 --iters 50 -o x.aienet in", "NaN or infinite at step"},
-        {"@B/aie-train @N --iters 5 --resume bad.ckpt -o x.aienet in", "checksum"},
-        {"@B/aie-train @N --iters 5 --resume short.ckpt -o x.aienet in", "truncated"},
+        {"@B/aie-train @N --lr 1e12 --iters 50 -o x.aienn in", "NaN or infinite at step"},
+        {"@B/aie-train @N --iters 5 --resume bad.ckpt -o x.aienn in", "checksum"},
+        {"@B/aie-train @N --iters 5 --resume short.ckpt -o x.aienn in", "truncated"},
         {"@B/aie-upscale -s 2 --model ./bad.ckpt -i in/p0.png -o x.png", "checksum"},
         {"@B/aie-upscale -s 2 --model ./short.ckpt -i in/p0.png -o x.png", "truncated"},
     };
-    CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "cp n.aienet.ckpt bad.ckpt && printf 'z' | dd of=bad.ckpt bs=1 seek=3000 "
-                             "conv=notrunc 2>/dev/null && head -c 2000 n.aienet.ckpt > short.ckpt"), 0);
+    CU_ASSERT_EQUAL(tests_sh(dir, NULL, 0, "cp n.aienn.ckpt bad.ckpt && printf 'z' | dd of=bad.ckpt bs=1 seek=3000 "
+                             "conv=notrunc 2>/dev/null && head -c 2000 n.aienn.ckpt > short.ckpt"), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char cmd[2048] = "";
         for (const char *q = bad[i].cmd; *q; q++) {
@@ -584,7 +584,7 @@ static void test_cli(void)
         CU_ASSERT_EQUAL(rc, 1);
         CU_ASSERT_PTR_NOT_NULL(strstr(out, bad[i].want));
         CU_ASSERT_EQUAL(lines(out), 1);
-        CU_ASSERT(!tests_exists(tests_path(dir, "x.aienet")) && !tests_exists(tests_path(dir, "x.png")));
+        CU_ASSERT(!tests_exists(tests_path(dir, "x.aienn")) && !tests_exists(tests_path(dir, "x.png")));
         if (rc != 1 || !strstr(out, bad[i].want) || lines(out) != 1)
             fprintf(stderr, "  case %zu: rc %d: %s\n", i, rc, out);
     }

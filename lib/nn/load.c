@@ -192,7 +192,7 @@ static int load_text(AieNnModel **out, const char *path, const char *text, size_
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
     if (len >= 6 && !memcmp(text, "AIENET", 6)) {
-        e = aie_nn_load_aienet(&g, path, text, len, err, errlen);
+        e = aie_nn_load_aienn(&g, path, text, len, err, errlen);
     } else if (ends_with(path, ".bin")) {
         e = AIE_EMODEL;
         snprintf(err, errlen, "%s: an ncnn weight file: give the .param next to it", path);

@@ -54,7 +54,7 @@ int aie_nn_load_ncnn(NnGraph *g, const char *path, const char *text, size_t len,
                      size_t binlen, char *err, size_t errlen);
 
 /* aie's own networks (lib/nn/train_io.c, aie/nn_train.h) */
-int aie_nn_load_aienet(NnGraph *g, const char *path, const void *data, size_t len, char *err, size_t errlen);
+int aie_nn_load_aienn(NnGraph *g, const char *path, const void *data, size_t len, char *err, size_t errlen);
 
 /* Read a whole file (NUL-terminated); err names the file. */
 int aie_nn_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);

@@ -257,7 +257,7 @@ int aie_nnt_file_info(const void *data, size_t len, AieNntFileInfo *info, char *
     return parse(data, len, info, &w, &nw, &tail, err, errlen);
 }
 
-int aie_nn_load_aienet(NnGraph *g, const char *path, const void *data, size_t len, char *err, size_t errlen)
+int aie_nn_load_aienn(NnGraph *g, const char *path, const void *data, size_t len, char *err, size_t errlen)
 {
     AieNntFileInfo fi;
     const uint8_t *w, *tail;

@@ -15,7 +15,7 @@
 #define ESR "waifu2x 1.6.5 (npm): Real-ESRGAN realesr-animevideov3 (Xintao Wang)"
 #define A4K "@websr/websr 0.0.15 (npm): Anime4K CNN (bloc97)"
 #define A4KRL "@websr/websr 0.0.15 (npm): Anime4K CNN retrained by websr"
-#define AIENET "aie-train --net (make net): plasma-workspace-wallpapers"
+#define AIENN_SRC "aie-train --net (make net): plasma-workspace-wallpapers"
 
 /* Ranks: mean Y-PSNR over the 12 benchmark photos at x2 (1024x768 centre
  * crops, scripts/bench-cnn.sh): waifu2x-scale2x 47.03 dB (lanczos 46.48),
@@ -35,9 +35,9 @@ static const AieCnnModelDesc catalogue[] = {
     {"anime4k-2x-s-3d", "anime4k/cnn-2x-s-3d.json", 2, "animation", A4KRL, "MIT", 8},
     {"anime4k-2x-m-an", "anime4k/cnn-2x-m-an.json", 2, "animation", A4K, "MIT", 9},
     {"realesr-animevideov3-x2", "realesrgan/realesr-animevideov3-x2.param", 2, "animation", ESR, "BSD-3-Clause", 10},
-    /* aie's own networks (aie-train --net), installed as <dir>/aie/ARCH-xN.aienet */
-    {"aie-c32x8-x2", "aie/c32x8-x2.aienet", 2, "photo", AIENET, "as aie", 11},
-    {"aie-c16x4-x2", "aie/c16x4-x2.aienet", 2, "photo", AIENET, "as aie", 12},
+    /* aie's own networks (aie-train --net), installed as <dir>/aie/ARCH-xN.aienn */
+    {"aie-net-x2", "aie/net-x2.aienn", 2, "photo", AIENN_SRC, "as aie", 11},
+    {"aie-net-small-x2", "aie/net-small-x2.aienn", 2, "photo", AIENN_SRC, "as aie", 12},
     {"realesr-animevideov3-x3", "realesrgan/realesr-animevideov3-x3.param", 3, "animation", ESR, "BSD-3-Clause", 0},
     {"realesr-animevideov3-x4", "realesrgan/realesr-animevideov3-x4.param", 4, "animation", ESR, "BSD-3-Clause", 0},
     {"waifu2x-noise0", "waifu2x/noise0_model.json", 1, "animation", W2X, "MIT", 0},

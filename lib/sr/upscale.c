@@ -69,7 +69,7 @@ static void search_text(const AieUpscaleParams *p, char *out, size_t n)
 
 static int model_is_path(const char *m)
 {
-    return m && (strchr(m, '/') || strstr(m, ".json") || strstr(m, ".param") || strstr(m, ".aienet"));
+    return m && (strchr(m, '/') || strstr(m, ".json") || strstr(m, ".param") || strstr(m, ".aienn"));
 }
 
 int aie_upscale_output_size(const AieUpscaleParams *p, const AieVideoInfo *vi, int *out_w, int *out_h, char *why,

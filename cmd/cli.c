@@ -1021,6 +1021,12 @@ static int run_preview(Cli *c, const CliMedia *m, void *tool)
     static AieWriter *no_writer;
     cli_signals_start(c, &no_writer);
     char msg[AIE_ERRBUF_SIZE] = "";
+    /* the run is logged as such: aie-stats leaves preview runs out */
+    AieMetrics *metrics = cli_metrics_open(c);
+    AieRunInfo ri = {.method = m->method, .threads = c->threads ? c->threads : aie_cpu_count(), .mode = "preview"};
+    cli_stream_desc(&ri.input, c->input, 0, 0, (AieRational){0, 1}, "");
+    cli_stream_desc(&ri.output, c->preview_dir, 0, 0, (AieRational){0, 1}, "");
+    aie_metrics_run_start(metrics, &ri);
     int err = m->prepare ? m->prepare(tool, c, msg, sizeof(msg)) : 0;
     if (!err) {
         AiePreviewParams pp = {
@@ -1033,7 +1039,9 @@ static int run_preview(Cli *c, const CliMedia *m, void *tool)
         };
         err = aie_preview_run(&pp, msg, sizeof(msg));
     }
-    if (err && err != AIE_ECANCELLED)
-        cli_error(c, "%s", msg[0] ? msg : aie_strerror(err));
+    if (err && err != AIE_ECANCELLED && !msg[0])
+        snprintf(msg, sizeof(msg), "%s", aie_strerror(err));
+    cli_finish(c, metrics, &ri, NULL, err, msg, sizeof(msg), NULL);
+    cli_metrics_close(c, &metrics);
     return cli_exit_code(c, err);
 }

@@ -327,6 +327,40 @@ static void test_pipe_and_short(void)
     json_object_put(j);
 }
 
+/* A preview run is logged with "mode": "preview" (run_start and run_end),
+ * and aie-stats leaves it out of its figures next to a real run. */
+static void test_metrics(void)
+{
+    NEED_MEDIA();
+    tests_run(out, sizeof(out), "rm -f %s %s", P("pv.jsonl"), P("real.y4m"));
+    int rc = tests_run(out, sizeof(out), "%s/aie-upscale -m lanczos -q --metrics %s -i %s -o x.mkv --preview %s "
+                       "--preview-frames 2", BIN, P("pv.jsonl"), P("three.y4m"), P("pvm"));
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_STRING_EQUAL(tests_output("grep -c '\"mode\":\"preview\"' %s", P("pv.jsonl")), "2");
+    CU_ASSERT_STRING_EQUAL(tests_output("grep -o '\"event\":\"run_[a-z]*\"' %s | tr '\n' ' '", P("pv.jsonl")),
+                           "\"event\":\"run_start\" \"event\":\"run_end\"");
+    CU_ASSERT_STRING_EQUAL(tests_output("grep run_end %s | grep -o '\"status\":\"[a-z]*\"'", P("pv.jsonl")),
+                           "\"status\":\"ok\"");
+    /* aie-stats: only the real run counts */
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/aie-upscale -m lanczos -q --metrics %s -i %s -o %s", BIN,
+                              P("pv.jsonl"), P("three.y4m"), P("real.y4m")), 0);
+    CU_ASSERT_EQUAL(tests_run(out, sizeof(out), "%s/aie-stats --json %s", BIN, P("pv.jsonl")), 0);
+    json_object *j = json_tokener_parse(out), *g = NULL, *runs = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    json_object *groups = get(j, "groups");
+    if (groups && json_object_array_length(groups) == 1)
+        g = json_object_array_get_idx(groups, 0);
+    CU_ASSERT_PTR_NOT_NULL(g);
+    if (g)
+        runs = get(g, "runs");
+    CU_ASSERT_EQUAL(runs ? json_object_get_int(get(runs, "finished")) : -1, 1);
+    CU_ASSERT_EQUAL(json_object_get_int(get(get(j, "input"), "filtered")), 2);
+    CU_ASSERT_EQUAL(json_object_get_int(get(g, "frames")), 3);
+    if (!runs)
+        fprintf(stderr, "\n  aie-stats: %.600s\n", out);
+    json_object_put(j);
+}
+
 /* The page in Debian's chromium: no console errors, every picture loads,
  * and moving the slider (the #wipe= state the page honours) changes the
  * picture. */
@@ -425,7 +459,7 @@ int test_preview_register(void)
     CU_pSuite s = CU_add_suite("preview", suite_init, NULL);
     if (!s || !CU_add_test(s, "upscale_page", test_upscale_page) || !CU_add_test(s, "compare", test_compare) ||
         !CU_add_test(s, "refusals", test_refusals) || !CU_add_test(s, "pipe_and_short", test_pipe_and_short) ||
-        !CU_add_test(s, "browser", test_browser) || !CU_add_test(s, "batch", test_batch))
+        !CU_add_test(s, "browser", test_browser) || !CU_add_test(s, "batch", test_batch) || !CU_add_test(s, "metrics", test_metrics))
         return -1;
     return 0;
 }

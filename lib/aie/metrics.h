@@ -61,6 +61,7 @@ typedef struct AieRunInfo {
     int threads;
     AieStreamDesc input, output;
     const char *options_json; /* normalised options as a JSON object text, or NULL */
+    const char *mode;         /* "preview" on preview runs, NULL otherwise */
 } AieRunInfo;
 
 /* Where batches go. The default writes to the log file; tests inject their own.

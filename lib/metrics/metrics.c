@@ -573,6 +573,8 @@ static int add_run_info(json_object *o, const AieRunInfo *ri)
     json_object_object_add(o, "method", json_object_new_string(ri->method ? ri->method : ""));
     json_object_object_add(o, "model", ri->model ? json_object_new_string(ri->model) : NULL);
     json_object_object_add(o, "threads", json_object_new_int(ri->threads));
+    if (ri->mode)
+        json_object_object_add(o, "mode", json_object_new_string(ri->mode));
     json_object *in = stream_desc(&ri->input), *out = stream_desc(&ri->output);
     json_object_object_add(o, "input", in);
     json_object_object_add(o, "output", out);

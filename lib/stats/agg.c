@@ -1009,7 +1009,10 @@ static int on_record(AieStats *s, StatsRec *r)
         return 0;
     }
     COUNT(s, unknown_fields, r->unknown_fields);
-    if (r->ts_ms < s->o.since_ms || r->ts_ms >= s->o.until_ms) {
+    /* preview runs (--preview) sample a few frames: their speed is not the
+     * job's, so they stay out of every figure */
+    if (r->ts_ms < s->o.since_ms || r->ts_ms >= s->o.until_ms ||
+        (REC_HAS(r, F_MODE) && aie_rstr_eq(r->mode, "preview"))) {
         COUNT(s, filtered, 1);
         return 0;
     }

@@ -240,6 +240,7 @@ static void field(StatsRec *r, const char *key, json_object *v)
     else if (IS("queue_wait_ms")) set_int(r, v, &r->queue_wait_ms, F_QUEUE_WAIT);
     else if (IS("runtime_ms")) set_int(r, v, &r->runtime_ms, F_RUNTIME);
     else if (IS("cache")) set_str(r, v, &r->cache, F_CACHE, 0);
+    else if (IS("mode")) set_str(r, v, &r->mode, F_MODE, 0);
     else if (IS("options") || IS("metrics_queued") || IS("metrics_dropped") || IS("start") || IS("end") ||
              IS("timed_out") || IS("interrupted") || IS("decode_errors") || IS("packets_fixed") || IS("commit")) {
     } else
@@ -383,6 +384,7 @@ int aie_rec_compare(const StatsRec *a, const StatsRec *b)
     CHK(F_QUEUE_WAIT, a->queue_wait_ms == b->queue_wait_ms);
     CHK(F_RUNTIME, a->runtime_ms == b->runtime_ms);
     CHK(F_CACHE, str_same(a->cache, b->cache));
+    CHK(F_MODE, str_same(a->mode, b->mode));
 #undef CHK
     if (a->unknown_fields != b->unknown_fields)
         return F_COUNT + 1;

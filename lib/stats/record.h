@@ -27,7 +27,7 @@ enum {
     F_STATUS, F_ERROR, F_METHOD, F_MODEL, F_THREADS, F_CORES, F_MEM_TOTAL, F_INPUT, F_OUTPUT,
     F_FRAMES_IN, F_FRAMES_OUT, F_WALL, F_CPU_USER, F_CPU_SYS, F_MAXRSS, F_STAGES, F_HIST,
     F_QUALITY, F_DROPPED, F_FRAMES_DONE, F_FRAMES_TOTAL, F_FPS, F_IN_FLIGHT, F_RSS, F_ATTEMPT,
-    F_EXIT, F_SIGNAL, F_QUEUE_WAIT, F_RUNTIME, F_CACHE,
+    F_EXIT, F_SIGNAL, F_QUEUE_WAIT, F_RUNTIME, F_CACHE, F_MODE,
     F_COUNT
 };
 
@@ -57,6 +57,7 @@ typedef struct StatsRec {
     int ntags;
     RStr tag_key[REC_MAX_TAGS], tag_val[REC_MAX_TAGS];
     RStr status, error, method, model;
+    RStr mode;             /* "preview" on preview runs (left out of every figure) */
     int64_t threads, cores, mem_total_kb;
     RStream input, output;
     int64_t frames_in, frames_out, wall_ms, cpu_user_ms, cpu_sys_ms, maxrss_kb, dropped;

@@ -720,7 +720,7 @@ static int key_id(const char *k, uint32_t n)
     case 1: K("v", F_V) break;
     case 2: K("ts", F_TS) break;
     case 3: K("pid", F_PID) K("fps", F_FPS) K("end", K_END) break;
-    case 4: K("tool", F_TOOL) K("host", F_HOST) K("tags", F_TAGS) K("exit", F_EXIT) break;
+    case 4: K("tool", F_TOOL) K("host", F_HOST) K("tags", F_TAGS) K("exit", F_EXIT) K("mode", F_MODE) break;
     case 5:
         K("event", F_EVENT) K("error", F_ERROR) K("model", F_MODEL) K("input", F_INPUT)
         K("cores", F_CORES) K("cache", F_CACHE) K("start", K_START) break;
@@ -808,6 +808,7 @@ static int value(Sc *s, int id)
     case F_QUEUE_WAIT: return f_int(s, &r->queue_wait_ms, F_QUEUE_WAIT);
     case F_RUNTIME: return f_int(s, &r->runtime_ms, F_RUNTIME);
     case F_CACHE: return f_str(s, &r->cache, F_CACHE, 0);
+    case F_MODE: return f_str(s, &r->mode, F_MODE, 0);
     }
     return skip(s, 1); /* known, not used */
 }

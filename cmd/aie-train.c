@@ -218,11 +218,14 @@ static void hms(char *b, size_t n, double s)
 }
 
 /* Read the inputs (every Nth frame of videos) into the trainer. */
-static int net_inputs(Train *t, AieNnTrainer *tr, AiePool *pool, int64_t *images)
+/* Every Nth frame of every input (at most --max-frames a file) goes to
+ * add(), which reports its own failure; -v says how many frames each file
+ * gave (and what note() adds). Returns 0 or the error. */
+typedef int (*AddFn)(Train *t, void *ctx, const AieFrame *f, const char *file, int64_t index);
+static int read_inputs(Train *t, AddFn add, void *ctx, void (*note)(void *ctx, char *buf, size_t n),
+                       int64_t *images)
 {
     Cli *cli = t->cli;
-    const AieNntParams *np = aie_nnt_params(tr);
-    AieCnnTrainDegrade d = {.blur = t->p.blur, .noise = t->p.noise, .seed = t->p.seed};
     char err[AIE_ERRBUF_SIZE] = "";
     int e = 0;
     for (int i = 0; !e && i < t->in.n; i++) {
@@ -244,17 +247,7 @@ static int net_inputs(Train *t, AieNnTrainer *tr, AiePool *pool, int64_t *images
                 break;
             }
             if (n++ % t->every == 0) {
-                const int val = *images % t->net.val_every == t->net.val_every - 1;
-                int ae = aie_cnn_train_add(tr, f, &d, *images, val, cli->cpu_flags, pool);
-                if (ae == AIE_EINVAL) {
-                    const int m = np->patch * np->arch.scale;
-                    cli_error(cli, "%s: %dx%d is smaller than one %dx%d training patch at %dx (--patch %d)",
-                              t->in.files[i], f->width, f->height, m, m, np->arch.scale, np->patch);
-                    e = ae;
-                } else if (ae) {
-                    cli_error(cli, "%s: %s", t->in.files[i], aie_strerror(ae));
-                    e = ae;
-                }
+                e = add(t, ctx, f, t->in.files[i], *images);
                 (*images)++;
                 used++;
             }
@@ -265,10 +258,60 @@ static int net_inputs(Train *t, AieNnTrainer *tr, AiePool *pool, int64_t *images
         aie_reader_close(&rd);
         if (!e && cli_signal(cli))
             e = AIE_ECANCELLED;
-        if (!e && cli->verbose)
-            cli_info(cli, "%s: %lld frame%s", t->in.files[i], (long long)used, used == 1 ? "" : "s");
+        if (!e && cli->verbose) {
+            char more[128] = "";
+            if (note)
+                note(ctx, more, sizeof(more));
+            cli_info(cli, "%s: %lld frame%s%s", t->in.files[i], (long long)used, used == 1 ? "" : "s", more);
+        }
     }
     return e;
+}
+
+typedef struct NetAdd {
+    AieNnTrainer *tr;
+    AiePool *pool;
+} NetAdd;
+
+static int net_add(Train *t, void *ctx, const AieFrame *f, const char *file, int64_t index)
+{
+    NetAdd *na = ctx;
+    const AieNntParams *np = aie_nnt_params(na->tr);
+    AieCnnTrainDegrade d = {.blur = t->p.blur, .noise = t->p.noise, .seed = t->p.seed};
+    const int val = index % t->net.val_every == t->net.val_every - 1;
+    int e = aie_cnn_train_add(na->tr, f, &d, index, val, t->cli->cpu_flags, na->pool);
+    if (e == AIE_EINVAL) {
+        const int m = np->patch * np->arch.scale;
+        cli_error(t->cli, "%s: %dx%d is smaller than one %dx%d training patch at %dx (--patch %d)", file, f->width,
+                  f->height, m, m, np->arch.scale, np->patch);
+    } else if (e) {
+        cli_error(t->cli, "%s: %s", file, aie_strerror(e));
+    }
+    return e;
+}
+
+typedef struct RaisrAdd {
+    AieRaisrTrainer *tr;
+    AiePool *pool;
+} RaisrAdd;
+
+static int raisr_add(Train *t, void *ctx, const AieFrame *f, const char *file, int64_t index)
+{
+    RaisrAdd *ra = ctx;
+    int e = aie_raisr_train_add(ra->tr, f, index, ra->pool);
+    if (e == AIE_EINVAL) {
+        const int side = (t->p.k ? t->p.k : 7) * t->p.scale + 2 * t->p.scale;
+        cli_error(t->cli, "%s: %dx%d is too small to train a %dx bank (at least %dx%d pixels)", file, f->width,
+                  f->height, t->p.scale, side, side);
+    } else if (e) {
+        cli_error(t->cli, "%s: %s", file, aie_strerror(e));
+    }
+    return e;
+}
+
+static void raisr_note(void *ctx, char *buf, size_t n)
+{
+    snprintf(buf, n, ", %lld samples so far", (long long)aie_raisr_train_samples(((RaisrAdd *)ctx)->tr));
 }
 
 static void net_progress(void *opaque, const AieNntProgress *p)
@@ -324,7 +367,8 @@ static int run_net(Train *t, AiePool *pool, int threads)
     }
     const AieNntParams *tp = aie_nnt_params(tr);
     int64_t images = 0;
-    if ((e = net_inputs(t, tr, pool, &images)))
+    NetAdd na = {tr, pool};
+    if ((e = read_inputs(t, net_add, &na, NULL, &images)))
         goto done;
     int ntrain, nval;
     aie_nnt_pairs(tr, &ntrain, &nval);
@@ -456,49 +500,9 @@ int main(int argc, char **argv)
     }
     if (!e && (e = aie_raisr_train_create(&tr, &t.p, threads + 1, cli.cpu_flags, err, sizeof(err))))
         cli_error(&cli, "%s", err);
-    for (int i = 0; !e && i < t.in.n; i++) {
-        AieReaderOpts ro = {.last = -1, .no_audio = 1, .cancel = &cli.cancel};
-        AieReader *rd = NULL;
-        if ((e = aie_reader_open(&rd, t.in.files[i], &ro, err, sizeof(err)))) {
-            cli_error(&cli, "%s", err);
-            break;
-        }
-        int64_t n = 0, used = 0;
-        for (;;) {
-            AieFrame *f = NULL;
-            int re = aie_reader_read(rd, &f);
-            if (re == AIE_EOF)
-                break;
-            if (re) {
-                cli_error(&cli, "%s: %s", t.in.files[i], aie_strerror(re));
-                e = re;
-                break;
-            }
-            if (n++ % t.every == 0) {
-                int ae = aie_raisr_train_add(tr, f, images, pool);
-                if (ae == AIE_EINVAL) {
-                    cli_error(&cli, "%s: %dx%d is too small to train a %dx bank (at least %dx%d pixels)", t.in.files[i],
-                              f->width, f->height, t.p.scale, (t.p.k ? t.p.k : 7) * t.p.scale + 2 * t.p.scale,
-                              (t.p.k ? t.p.k : 7) * t.p.scale + 2 * t.p.scale);
-                    e = ae;
-                } else if (ae) {
-                    cli_error(&cli, "%s: %s", t.in.files[i], aie_strerror(ae));
-                    e = ae;
-                }
-                images++;
-                used++;
-            }
-            aie_frame_unref(&f);
-            if (e || (t.max_frames && used >= t.max_frames) || cli_signal(&cli))
-                break;
-        }
-        aie_reader_close(&rd);
-        if (!e && cli_signal(&cli))
-            e = AIE_ECANCELLED;
-        if (!e && cli.verbose)
-            cli_info(&cli, "%s: %lld frame%s, %lld samples so far", t.in.files[i], (long long)used, used == 1 ? "" : "s",
-                     (long long)aie_raisr_train_samples(tr));
-    }
+    RaisrAdd ra = {tr, pool};
+    if (!e)
+        e = read_inputs(&t, raisr_add, &ra, raisr_note, &images);
     if (!e && (e = aie_raisr_train_finish(tr, &bank, err, sizeof(err))))
         cli_error(&cli, "%s", err);
     if (!e && (e = aie_raisr_bank_save(bank, t.output, err, sizeof(err))))
